@@ -1,0 +1,44 @@
+/**
+ * Loads the CSI and provider protos at run time with @grpc/proto-loader and returns them
+ * typed by the interfaces proto-loader-gen-types generated into proto/gen (`npm run gen`).
+ * The loader options here must match the generator flags in package.json's `gen` script:
+ * snake_case field names as in the .proto files, 64-bit integers as strings, enums as
+ * their names, defaults filled in and oneof discriminators present.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as CsiProto } from './gen/csi.js';
+import type { ProtoGrpcType as ProviderProto } from './gen/provider.js';
+
+export const protoLoaderOptions: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+function protoPath(name: string): string {
+  // The .proto files sit beside this module, in the source tree and in dist/proto alike.
+  return fileURLToPath(new URL(`./${name}`, import.meta.url));
+}
+
+let csi: CsiProto | undefined;
+let provider: ProviderProto | undefined;
+
+/** The csi.v1 package: Identity, Node and Controller services and their messages. */
+export function loadCsiProto(): CsiProto {
+  csi ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(protoPath('csi.proto'), protoLoaderOptions),
+  ) as unknown as CsiProto;
+  return csi;
+}
+
+/** The v1alpha1 package: the CSIDriverProvider service every provider serves. */
+export function loadProviderProto(): ProviderProto {
+  provider ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(protoPath('provider.proto'), protoLoaderOptions),
+  ) as unknown as ProviderProto;
+  return provider;
+}
