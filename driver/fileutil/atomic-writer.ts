@@ -1,0 +1,149 @@
+/**
+ * The Kubernetes projected-volume atomic writer. Layout inside the target directory:
+ *
+ *   ..2026_11_22_10_04_05.Ab12Cd/   the payload (0755), one per write
+ *   ..data -> ..2026_11_22_10_04_05.Ab12Cd
+ *   db-password -> ..data/db-password   one user-visible symlink per top-level entry
+ *
+ * A write lays the new payload out in a fresh timestamped directory, points `..data_tmp`
+ * at it and renames that over `..data` (one atomic rename), then adds the user-visible
+ * links that are new, removes those that vanished, and removes the old directory. A reader
+ * that opens `name` sees the old set or the new one, never a mix.
+ *
+ * Files whose bytes and mode did not change are hard-linked from the old directory into
+ * the new one, so they keep their inode and mtime; a payload with no change at all is not
+ * written. Paths are validated before anything is written (payload.ts).
+ *
+ * The writer uses synchronous filesystem calls on purpose: on tmpfs each is a few
+ * microseconds and never waits on a disk, while an asynchronous call costs a thread-pool
+ * round trip each. Callers serialize writes per target directory.
+ */
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, posix } from 'node:path';
+import { buildPayload, type Payload, type ProvidedFile } from './payload.js';
+
+const dataDirName = '..data';
+const newDataDirName = '..data_tmp';
+
+export interface WriteResult {
+  /** False when the payload equalled what was there and nothing was written. */
+  changed: boolean;
+  /** Paths whose bytes or mode changed, appeared or vanished. */
+  changedPaths: string[];
+}
+
+function timestampPrefix(now: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `..${now.getUTCFullYear()}_${p(now.getUTCMonth() + 1)}_${p(now.getUTCDate())}_${p(now.getUTCHours())}_${p(now.getUTCMinutes())}_${p(now.getUTCSeconds())}.`;
+}
+
+function readLinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EINVAL') return null;
+    throw err;
+  }
+}
+
+/** Files below `dir`, as slash-separated relative paths. */
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => posix.relative(dir, join(e.parentPath, e.name)));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
+function topLevel(path: string): string {
+  const i = path.indexOf('/');
+  return i === -1 ? path : path.slice(0, i);
+}
+
+/** Writes `payload` into `targetDir` atomically (see the module comment). */
+export function writeAtomically(targetDir: string, payload: Payload, now = new Date()): WriteResult {
+  const oldTsName = readLinkOrNull(join(targetDir, dataDirName));
+  const oldTsDir = oldTsName === null ? null : join(targetDir, oldTsName);
+  const oldPaths = new Set(oldTsDir === null ? [] : listFiles(oldTsDir));
+
+  // Which files are unchanged (same bytes, same mode) and can be carried over.
+  const unchanged = new Set<string>();
+  if (oldTsDir !== null) {
+    for (const [path, file] of payload) {
+      if (!oldPaths.has(path)) continue;
+      const oldPath = join(oldTsDir, path);
+      if ((lstatSync(oldPath).mode & 0o777) === file.mode && sameBytes(readFileSync(oldPath), file.data)) {
+        unchanged.add(path);
+      }
+    }
+  }
+  const changedPaths = [
+    ...[...payload.keys()].filter((p) => !unchanged.has(p)),
+    ...[...oldPaths].filter((p) => !payload.has(p)),
+  ].sort();
+  if (oldTsDir !== null && changedPaths.length === 0) return { changed: false, changedPaths };
+
+  // 1. The new payload in a fresh timestamped directory.
+  const tsDir = mkdtempSync(join(targetDir, timestampPrefix(now)));
+  chmodSync(tsDir, 0o755);
+  const tsName = posix.basename(tsDir);
+  try {
+    for (const [path, file] of payload) {
+      const dest = join(tsDir, path);
+      if (path.includes('/')) mkdirSync(join(dest, '..'), { recursive: true, mode: 0o755 });
+      if (unchanged.has(path)) {
+        linkSync(join(oldTsDir!, path), dest);
+      } else {
+        writeFileSync(dest, file.data, { mode: file.mode, flag: 'wx' });
+        chmodSync(dest, file.mode); // the umask may have cleared bits
+      }
+    }
+    // 2. The atomic swap.
+    const tmpLink = join(targetDir, newDataDirName);
+    rmSync(tmpLink, { force: true });
+    symlinkSync(tsName, tmpLink);
+    renameSync(tmpLink, join(targetDir, dataDirName));
+  } catch (err) {
+    rmSync(tsDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  // 3. User-visible links: add the new top-level entries, drop the vanished ones.
+  const newTop = new Set([...payload.keys()].map(topLevel));
+  for (const name of newTop) {
+    const link = join(targetDir, name);
+    if (readLinkOrNull(link) === null) symlinkSync(posix.join(dataDirName, name), link);
+  }
+  for (const name of new Set([...oldPaths].map(topLevel))) {
+    if (!newTop.has(name)) rmSync(join(targetDir, name), { force: true });
+  }
+
+  // 4. The old payload, and any payload dir a crashed write left behind.
+  for (const entry of readdirSync(targetDir)) {
+    if (entry.startsWith('..') && entry !== dataDirName && entry !== tsName) {
+      rmSync(join(targetDir, entry), { recursive: true, force: true });
+    }
+  }
+  return { changed: true, changedPaths };
+}
+
+/** Validates a provider's files and writes them (the upstream `writer` step). */
+export function writeProviderFiles(targetDir: string, files: readonly ProvidedFile[], defaultMode: number): WriteResult {
+  return writeAtomically(targetDir, buildPayload(files, defaultMode));
+}

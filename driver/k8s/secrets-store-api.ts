@@ -1,0 +1,181 @@
+/**
+ * The Kubernetes boundary of publish: read the SecretProviderClass, record the
+ * SecretProviderClassPodStatus. `SecretsStoreApi` is the contract; `KubeSecretsStoreApi`
+ * implements it over @kubernetes/client-node (one HTTP request per read, no caches).
+ *
+ * Contract: failures are thrown as CsiErrors whose code follows the API's answer (404 →
+ * NOT_FOUND, 403 → PERMISSION_DENIED, 401 → UNAUTHENTICATED, 429/5xx/network →
+ * UNAVAILABLE) and whose message names the object and the API's own message.
+ */
+import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import { CsiError, Status, type ErrorReason } from '../csi-error.js';
+import {
+  secretsStoreGroup,
+  secretsStoreVersion,
+  type SecretProviderClass,
+  type SecretProviderClassPodStatus,
+} from './types.js';
+
+export type UpsertResult = 'created' | 'updated' | 'unchanged';
+
+export interface SecretsStoreApi {
+  /** The v1 SecretProviderClass `name` in `namespace`. */
+  getSecretProviderClass(namespace: string, name: string): Promise<SecretProviderClass>;
+  /**
+   * Creates the pod status, or brings an existing one up to date. An existing object that
+   * already says the same is left alone (no write).
+   */
+  upsertPodStatus(status: SecretProviderClassPodStatus): Promise<UpsertResult>;
+  /** The pod status, or null when there is none. */
+  getPodStatus(namespace: string, name: string): Promise<SecretProviderClassPodStatus | null>;
+}
+
+/** Loads --kubeconfig, else the in-cluster config, else $KUBECONFIG / ~/.kube/config. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) {
+    throw new Error('no Kubernetes API configured: pass --kubeconfig, set $KUBECONFIG, or run the driver in a pod');
+  }
+  return kc;
+}
+
+interface StatusBody {
+  message?: string;
+  reason?: string;
+}
+
+function apiMessage(err: ApiException<unknown>): string {
+  const body = err.body;
+  if (body && typeof body === 'object' && typeof (body as StatusBody).message === 'string') return (body as StatusBody).message!;
+  if (typeof body === 'string' && body !== '') {
+    try {
+      const parsed = JSON.parse(body) as StatusBody;
+      if (parsed.message) return parsed.message;
+    } catch {
+      return body.slice(0, 300);
+    }
+  }
+  return `HTTP ${err.code}`;
+}
+
+/** Maps a failed API call to a CsiError; `what` says what was being done. */
+export function apiError(err: unknown, what: string, reason: ErrorReason, notFound?: string): CsiError {
+  if (err instanceof ApiException) {
+    const msg = apiMessage(err);
+    const code = err.code;
+    if (code === 404) return new CsiError(Status.NOT_FOUND, notFound ?? `${what}: ${msg}`, reason, { cause: err });
+    if (code === 403) {
+      return new CsiError(Status.PERMISSION_DENIED, `${what}: forbidden: ${msg}; check the driver's ClusterRole and binding`, reason, { cause: err });
+    }
+    if (code === 401) {
+      return new CsiError(Status.UNAUTHENTICATED, `${what}: unauthorized: ${msg}; check the driver's service account token or kubeconfig`, reason, { cause: err });
+    }
+    if (code === 429 || code >= 500) {
+      return new CsiError(Status.UNAVAILABLE, `${what}: Kubernetes API answered ${code}: ${msg}`, reason, { cause: err });
+    }
+    return new CsiError(Status.UNKNOWN, `${what}: Kubernetes API answered ${code}: ${msg}`, reason, { cause: err });
+  }
+  const msg = err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
+  return new CsiError(Status.UNAVAILABLE, `${what}: Kubernetes API unreachable: ${msg}`, reason, { cause: err });
+}
+
+function isConflict(err: unknown): boolean {
+  return err instanceof ApiException && err.code === 409;
+}
+
+const spcPlural = 'secretproviderclasses';
+const spcpsPlural = 'secretproviderclasspodstatuses';
+
+export class KubeSecretsStoreApi implements SecretsStoreApi {
+  private readonly custom: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async getSecretProviderClass(namespace: string, name: string): Promise<SecretProviderClass> {
+    try {
+      const obj = (await this.custom.getNamespacedCustomObject({
+        group: secretsStoreGroup,
+        version: secretsStoreVersion,
+        namespace,
+        plural: spcPlural,
+        name,
+      })) as SecretProviderClass;
+      obj.spec ??= {};
+      return obj;
+    } catch (err) {
+      throw apiError(
+        err,
+        `failed to get SecretProviderClass ${namespace}/${name}`,
+        'SecretProviderClassNotFound',
+        `SecretProviderClass ${JSON.stringify(name)} not found in namespace ${JSON.stringify(namespace)}: it must exist in the pod's namespace`,
+      );
+    }
+  }
+
+  async getPodStatus(namespace: string, name: string): Promise<SecretProviderClassPodStatus | null> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group: secretsStoreGroup,
+        version: secretsStoreVersion,
+        namespace,
+        plural: spcpsPlural,
+        name,
+      })) as SecretProviderClassPodStatus;
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) return null;
+      throw apiError(err, `failed to get SecretProviderClassPodStatus ${namespace}/${name}`, 'PodStatusError');
+    }
+  }
+
+  async upsertPodStatus(status: SecretProviderClassPodStatus): Promise<UpsertResult> {
+    const namespace = status.metadata.namespace!;
+    const name = status.metadata.name;
+    const what = `failed to record SecretProviderClassPodStatus ${namespace}/${name}`;
+    try {
+      await this.custom.createNamespacedCustomObject({
+        group: secretsStoreGroup,
+        version: secretsStoreVersion,
+        namespace,
+        plural: spcpsPlural,
+        body: status,
+      });
+      return 'created';
+    } catch (err) {
+      if (!isConflict(err)) throw apiError(err, what, 'PodStatusError');
+    }
+    // It exists (a remount, or a StatefulSet pod that moved here): update only if needed.
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.getPodStatus(namespace, name);
+      if (current === null) return this.upsertPodStatus(status);
+      const wanted: SecretProviderClassPodStatus = {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          labels: { ...current.metadata.labels, ...status.metadata.labels },
+          ownerReferences: status.metadata.ownerReferences,
+        },
+        status: status.status,
+      };
+      if (isDeepStrictEqual(wanted, current)) return 'unchanged';
+      try {
+        await this.custom.replaceNamespacedCustomObject({
+          group: secretsStoreGroup,
+          version: secretsStoreVersion,
+          namespace,
+          plural: spcpsPlural,
+          name,
+          body: wanted,
+        });
+        return 'updated';
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 4) throw apiError(err, what, 'PodStatusError');
+      }
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Plain-directory volumes for running without root (development, CI without privileges):
+ * the files are written straight into the target directory. Secrets then live on the
+ * backing filesystem rather than in memory; the driver logs this mode at start.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Mounter } from './mounter.js';
+
+export class DirMounter implements Mounter {
+  readonly kind = 'dir' as const;
+
+  async mount(): Promise<void> {}
+
+  async unmount(): Promise<void> {}
+
+  /** A directory volume exists once the atomic writer has published `..data` in it. */
+  async isMounted(target: string): Promise<boolean> {
+    try {
+      await access(join(target, '..data'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

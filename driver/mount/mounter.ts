@@ -1,0 +1,32 @@
+/**
+ * The filesystem boundary of a volume: what makes a target directory a volume and what
+ * undoes it. Two implementations: a real tmpfs through mount(2) (root on Linux), and plain
+ * directories for unprivileged use. Both keep secrets only where the kubelet looks for them.
+ */
+export type MountKind = 'tmpfs' | 'dir';
+
+export interface Mounter {
+  readonly kind: MountKind;
+  /** Makes the existing, empty directory `target` a fresh volume. */
+  mount(target: string): Promise<void>;
+  /** Undoes `mount`. Not an error when `target` is not mounted or does not exist. */
+  unmount(target: string): Promise<void>;
+  /**
+   * Whether `target` currently holds a volume. Throws a `StaleMountError` when the target
+   * is a mount point that can no longer be read (the caller unmounts and starts fresh).
+   */
+  isMounted(target: string): Promise<boolean>;
+}
+
+export class StaleMountError extends Error {
+  constructor(target: string, cause: unknown) {
+    super(`mount point ${target} is not readable (${(cause as Error).message})`, { cause });
+    this.name = 'StaleMountError';
+  }
+}
+
+const staleCodes = new Set(['ENOTCONN', 'ESTALE', 'EIO', 'EHOSTDOWN']);
+
+export function isStaleError(err: unknown): boolean {
+  return staleCodes.has((err as NodeJS.ErrnoException).code ?? '');
+}

@@ -1,0 +1,122 @@
+/**
+ * tmpfs volumes through mount(2) and umount2(2), called in-process through koffi: no
+ * child process per mount. Mount points are detected by device number (a tmpfs has its
+ * own), which needs two stat calls and no parsing.
+ */
+import koffi from 'koffi';
+import { constants as osConstants } from 'node:os';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { StaleMountError, isStaleError, type Mounter } from './mounter.js';
+
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MNT_DETACH = 2;
+
+interface Libc {
+  mount(source: string, target: string, fstype: string, flags: number, data: string | null): number;
+  umount2(target: string, flags: number): number;
+  strerror(errnum: number): string;
+}
+
+let libc: Libc | undefined;
+
+function loadLibc(): Libc {
+  if (!libc) {
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+      umount2: lib.func('int umount2(const char *target, int flags)'),
+      strerror: lib.func('const char *strerror(int errnum)'),
+    };
+  }
+  return libc;
+}
+
+const errnoNames = new Map(Object.entries(osConstants.errno).map(([name, num]) => [num, name]));
+
+/** An Error shaped like Node's own fs errors: `code` is the errno name. */
+function syscallError(syscall: string, target: string): NodeJS.ErrnoException {
+  const errno = koffi.errno();
+  const err: NodeJS.ErrnoException = new Error(`${syscall} ${target}: ${loadLibc().strerror(errno)}`);
+  err.errno = errno;
+  err.code = errnoNames.get(errno) ?? `E${errno}`;
+  err.syscall = syscall;
+  err.path = target;
+  return err;
+}
+
+/** mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs TARGET */
+export function mountTmpfs(target: string, options = 'mode=0755'): void {
+  if (loadLibc().mount('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV, options) !== 0) {
+    throw syscallError('mount', target);
+  }
+}
+
+/** umount2(TARGET, flags); EINVAL (not a mount point) and ENOENT count as done. */
+export function unmountPath(target: string, detach = false): void {
+  if (loadLibc().umount2(target, detach ? MNT_DETACH : 0) === 0) return;
+  const err = syscallError('umount2', target);
+  if (err.code === 'EINVAL' || err.code === 'ENOENT') return;
+  throw err;
+}
+
+/** True when `path` is on another device than its parent, i.e. a mount point. */
+export async function isMountPoint(path: string): Promise<boolean> {
+  let self;
+  try {
+    self = await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (isStaleError(err)) throw new StaleMountError(path, err);
+    throw err;
+  }
+  const parent = await stat(dirname(path));
+  return self.dev !== parent.dev || self.ino === parent.ino;
+}
+
+export class TmpfsMounter implements Mounter {
+  readonly kind = 'tmpfs' as const;
+
+  async mount(target: string): Promise<void> {
+    mountTmpfs(target);
+  }
+
+  async unmount(target: string): Promise<void> {
+    // Stacked mounts (a crashed run that mounted twice) are peeled off one by one; a busy
+    // mount is detached so that it disappears once its last user lets go.
+    for (let i = 0; i < 8; i++) {
+      let mounted: boolean;
+      try {
+        mounted = await isMountPoint(target);
+      } catch (err) {
+        if (!(err instanceof StaleMountError)) throw err;
+        mounted = true;
+      }
+      if (!mounted) return;
+      try {
+        unmountPath(target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+        unmountPath(target, true);
+      }
+    }
+    throw new Error(`${target} is still a mount point after 8 unmounts`);
+  }
+
+  isMounted(target: string): Promise<boolean> {
+    return isMountPoint(target);
+  }
+}
+
+/** Whether this process may mount a tmpfs: tries one in `probeDir` and removes it. */
+export function canMountTmpfs(probeDir: string): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  try {
+    mountTmpfs(probeDir, 'size=4k');
+  } catch {
+    return false;
+  }
+  unmountPath(probeDir, true);
+  return true;
+}

@@ -1,0 +1,39 @@
+/**
+ * Where a provider's socket is: `<dir>/<provider>.sock`, searched in each of
+ * `--additional-provider-volume-paths` first and then in `--provider-volume`; the first
+ * that exists wins. The provider name is checked first so that `spec.provider` cannot
+ * reach outside those directories.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CsiError, Status } from '../csi-error.js';
+
+const providerNamePattern = /^[a-zA-Z0-9_-]{0,30}$/;
+
+export function validateProviderName(name: string): void {
+  if (name === '' || !providerNamePattern.test(name)) {
+    throw new CsiError(
+      Status.FAILED_PRECONDITION,
+      `invalid provider name ${JSON.stringify(name)} in the SecretProviderClass: it must match ^[a-zA-Z0-9_-]{1,30}$`,
+      'ProviderNotFound',
+    );
+  }
+}
+
+/** The socket path for `name`, or a CsiError naming every place that was searched. */
+export function findProviderSocket(name: string, searchDirs: readonly string[]): string {
+  validateProviderName(name);
+  for (const dir of searchDirs) {
+    const path = join(dir, `${name}.sock`);
+    try {
+      if (statSync(path).isSocket()) return path;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new CsiError(
+    Status.UNAVAILABLE,
+    `provider ${JSON.stringify(name)} not found: no socket ${name}.sock in ${searchDirs.join(', ')}; is the ${name} provider installed and running on this node?`,
+    'ProviderNotFound',
+  );
+}
