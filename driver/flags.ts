@@ -143,6 +143,9 @@ export function parseDriverFlags(argv: readonly string[]): DriverFlags {
   if (mountMode !== 'auto' && mountMode !== 'tmpfs' && mountMode !== 'dir') {
     throw new Error(`invalid value ${JSON.stringify(mountMode)} for --mount-mode: use auto, tmpfs or dir`);
   }
+  if (values.nodeid === '' && !values.version && !values.help) {
+    throw new Error('--nodeid is required: pass the Kubernetes node name (spec.nodeName, e.g. --nodeid=$(KUBE_NODE_NAME))');
+  }
   const additional = values['additional-provider-volume-paths']
     .split(',')
     .map((p) => p.trim())

@@ -34,7 +34,13 @@ export interface SecretsStoreApi {
 /** Loads --kubeconfig, else the in-cluster config, else $KUBECONFIG / ~/.kube/config. */
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
+  if (path) {
+    try {
+      kc.loadFromFile(path);
+    } catch (err) {
+      throw new Error(`failed to load --kubeconfig ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) {

@@ -1,0 +1,75 @@
+/**
+ * A kubelet's-eye CSI client for tests: the Identity, Node and Controller services on a
+ * unix socket, each RPC as a promise that rejects with the grpc ServiceError.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadCsiProto } from '../../proto/load.js';
+import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
+
+type Callback<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
+type Method<Req, Res> = (req: Req, options: grpc.CallOptions, cb: Callback<Res>) => grpc.ClientUnaryCall;
+
+function promisify<Req, Res>(client: grpc.Client, method: Method<Req, Res>, timeoutMs: number) {
+  return (req: Req, options: { deadlineMs?: number } = {}): Promise<Res> =>
+    new Promise((resolve, reject) => {
+      method.call(client, req, { deadline: Date.now() + (options.deadlineMs ?? timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res!)));
+    });
+}
+
+export function csiClient(socketPath: string, timeoutMs = 30_000) {
+  const { csi } = loadCsiProto();
+  const address = `unix://${socketPath}`;
+  const creds = grpc.credentials.createInsecure();
+  const identity = new csi.v1.Identity(address, creds);
+  const node = new csi.v1.Node(address, creds);
+  const controller = new csi.v1.Controller(address, creds);
+  return {
+    getPluginInfo: promisify(identity, identity.GetPluginInfo, timeoutMs),
+    getPluginCapabilities: promisify(identity, identity.GetPluginCapabilities, timeoutMs),
+    probe: promisify(identity, identity.Probe, timeoutMs),
+    nodePublishVolume: promisify(node, node.NodePublishVolume, timeoutMs),
+    nodeUnpublishVolume: promisify(node, node.NodeUnpublishVolume, timeoutMs),
+    nodeStageVolume: promisify(node, node.NodeStageVolume, timeoutMs),
+    nodeUnstageVolume: promisify(node, node.NodeUnstageVolume, timeoutMs),
+    nodeGetCapabilities: promisify(node, node.NodeGetCapabilities, timeoutMs),
+    nodeGetInfo: promisify(node, node.NodeGetInfo, timeoutMs),
+    nodeGetVolumeStats: promisify(node, node.NodeGetVolumeStats, timeoutMs),
+    nodeExpandVolume: promisify(node, node.NodeExpandVolume, timeoutMs),
+    controllerGetCapabilities: promisify(controller, controller.ControllerGetCapabilities, timeoutMs),
+    createVolume: promisify(controller, controller.CreateVolume, timeoutMs),
+    close() {
+      identity.close();
+      node.close();
+      controller.close();
+    },
+  };
+}
+
+export type CsiClient = ReturnType<typeof csiClient>;
+
+/** A NodePublishVolume request shaped as the kubelet sends it for an inline volume. */
+export function kubeletPublishRequest(args: {
+  targetPath: string;
+  spc: string;
+  pod?: { name: string; namespace: string; uid: string; serviceAccount?: string };
+  secrets?: Record<string, string>;
+  volumeContext?: Record<string, string>;
+}): NodePublishVolumeRequest {
+  const pod = args.pod ?? { name: 'web-0', namespace: 'default', uid: '0b0c0d0e-1111-2222-3333-444455556666' };
+  return {
+    volume_id: `csi-${pod.uid}-secrets`,
+    target_path: args.targetPath,
+    readonly: true,
+    volume_capability: { mount: { fs_type: '', mount_flags: [] }, access_mode: { mode: 'SINGLE_NODE_WRITER' } },
+    secrets: args.secrets ?? {},
+    volume_context: {
+      secretProviderClass: args.spc,
+      'csi.storage.k8s.io/pod.name': pod.name,
+      'csi.storage.k8s.io/pod.namespace': pod.namespace,
+      'csi.storage.k8s.io/pod.uid': pod.uid,
+      'csi.storage.k8s.io/serviceAccount.name': pod.serviceAccount ?? 'default',
+      'csi.storage.k8s.io/ephemeral': 'true',
+      ...args.volumeContext,
+    },
+  };
+}
