@@ -1,0 +1,98 @@
+/**
+ * The mount boundary against the real kernel: tmpfs through mount(2)/umount2(2) via
+ * koffi, mount-point detection without processes, /proc/self/mountinfo parsing.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DirMounter } from '../../driver/mount/dir-mounter.js';
+import { mountsUnder, parseMountInfo } from '../../driver/mount/mount-info.js';
+import { isMountPoint, mountTmpfs, TmpfsMounter } from '../../driver/mount/tmpfs-mounter.js';
+import { selectMounter } from '../../driver/mount/select-mounter.js';
+import { isRoot, makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+
+let tmp: TempRoot;
+beforeAll(async () => {
+  tmp = await makeTempRoot('mount');
+});
+afterAll(async () => {
+  await tmp.cleanup();
+});
+
+describe('mountinfo parsing', () => {
+  it('reads mount points, types and octal escapes', () => {
+    const text = [
+      '36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 - ext3 /dev/root rw,errors=continue',
+      '40 22 0:45 / /var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/s/mount rw,nosuid,nodev shared:5 - tmpfs tmpfs rw,mode=755',
+      '',
+    ].join('\n');
+    expect(parseMountInfo(text)).toEqual([
+      { mountPoint: '/mnt/with space', options: 'rw,noatime', fsType: 'ext3', source: '/dev/root' },
+      { mountPoint: '/var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/s/mount', options: 'rw,nosuid,nodev', fsType: 'tmpfs', source: 'tmpfs' },
+    ]);
+  });
+});
+
+describe.skipIf(!isRoot)('tmpfs mounter (root)', () => {
+  it('mounts a tmpfs that mountinfo and device numbers agree on, then unmounts it', async () => {
+    const target = join(tmp.path, 'a');
+    await mkdir(target);
+    const m = new TmpfsMounter();
+    expect(await m.isMounted(target)).toBe(false);
+    await m.mount(target);
+    expect(await m.isMounted(target)).toBe(true);
+    const [entry] = await mountsUnder(target);
+    expect(entry).toMatchObject({ mountPoint: target, fsType: 'tmpfs' });
+    expect(entry!.options).toMatch(/nosuid/);
+    expect(entry!.options).toMatch(/nodev/);
+    await m.unmount(target);
+    expect(await m.isMounted(target)).toBe(false);
+    expect(await mountsUnder(target)).toEqual([]);
+  });
+
+  it('unmount is idempotent and peels stacked mounts', async () => {
+    const target = join(tmp.path, 'stacked');
+    await mkdir(target);
+    const m = new TmpfsMounter();
+    await m.unmount(target);
+    await m.unmount(join(tmp.path, 'does-not-exist'));
+    mountTmpfs(target);
+    mountTmpfs(target);
+    expect((await mountsUnder(target)).length).toBe(2);
+    await m.unmount(target);
+    expect(await mountsUnder(target)).toEqual([]);
+  });
+
+  it('detaches a busy mount', async () => {
+    const target = join(tmp.path, 'busy');
+    await mkdir(target);
+    const m = new TmpfsMounter();
+    await m.mount(target);
+    await mkdir(join(target, 'inner'));
+    mountTmpfs(join(target, 'inner')); // a mount below keeps the outer one busy
+    await m.unmount(target);
+    expect(await isMountPoint(target)).toBe(false);
+  });
+
+  it('reports errno names for a failed mount', () => {
+    expect(() => mountTmpfs(join(tmp.path, 'missing-dir'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'mount' }));
+  });
+
+  it('auto mode picks tmpfs as root', async () => {
+    expect((await selectMounter('auto')).kind).toBe('tmpfs');
+    expect((await selectMounter('tmpfs')).kind).toBe('tmpfs');
+  });
+});
+
+describe('dir mounter', () => {
+  it('counts a directory as mounted once the writer published ..data', async () => {
+    const target = join(tmp.path, 'dir-mode');
+    await mkdir(target);
+    const m = new DirMounter();
+    await m.mount(target);
+    expect(await m.isMounted(target)).toBe(false);
+    await writeFile(join(target, '..data'), '');
+    expect(await m.isMounted(target)).toBe(true);
+    expect((await selectMounter('dir')).kind).toBe('dir');
+  });
+});
