@@ -5,11 +5,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadCsiProto } from '../../proto/load.js';
 import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
+import type { GetPluginInfoResponse__Output } from '../../proto/gen/csi/v1/GetPluginInfoResponse.js';
+import type { GetPluginCapabilitiesResponse__Output } from '../../proto/gen/csi/v1/GetPluginCapabilitiesResponse.js';
+import type { ProbeResponse__Output } from '../../proto/gen/csi/v1/ProbeResponse.js';
+import type { NodeGetInfoResponse__Output } from '../../proto/gen/csi/v1/NodeGetInfoResponse.js';
+import type { NodeGetCapabilitiesResponse__Output } from '../../proto/gen/csi/v1/NodeGetCapabilitiesResponse.js';
+import type { ControllerGetCapabilitiesResponse__Output } from '../../proto/gen/csi/v1/ControllerGetCapabilitiesResponse.js';
 
 type Callback<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
 type Method<Req, Res> = (req: Req, options: grpc.CallOptions, cb: Callback<Res>) => grpc.ClientUnaryCall;
 
-function promisify<Req, Res>(client: grpc.Client, method: Method<Req, Res>, timeoutMs: number) {
+/** One RPC as a promise; `Res` names the decoded reply type (overloads defeat inference). */
+function promisify<Res, Req = object>(client: grpc.Client, method: Method<Req, Res>, timeoutMs: number) {
   return (req: Req, options: { deadlineMs?: number } = {}): Promise<Res> =>
     new Promise((resolve, reject) => {
       method.call(client, req, { deadline: Date.now() + (options.deadlineMs ?? timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res!)));
@@ -24,18 +31,18 @@ export function csiClient(socketPath: string, timeoutMs = 30_000) {
   const node = new csi.v1.Node(address, creds);
   const controller = new csi.v1.Controller(address, creds);
   return {
-    getPluginInfo: promisify(identity, identity.GetPluginInfo, timeoutMs),
-    getPluginCapabilities: promisify(identity, identity.GetPluginCapabilities, timeoutMs),
-    probe: promisify(identity, identity.Probe, timeoutMs),
+    getPluginInfo: promisify<GetPluginInfoResponse__Output>(identity, identity.GetPluginInfo, timeoutMs),
+    getPluginCapabilities: promisify<GetPluginCapabilitiesResponse__Output>(identity, identity.GetPluginCapabilities, timeoutMs),
+    probe: promisify<ProbeResponse__Output>(identity, identity.Probe, timeoutMs),
     nodePublishVolume: promisify(node, node.NodePublishVolume, timeoutMs),
     nodeUnpublishVolume: promisify(node, node.NodeUnpublishVolume, timeoutMs),
     nodeStageVolume: promisify(node, node.NodeStageVolume, timeoutMs),
     nodeUnstageVolume: promisify(node, node.NodeUnstageVolume, timeoutMs),
-    nodeGetCapabilities: promisify(node, node.NodeGetCapabilities, timeoutMs),
-    nodeGetInfo: promisify(node, node.NodeGetInfo, timeoutMs),
+    nodeGetCapabilities: promisify<NodeGetCapabilitiesResponse__Output>(node, node.NodeGetCapabilities, timeoutMs),
+    nodeGetInfo: promisify<NodeGetInfoResponse__Output>(node, node.NodeGetInfo, timeoutMs),
     nodeGetVolumeStats: promisify(node, node.NodeGetVolumeStats, timeoutMs),
     nodeExpandVolume: promisify(node, node.NodeExpandVolume, timeoutMs),
-    controllerGetCapabilities: promisify(controller, controller.ControllerGetCapabilities, timeoutMs),
+    controllerGetCapabilities: promisify<ControllerGetCapabilitiesResponse__Output>(controller, controller.ControllerGetCapabilities, timeoutMs),
     createVolume: promisify(controller, controller.CreateVolume, timeoutMs),
     close() {
       identity.close();

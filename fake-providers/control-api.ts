@@ -1,0 +1,142 @@
+/**
+ * The fake provider's control API: JSON over HTTP on a loopback address. Scenarios, CI
+ * scripts and users script against these routes; keep them stable.
+ *
+ *   GET    /state            {objects, requests, lastRequest, faults}
+ *   PUT    /objects/{name}   {contents} | {contentsBase64}, optional version
+ *   DELETE /objects/{name}
+ *   PUT    /faults           {mode, code?, latencyMs?, count?}
+ *   DELETE /faults
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultError, parseFault, type Faults } from './faults.js';
+import type { FakeProviderService } from './provider-server.js';
+import type { ObjectStore } from './store.js';
+
+const maxBody = 16 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBody) throw new HttpError(413, `request body over ${maxBody} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export interface ControlApiDeps {
+  store: ObjectStore;
+  faults: Faults;
+  service: FakeProviderService;
+}
+
+async function route(deps: ControlApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://control').pathname;
+  const method = req.method ?? 'GET';
+  if (path === '/state') {
+    if (method !== 'GET') throw new HttpError(405, 'use GET /state');
+    return send(res, 200, {
+      objects: deps.store.list(),
+      requests: deps.service.requests,
+      lastRequest: deps.service.lastRequest,
+      faults: deps.faults.list(),
+    });
+  }
+  if (path === '/faults') {
+    if (method === 'PUT') {
+      try {
+        deps.faults.set(parseFault(await readJson(req)));
+      } catch (err) {
+        if (err instanceof FaultError) throw new HttpError(400, err.message);
+        throw err;
+      }
+      return send(res, 200, deps.faults.list()[0]);
+    }
+    if (method === 'DELETE') {
+      deps.faults.clear();
+      return send(res, 204);
+    }
+    throw new HttpError(405, 'use PUT or DELETE /faults');
+  }
+  const m = /^\/objects\/([^/]+)$/.exec(path);
+  if (m) {
+    const name = decodeURIComponent(m[1]!);
+    if (method === 'PUT') {
+      const body = (await readJson(req)) as Record<string, unknown> | null;
+      if (!body || typeof body !== 'object') throw new HttpError(400, 'expected {contents} or {contentsBase64}, optional version');
+      if (body.version !== undefined && (typeof body.version !== 'string' || body.version === '')) throw new HttpError(400, 'version must be a non-empty string');
+      try {
+        const obj = deps.store.put({
+          name,
+          ...(typeof body.version === 'string' ? { version: body.version } : {}),
+          ...(typeof body.contents === 'string' ? { contents: body.contents } : {}),
+          ...(typeof body.contentsBase64 === 'string' ? { contentsBase64: body.contentsBase64 } : {}),
+        });
+        return send(res, 200, { name: obj.name, version: obj.version });
+      } catch (err) {
+        throw new HttpError(400, (err as Error).message);
+      }
+    }
+    if (method === 'DELETE') {
+      if (!deps.store.delete(name)) throw new HttpError(404, `object ${JSON.stringify(name)} not found`);
+      return send(res, 204);
+    }
+    throw new HttpError(405, `use PUT or DELETE /objects/${m[1]}`);
+  }
+  throw new HttpError(404, `no route ${method} ${path}; routes: GET /state, PUT|DELETE /objects/{name}, PUT|DELETE /faults`);
+}
+
+export interface StartedControlApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on `addr` ("127.0.0.1:0" for a free port). */
+export async function startControlApi(deps: ControlApiDeps, addr: string): Promise<StartedControlApi> {
+  const i = addr.lastIndexOf(':');
+  if (i === -1) throw new Error(`--control-addr ${JSON.stringify(addr)}: use HOST:PORT, e.g. 127.0.0.1:0`);
+  const host = addr.slice(0, i) || '127.0.0.1';
+  const port = Number(addr.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--control-addr ${JSON.stringify(addr)}: bad port`);
+  const server: Server = createServer((req, res) => {
+    route(deps, req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      send(res, status, { error: (err as Error).message });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  return {
+    url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

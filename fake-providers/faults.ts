@@ -1,0 +1,71 @@
+/**
+ * The fake provider's scriptable misbehaviour: one active fault, optionally for the next N
+ * Mount calls only.
+ */
+export const faultModes = ['unavailable', 'error', 'latency', 'bad-path', 'oversize', 'hang'] as const;
+export type FaultMode = (typeof faultModes)[number];
+
+export interface Fault {
+  mode: FaultMode;
+  /** The provider error code for mode `error`. */
+  code?: string;
+  /** Delay for mode `latency`. */
+  latencyMs?: number;
+  /** Apply to the next N Mount calls only; unlimited when absent. */
+  count?: number;
+}
+
+export class FaultError extends Error {}
+
+/** Checks a control-API body; throws FaultError with a message for the HTTP 400. */
+export function parseFault(body: unknown): Fault {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new FaultError('expected a JSON object {mode, code?, latencyMs?, count?}');
+  const b = body as Record<string, unknown>;
+  if (!faultModes.includes(b.mode as FaultMode)) throw new FaultError(`mode must be one of ${faultModes.join(', ')}; got ${JSON.stringify(b.mode)}`);
+  const fault: Fault = { mode: b.mode as FaultMode };
+  if (b.code !== undefined) {
+    if (typeof b.code !== 'string' || b.code === '') throw new FaultError('code must be a non-empty string');
+    fault.code = b.code;
+  }
+  if (b.latencyMs !== undefined || fault.mode === 'latency') {
+    if (typeof b.latencyMs !== 'number' || !Number.isFinite(b.latencyMs) || b.latencyMs < 0) {
+      throw new FaultError('latencyMs must be a non-negative number (required for mode latency)');
+    }
+    fault.latencyMs = b.latencyMs;
+  }
+  if (b.count !== undefined) {
+    if (typeof b.count !== 'number' || !Number.isInteger(b.count) || b.count < 1) throw new FaultError('count must be a positive whole number');
+    fault.count = b.count;
+  }
+  return fault;
+}
+
+export class Faults {
+  private active: Fault | null = null;
+
+  set(fault: Fault): void {
+    this.active = { ...fault };
+  }
+
+  clear(): void {
+    this.active = null;
+  }
+
+  list(): Fault[] {
+    return this.active ? [{ ...this.active }] : [];
+  }
+
+  /** The fault for the next Mount call, consuming one of its count. */
+  takeForMount(): Fault | null {
+    const f = this.active;
+    if (!f) return null;
+    if (f.count !== undefined && --f.count <= 0) this.active = null;
+    return f;
+  }
+
+  /** The fault for a Version call: only unavailable, latency and hang apply; count is kept. */
+  peekForVersion(): Fault | null {
+    const f = this.active;
+    return f && (f.mode === 'unavailable' || f.mode === 'latency' || f.mode === 'hang') ? f : null;
+  }
+}
