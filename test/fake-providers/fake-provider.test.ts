@@ -153,7 +153,7 @@ describe('fake provider control API', () => {
     for (const [res, status, msg] of cases) {
       const r = await res;
       expect(r.status).toBe(status);
-      expect((await r.json()).error).toMatch(msg);
+      expect(((await r.json()) as { error: string }).error).toMatch(msg);
     }
   });
 });
@@ -163,10 +163,10 @@ describe('fake provider faults', () => {
 
   it('unavailable, limited by count', async () => {
     expect((await put('/faults', { mode: 'unavailable', count: 1 })).status).toBe(200);
-    expect((await (await control('/state')).json()).faults).toEqual([{ mode: 'unavailable', count: 1 }]);
+    expect(((await (await control("/state")).json()) as { faults: unknown[] }).faults).toEqual([{ mode: 'unavailable', count: 1 }]);
     await expect(mount()).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     expect((await mount()).object_version).toHaveLength(1);
-    expect((await (await control('/state')).json()).faults).toEqual([]);
+    expect(((await (await control("/state")).json()) as { faults: unknown[] }).faults).toEqual([]);
   });
 
   it('error sets the provider error code', async () => {
