@@ -112,8 +112,15 @@ export class ProviderClients {
     return entry;
   }
 
+  /**
+   * The provider call's deadline: within `--provider-timeout`, and a little before the
+   * caller's own (10% of what is left, at most 1 s) so the driver still has time to clean
+   * up and answer with what went wrong rather than the caller seeing a bare timeout.
+   */
   private deadlineOf(callerDeadline: number): number {
-    return Math.min(callerDeadline, Date.now() + this.options.callTimeoutMs);
+    const now = Date.now();
+    const reserve = Number.isFinite(callerDeadline) ? Math.min(1000, Math.max(0, (callerDeadline - now) * 0.1)) : 0;
+    return Math.min(callerDeadline - reserve, now + this.options.callTimeoutMs);
   }
 
   /** Calls the provider's Mount and checks the reply against the provider contract. */

@@ -1,0 +1,58 @@
+/**
+ * Republish with rotation enabled: past the poll interval a republish fetches again and
+ * swaps in what changed; a failed remount keeps the content the pod already has.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mountsUnder } from '../../driver/mount/mount-info.js';
+import { kubeletPublishRequest } from '../helpers/csi-client.js';
+import { startHarness, type Harness } from '../helpers/driver-harness.js';
+import { isRoot } from '../helpers/temp-root.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    objects: [
+      { name: 'stable', contents: 'never-changes', version: '1' },
+      { name: 'rotating', contents: 'first-value', version: '1' },
+    ],
+    driver: { enableSecretRotation: true, rotationPollIntervalMs: 0 },
+  });
+  h.createSpc('default', 'rot', { provider: 'fake', parameters: { objects: '- objectName: stable\n- objectName: rotating\n' } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+it('rotates changed objects on republish, keeps unchanged files, and survives a failed remount', async () => {
+  const p = { name: 'rot-0', namespace: 'default', uid: '11111111-0000-4000-8000-000000000001' };
+  const req = kubeletPublishRequest({ targetPath: h.target(p.uid), spc: 'rot', pod: p });
+  const target = req.target_path!;
+  await h.client.nodePublishVolume(req);
+  const stableBefore = await stat(join(target, 'stable'));
+
+  await fetch(`${h.provider.control}/objects/rotating`, { method: 'PUT', body: JSON.stringify({ contents: 'second-value' }) });
+  await h.client.nodePublishVolume(req);
+  expect(await readFile(join(target, 'rotating'), 'utf8')).toBe('second-value');
+  const stableAfter = await stat(join(target, 'stable'));
+  expect(stableAfter.ino).toBe(stableBefore.ino);
+  expect(stableAfter.mtimeMs).toBe(stableBefore.mtimeMs);
+  const status = h.api.store.get('secretproviderclasspodstatuses', 'default', 'rot-0-default-rot')!;
+  expect((status.status as { objects: unknown }).objects).toEqual([
+    { id: 'rotating', version: '2' },
+    { id: 'stable', version: '1' },
+  ]);
+
+  await fetch(`${h.provider.control}/faults`, { method: 'PUT', body: JSON.stringify({ mode: 'error', code: 'Throttled' }) });
+  const err = (await h.client.nodePublishVolume(req).catch((e) => e)) as grpc.ServiceError;
+  expect(err.code).toBe(grpc.status.UNKNOWN);
+  expect(err.details).toMatch(/error code "Throttled"/);
+  expect(await readFile(join(target, 'rotating'), 'utf8')).toBe('second-value');
+  if (isRoot) expect(await mountsUnder(target)).toHaveLength(1);
+  await fetch(`${h.provider.control}/faults`, { method: 'DELETE' });
+
+  await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: target });
+  expect(await mountsUnder(target)).toEqual([]);
+});
