@@ -4,49 +4,14 @@
  * the kubelet drives it. Prints what a user would look at and fails loudly if any step
  * does not hold.
  */
-import * as grpc from '@grpc/grpc-js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { loadCsiProto } from '../proto/load.js';
+import { csiClient } from '../harness/csi-client.js';
 import { mountsUnder } from '../driver/mount/mount-info.js';
 import { unmountPath } from '../driver/mount/tmpfs-mounter.js';
-import { packageRoot } from '../driver/version.js';
+import { startBin, type ManagedProcess } from '../harness/managed-process.js';
 import { SimApiServer } from '../sim/apiserver/api-server.js';
-
-interface Proc {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-function startProcess(script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [join(packageRoot(), 'dist', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited };
-}
-
-/** Resolves with the first line on stdout or stderr that `match` accepts. */
-function waitForLine(proc: Proc, match: (line: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const seen: string[] = [];
-    const timer = setTimeout(() => reject(new Error(`${what} not ready within ${timeoutMs} ms:\n${seen.join('\n')}`)), timeoutMs);
-    for (const stream of [proc.child.stdout!, proc.child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        seen.push(line);
-        if (match(line)) {
-          clearTimeout(timer);
-          resolve(line);
-        }
-      });
-    }
-    void proc.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code} before it was ready:\n${seen.join('\n')}`));
-    });
-  });
-}
 
 function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`check failed: ${what}`);
@@ -55,7 +20,7 @@ function check(ok: boolean, what: string): void {
 
 export async function runDemo(): Promise<number> {
   const root = await mkdtemp(join(tmpdir(), 'sscsi-demo-'));
-  const procs: Proc[] = [];
+  const procs: ManagedProcess[] = [];
   const api = await new SimApiServer().start();
   try {
     console.log(`secrets-store-csi-ts demo (temp root ${root})\n`);
@@ -66,13 +31,13 @@ export async function runDemo(): Promise<number> {
     await api.writeKubeconfig(kubeconfig);
     console.log(`1. Kubernetes API (embedded) at ${api.url}`);
 
-    const provider = startProcess('fake-providers/main.js', ['--name', 'fake', '--socket', join(providerDir, 'fake.sock'), '--control-addr', '127.0.0.1:0']);
+    const provider = startBin('fake-providers/main.js', ['--name', 'fake', '--socket', join(providerDir, 'fake.sock'), '--control-addr', '127.0.0.1:0']);
     procs.push(provider);
-    const ready = JSON.parse(await waitForLine(provider, (l) => l.startsWith('{"ready":true'), 'fake provider')) as { control: string };
+    const ready = JSON.parse(await provider.waitForLine(/^\{"ready":true/)) as { control: string };
     console.log(`2. fake provider on ${join(providerDir, 'fake.sock')}, control API ${ready.control}`);
 
     const endpoint = join(socketDir, 'csi.sock');
-    const driver = startProcess('driver/main.js', [
+    const driver = startBin('driver/main.js', [
       `--endpoint=unix://${endpoint}`,
       '--nodeid=demo-node',
       `--kubeconfig=${kubeconfig}`,
@@ -81,7 +46,7 @@ export async function runDemo(): Promise<number> {
       '--log-format-json',
     ]);
     procs.push(driver);
-    const serving = JSON.parse(await waitForLine(driver, (l) => l.includes('CSI driver serving'), 'driver')) as { mountMode: string };
+    const serving = JSON.parse(await driver.waitForLine(/CSI driver serving/)) as { mountMode: string };
     console.log(`3. driver on ${endpoint} (mount mode: ${serving.mountMode})`);
 
     api.store.create('secretproviderclasses', {
@@ -95,16 +60,13 @@ export async function runDemo(): Promise<number> {
     });
     console.log('4. SecretProviderClass default/demo-secrets created (db-password, api-key)');
 
-    const { csi } = loadCsiProto();
-    const node = new csi.v1.Node(`unix://${endpoint}`, grpc.credentials.createInsecure());
-    const call = <Req, Res>(fn: (req: Req, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown, req: Req) =>
-      new Promise<Res>((resolve, reject) => fn.call(node, req, { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res!))));
+    const node = csiClient(endpoint);
 
     const podUid = 'd3m0d3m0-0000-4000-8000-000000000001';
     const target = join(root, 'pods', podUid, 'volumes', 'kubernetes.io~csi', 'secrets', 'mount');
     await mkdir(join(target, '..'), { recursive: true });
     const started = performance.now();
-    await call(node.NodePublishVolume, {
+    await node.nodePublishVolume({
       volume_id: `csi-${podUid}`,
       target_path: target,
       readonly: true,
@@ -140,7 +102,7 @@ export async function runDemo(): Promise<number> {
     check(status!.metadata.labels['internal.secrets-store.csi.k8s.io/node-name'] === 'demo-node', 'labelled with the node');
     check(status!.metadata.ownerReferences[0]?.kind === 'Pod', 'owned by the pod');
 
-    await call(node.NodeUnpublishVolume, { volume_id: `csi-${podUid}`, target_path: target });
+    await node.nodeUnpublishVolume({ volume_id: `csi-${podUid}`, target_path: target });
     console.log('6. NodeUnpublishVolume ok');
     check((await mountsUnder(target)).length === 0, 'no mount left');
     check(await lstat(target).then(() => false, () => true), 'target directory removed');
@@ -151,10 +113,7 @@ export async function runDemo(): Promise<number> {
     console.error(`\ndemo FAILED: ${(err as Error).message}`);
     return 1;
   } finally {
-    for (const p of procs.reverse()) {
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
+    for (const p of procs.reverse()) await p.kill();
     await api.stop();
     for (const m of await mountsUnder(root)) unmountPath(m.mountPoint, true);
     await rm(root, { recursive: true, force: true });

@@ -3,7 +3,8 @@
 import { createLogger } from '../log/logger.js';
 import { CsiDriver } from './csi-driver.js';
 import { parseDriverFlags, usage } from './flags.js';
-import { KubeSecretsStoreApi, loadKubeConfig } from './k8s/secrets-store-api.js';
+import { loadKubeConfig } from './k8s/kube-config.js';
+import { KubeSecretsStoreApi } from './k8s/secrets-store-api.js';
 import { selectMounter } from './mount/select-mounter.js';
 import { driverVersion } from './version.js';
 

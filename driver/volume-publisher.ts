@@ -38,12 +38,24 @@ export interface PublisherOptions {
 
 export type PublishOutcome = 'mounted' | 'remounted' | 'already-mounted';
 
+/** Milliseconds spent in each step of a publish that did work (for logs and profiling). */
+export interface PublishTimings {
+  spcMs: number;
+  mountMs: number;
+  providerMs: number;
+  writeMs: number;
+  statusMs: number;
+}
+
 export interface PublishResult {
   outcome: PublishOutcome;
   provider?: string;
   objects?: number;
   changedFiles?: number;
+  timings?: PublishTimings;
 }
+
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 interface PublishTarget {
   targetPath: string;
@@ -130,7 +142,15 @@ export class VolumePublisher {
       if (age < this.options.rotationPollIntervalMs) return { outcome: 'already-mounted' };
     }
 
+    const timings: PublishTimings = { spcMs: 0, mountMs: 0, providerMs: 0, writeMs: 0, statusMs: 0 };
+    let mark = performance.now();
+    const lap = (step: keyof PublishTimings) => {
+      const now = performance.now();
+      timings[step] = round2(now - mark);
+      mark = now;
+    };
     const spc = await this.api.getSecretProviderClass(pod.namespace, spcName);
+    lap('spcMs');
     const provider = spc.spec.provider ?? '';
     if (provider === '') {
       throw new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.provider: set it to the provider's name`, 'FailedToMount');
@@ -144,6 +164,7 @@ export class VolumePublisher {
       try {
         await mkdir(targetPath, { recursive: true, mode: 0o750 });
         await this.mounter.mount(targetPath);
+        lap('mountMs');
       } catch (err) {
         await this.cleanup(targetPath);
         throw new CsiError(Status.INTERNAL, `failed to mount ${this.mounter.kind} at ${targetPath}: ${messageOf(err)}`, 'FailedToMount', { cause: err });
@@ -160,6 +181,7 @@ export class VolumePublisher {
         currentObjectVersion: [],
         deadline,
       });
+      lap('providerMs');
       let written;
       try {
         written = writeProviderFiles(targetPath, result.files, defaultFilePermission);
@@ -169,14 +191,17 @@ export class VolumePublisher {
         }
         throw new CsiError(Status.INTERNAL, `failed to write files to ${targetPath}: ${messageOf(err)}`, 'FileWriteError', { cause: err });
       }
+      lap('writeMs');
       await this.api.upsertPodStatus(
         buildPodStatus({ pod, spcName, nodeId: this.options.nodeId, targetPath, objects: result.objectVersions }),
       );
+      lap('statusMs');
       return {
         outcome: mounted ? 'remounted' : 'mounted',
         provider,
         objects: result.objectVersions.length,
         changedFiles: written.changedPaths.length,
+        timings,
       };
     } catch (err) {
       // A failed first mount leaves nothing behind, so the kubelet's retry starts fresh; a

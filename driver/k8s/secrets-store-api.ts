@@ -7,7 +7,7 @@
  * NOT_FOUND, 403 → PERMISSION_DENIED, 401 → UNAUTHENTICATED, 429/5xx/network →
  * UNAVAILABLE) and whose message names the object and the API's own message.
  */
-import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { CsiError, Status, type ErrorReason } from '../csi-error.js';
 import {
@@ -29,24 +29,6 @@ export interface SecretsStoreApi {
   upsertPodStatus(status: SecretProviderClassPodStatus): Promise<UpsertResult>;
   /** The pod status, or null when there is none. */
   getPodStatus(namespace: string, name: string): Promise<SecretProviderClassPodStatus | null>;
-}
-
-/** Loads --kubeconfig, else the in-cluster config, else $KUBECONFIG / ~/.kube/config. */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) {
-    try {
-      kc.loadFromFile(path);
-    } catch (err) {
-      throw new Error(`failed to load --kubeconfig ${path}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) {
-    throw new Error('no Kubernetes API configured: pass --kubeconfig, set $KUBECONFIG, or run the driver in a pod');
-  }
-  return kc;
 }
 
 interface StatusBody {

@@ -36,6 +36,8 @@ export interface StartedSimApiServer {
   readonly faults: ApiFaults;
   /** Every request answered: verb, resource, namespace, name, HTTP code (no bodies). */
   readonly requestLog: LoggedRequest[];
+  /** TCP connections accepted since start (clients should reuse keep-alive connections). */
+  connections(): number;
   /** Writes a kubeconfig for this server with a bearer-token user. */
   writeKubeconfig(path: string, options?: { token?: string }): Promise<void>;
   stop(): Promise<void>;
@@ -135,6 +137,8 @@ export class SimApiServer {
     };
 
     const server: Server = createServer((req, res) => void handle(req, res));
+    let connections = 0;
+    server.on('connection', () => connections++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
@@ -146,6 +150,7 @@ export class SimApiServer {
       store,
       faults,
       requestLog,
+      connections: () => connections,
       async writeKubeconfig(path, options = {}) {
         const config = {
           apiVersion: 'v1',

@@ -1,6 +1,6 @@
 /** The sscsi CLI as users run it. */
 import { describe, expect, it } from 'vitest';
-import { startBin } from '../helpers/process.js';
+import { startBin } from '../../harness/managed-process.js';
 
 describe('sscsi', () => {
   it('demo publishes and unpublishes one volume end to end and exits 0', async () => {

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { lstat, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csiClient, kubeletPublishRequest, type CsiClient } from '../helpers/csi-client.js';
-import { root, startBin, type TestProcess } from '../helpers/process.js';
+import { csiClient, kubeletPublishRequest, type CsiClient } from '../../harness/csi-client.js';
+import { root, startBin, type ManagedProcess as TestProcess } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 const version = (JSON.parse(spawnSync(process.execPath, ['-p', `JSON.stringify(require('${root}/package.json'))`]).stdout.toString()) as { version: string }).version;

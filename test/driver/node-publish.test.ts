@@ -9,7 +9,7 @@ import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { kubeletPublishRequest } from '../helpers/csi-client.js';
+import { kubeletPublishRequest } from '../../harness/csi-client.js';
 import { startHarness, type Harness } from '../helpers/driver-harness.js';
 import { isRoot } from '../helpers/temp-root.js';
 
@@ -216,6 +216,19 @@ describe('NodePublishVolume', () => {
     const calls = h.api.requestLog.slice(from).map((r) => `${r.verb} ${r.resource} ${r.code}`);
     expect(calls).toEqual(['get secretproviderclasses 200', 'create secretproviderclasspodstatuses 409', 'get secretproviderclasspodstatuses 200']);
   });
+
+  it('reuses keep-alive connections to the API server instead of opening one per request', async () => {
+    const before = h.api.connections();
+    const fromLog = h.api.requestLog.length;
+    for (let i = 0; i < 25; i++) {
+      const p = pod(`reuse-${i}`);
+      await h.client.nodePublishVolume(kubeletPublishRequest({ targetPath: h.target(p.uid), spc: 'app-secrets', pod: p }));
+      await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: h.target(p.uid) });
+    }
+    expect(h.api.requestLog.length - fromLog).toBe(50);
+    // client-node 2.0 alone would open 50 connections here (a new undici Agent per request).
+    expect(h.api.connections() - before).toBeLessThanOrEqual(1);
+  });
 });
 
 describe('NodePublishVolume failures leave the target clean', () => {
@@ -286,5 +299,15 @@ describe('logs', () => {
     for (const v of [...Object.values(secretValues), 'node-publish-pass', 'node-publish-user', 'sa-token-from-context', 'token-in-secrets', 'token-in-context']) {
       expect(logs).not.toContain(v);
     }
+  });
+
+  it('say how long each step of a publish took', () => {
+    const line = h.logs().split('\n').find((l) => l.includes('node publish volume succeeded'));
+    const entry = JSON.parse(line!) as { ms: number; timings: Record<string, number>; outcome: string; objects: number };
+    expect(entry.outcome).toBe('mounted');
+    expect(Object.keys(entry.timings).sort()).toEqual(['mountMs', 'providerMs', 'spcMs', 'statusMs', 'writeMs']);
+    for (const v of Object.values(entry.timings)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(entry.timings.providerMs).toBeGreaterThan(0);
+    expect(Object.values(entry.timings).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(entry.ms + 0.1);
   });
 });

@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { kubeletPublishRequest } from '../helpers/csi-client.js';
+import { kubeletPublishRequest } from '../../harness/csi-client.js';
 import { startHarness, type Harness } from '../helpers/driver-harness.js';
 import { isRoot } from '../helpers/temp-root.js';
 

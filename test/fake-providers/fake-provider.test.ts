@@ -7,7 +7,7 @@ import { createLogger } from '../../log/logger.js';
 import { startFakeProvider, type StartedFakeProvider } from '../../fake-providers/fake-provider.js';
 import { nextVersion } from '../../fake-providers/store.js';
 import { fakeAttributes, rawProviderClient } from '../helpers/provider-client.js';
-import { startBin, type TestProcess } from '../helpers/process.js';
+import { startBin, type ManagedProcess as TestProcess } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 const sha16 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);

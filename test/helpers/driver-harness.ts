@@ -8,13 +8,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CsiDriver, type DriverConfig, type StartedCsiDriver } from '../../driver/csi-driver.js';
-import { KubeSecretsStoreApi, loadKubeConfig } from '../../driver/k8s/secrets-store-api.js';
+import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
+import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
 import { selectMounter } from '../../driver/mount/select-mounter.js';
 import { createLogger } from '../../log/logger.js';
 import { startFakeProvider, type StartedFakeProvider } from '../../fake-providers/fake-provider.js';
 import type { ObjectInput } from '../../fake-providers/store.js';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
-import { csiClient, type CsiClient } from './csi-client.js';
+import { csiClient, type CsiClient } from '../../harness/csi-client.js';
 import { makeTempRoot, type TempRoot } from './temp-root.js';
 
 export interface Harness {

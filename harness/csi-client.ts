@@ -1,16 +1,16 @@
 /**
- * A kubelet's-eye CSI client for tests: the Identity, Node and Controller services on a
+ * A kubelet's-eye CSI client (tests, demo, benchmarks, simulated kubelet): the Identity, Node and Controller services on a
  * unix socket, each RPC as a promise that rejects with the grpc ServiceError.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadCsiProto } from '../../proto/load.js';
-import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
-import type { GetPluginInfoResponse__Output } from '../../proto/gen/csi/v1/GetPluginInfoResponse.js';
-import type { GetPluginCapabilitiesResponse__Output } from '../../proto/gen/csi/v1/GetPluginCapabilitiesResponse.js';
-import type { ProbeResponse__Output } from '../../proto/gen/csi/v1/ProbeResponse.js';
-import type { NodeGetInfoResponse__Output } from '../../proto/gen/csi/v1/NodeGetInfoResponse.js';
-import type { NodeGetCapabilitiesResponse__Output } from '../../proto/gen/csi/v1/NodeGetCapabilitiesResponse.js';
-import type { ControllerGetCapabilitiesResponse__Output } from '../../proto/gen/csi/v1/ControllerGetCapabilitiesResponse.js';
+import { loadCsiProto } from '../proto/load.js';
+import type { NodePublishVolumeRequest } from '../proto/gen/csi/v1/NodePublishVolumeRequest.js';
+import type { GetPluginInfoResponse__Output } from '../proto/gen/csi/v1/GetPluginInfoResponse.js';
+import type { GetPluginCapabilitiesResponse__Output } from '../proto/gen/csi/v1/GetPluginCapabilitiesResponse.js';
+import type { ProbeResponse__Output } from '../proto/gen/csi/v1/ProbeResponse.js';
+import type { NodeGetInfoResponse__Output } from '../proto/gen/csi/v1/NodeGetInfoResponse.js';
+import type { NodeGetCapabilitiesResponse__Output } from '../proto/gen/csi/v1/NodeGetCapabilitiesResponse.js';
+import type { ControllerGetCapabilitiesResponse__Output } from '../proto/gen/csi/v1/ControllerGetCapabilitiesResponse.js';
 
 type Callback<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
 type Method<Req, Res> = (req: Req, options: grpc.CallOptions, cb: Callback<Res>) => grpc.ClientUnaryCall;

@@ -1,16 +1,19 @@
 /**
- * Child processes for tests: started from the compiled bins with the Node that runs the
- * tests, waited on by condition (a line on an output stream, a file appearing), killed at
- * the end whatever happened. Output is kept so tests can check what was logged.
+ * Child processes of the harness (tests, demo, benchmarks, simulated cluster): our own bins
+ * started from dist/ with the Node that runs the harness, waited on by condition (a line on
+ * an output stream, a file appearing), and always killed at the end. Output is kept so
+ * callers can check what was logged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packageRoot } from '../../driver/version.js';
+import { packageRoot } from '../driver/version.js';
 
 export const root = packageRoot();
 
-export interface TestProcess {
+export type Bin = 'driver/main.js' | 'fake-providers/main.js' | 'cli/main.js';
+
+export interface ManagedProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
@@ -21,18 +24,31 @@ export interface TestProcess {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export function startBin(bin: 'driver/main.js' | 'fake-providers/main.js' | 'cli/main.js', args: string[], env: NodeJS.ProcessEnv = {}): TestProcess {
-  const child = spawn(process.execPath, [join(root, 'dist', bin), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Extra Node options placed before the script, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+  /** Keep at most this many characters of each stream (the tail); default 4 MiB. */
+  keepChars?: number;
+}
+
+export function startBin(bin: Bin, args: string[], options: StartOptions = {}): ManagedProcess {
+  const keep = options.keepChars ?? 4 * 1024 * 1024;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(root, 'dist', bin), ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
+  const trim = (s: string) => (s.length > keep ? s.slice(s.length - keep) : s);
   child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    waiters.forEach((w) => w());
+    out = trim(out + d.toString());
+    [...waiters].forEach((w) => w());
   });
   child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-    waiters.forEach((w) => w());
+    err = trim(err + d.toString());
+    [...waiters].forEach((w) => w());
   });
   const exit = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
@@ -49,11 +65,15 @@ export function startBin(bin: 'driver/main.js' | 'fake-providers/main.js' | 'cli
             resolve(line);
           }
         };
-        const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(check), 1);
+          reject(new Error(`no line matching ${re} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`));
+        }, timeoutMs);
         waiters.push(check);
         void exit.then((code) => {
           if (waiters.includes(check)) {
             clearTimeout(timer);
+            waiters.splice(waiters.indexOf(check), 1);
             reject(new Error(`process exited (${code}) before a line matching ${re}; stdout:\n${out}\nstderr:\n${err}`));
           }
         });
@@ -78,5 +98,16 @@ export async function waitForFile(path: string, timeoutMs = 20_000): Promise<voi
       if (Date.now() > until) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+}
+
+/** Resident set size of a process in bytes, from /proc/PID/status (VmRSS); undefined if gone. */
+export async function rssBytes(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
   }
 }

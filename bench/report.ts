@@ -1,0 +1,82 @@
+/**
+ * Benchmark results: the machine they ran on, one row per suite, a plain terminal table and
+ * the JSON document other tools track over time. The JSON field names are an interface
+ * (`{machine, suites: [{name, opsPerSec, meanMs, p50Ms, p99Ms, maxMs, rssMb, floorRatio}]}`);
+ * keep them stable.
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { Task } from 'tinybench';
+
+export interface SuiteResult {
+  name: string;
+  opsPerSec: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Resident set size of the process under test (the driver where there is one), MiB. */
+  rssMb: number | null;
+  /** p50 of this suite divided by p50 of its floor (the same work done as bare as Node allows). */
+  floorRatio: number | null;
+  samples: number;
+  /** Figures particular to a suite (errors, peak in-flight, ...). */
+  extra?: Record<string, number | string>;
+}
+
+export interface MachineInfo {
+  node: string;
+  platform: string;
+  arch: string;
+  cpus: number;
+  cpuModel: string;
+  memoryMb: number;
+  hostname: string;
+  date: string;
+  root: boolean;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryMb: Math.round(os.totalmem() / 2 ** 20),
+    hostname: os.hostname(),
+    date: new Date().toISOString(),
+    root: process.getuid?.() === 0,
+  };
+}
+
+/** A suite row from a finished tinybench task; throws if the task errored. */
+export function fromTask(task: Task, name = task.name): Omit<SuiteResult, 'rssMb' | 'floorRatio'> {
+  const r = task.result;
+  if (r.state === 'errored') throw new Error(`benchmark ${name} failed: ${r.error.message}`, { cause: r.error });
+  if (r.state !== 'completed' && r.state !== 'aborted-with-statistics') throw new Error(`benchmark ${name} did not complete (${r.state})`);
+  return {
+    name,
+    opsPerSec: r.throughput.mean,
+    meanMs: r.latency.mean,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    samples: r.latency.samplesCount,
+  };
+}
+
+const fmt = (n: number | null, digits = 3) => (n === null ? '-' : n >= 100 ? n.toFixed(0) : n.toFixed(digits));
+
+export function formatTable(suites: SuiteResult[]): string {
+  const header = ['suite', 'ops/s', 'mean ms', 'p50 ms', 'p99 ms', 'max ms', 'rss MiB', 'x floor', 'n'];
+  const rows = suites.map((s) => [s.name, fmt(s.opsPerSec, 0), fmt(s.meanMs), fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.maxMs), fmt(s.rssMb, 1), fmt(s.floorRatio, 2), String(s.samples)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export async function writeJson(path: string, machine: MachineInfo, suites: SuiteResult[]): Promise<void> {
+  await writeFile(path, `${JSON.stringify({ machine, suites }, null, 2)}\n`);
+}
