@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /** sscsi: the harness CLI, verb + noun like kubectl. Commands arrive issue by issue. */
 import { runDemo } from './demo.js';
+import { simUp, simUpUsage } from './sim-up.js';
 
 const usage = `Usage: sscsi <command>
 
 Commands:
-  demo     one publish end to end: embedded API server, fake provider and driver processes
+  sim up   start a simulated cluster (API server, kubelet, driver, fake provider) and keep it running
+  demo     a pod with a secrets-store volume on the simulated cluster, end to end
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -13,6 +15,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'demo':
       return runDemo();
+    case 'sim':
+      if (argv[1] === 'up') return simUp(argv.slice(2));
+      process.stderr.write(`sscsi sim: unknown command ${JSON.stringify(argv[1] ?? '')}\n${simUpUsage}`);
+      return 2;
     case undefined:
     case '--help':
     case '-h':

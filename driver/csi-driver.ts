@@ -83,7 +83,7 @@ export class CsiDriver {
     await bindUnixSocket(server, socketPath);
     serving = true;
     deps.logger.info(
-      { endpoint: socketPath, driver: config.driverName, version: driverVersion, nodeId: config.nodeId, mountMode: deps.mounter.kind },
+      { endpoint: socketPath, driver: config.driverName, version: driverVersion, nodeId: config.nodeId, mountMode: deps.mounter.kind, rotation: config.enableSecretRotation, rotationPollIntervalMs: config.rotationPollIntervalMs },
       'CSI driver serving',
     );
     return {

@@ -23,13 +23,13 @@ function promisify<Res, Req = object>(client: grpc.Client, method: Method<Req, R
     });
 }
 
-export function csiClient(socketPath: string, timeoutMs = 30_000) {
+export function csiClient(socketPath: string, timeoutMs = 30_000, channelOptions: grpc.ChannelOptions = {}) {
   const { csi } = loadCsiProto();
   const address = `unix://${socketPath}`;
   const creds = grpc.credentials.createInsecure();
-  const identity = new csi.v1.Identity(address, creds);
-  const node = new csi.v1.Node(address, creds);
-  const controller = new csi.v1.Controller(address, creds);
+  const identity = new csi.v1.Identity(address, creds, channelOptions);
+  const node = new csi.v1.Node(address, creds, channelOptions);
+  const controller = new csi.v1.Controller(address, creds, channelOptions);
   return {
     getPluginInfo: promisify<GetPluginInfoResponse__Output>(identity, identity.GetPluginInfo, timeoutMs),
     getPluginCapabilities: promisify<GetPluginCapabilitiesResponse__Output>(identity, identity.GetPluginCapabilities, timeoutMs),

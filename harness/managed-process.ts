@@ -5,6 +5,7 @@
  * callers can check what was logged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../driver/version.js';
@@ -30,6 +31,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Keep at most this many characters of each stream (the tail); default 4 MiB. */
   keepChars?: number;
+  /** Also append everything the process writes to this file. */
+  logFile?: string;
 }
 
 export function startBin(bin: Bin, args: string[], options: StartOptions = {}): ManagedProcess {
@@ -40,6 +43,12 @@ export function startBin(bin: Bin, args: string[], options: StartOptions = {}): 
   });
   let out = '';
   let err = '';
+  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  if (log) {
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    child.once('exit', () => setImmediate(() => log.end()));
+  }
   const waiters: Array<() => void> = [];
   const trim = (s: string) => (s.length > keep ? s.slice(s.length - keep) : s);
   child.stdout!.on('data', (d: Buffer) => {

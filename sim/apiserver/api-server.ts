@@ -1,25 +1,39 @@
 /**
  * The embedded Kubernetes API server: real HTTP on 127.0.0.1, JSON shaped as Kubernetes
- * shapes it, so @kubernetes/client-node and the driver work against it unchanged.
+ * shapes it, so @kubernetes/client-node, kubectl and the driver work against it unchanged.
  * Lifecycle is in the types: `new SimApiServer()` → `start()` → `StartedSimApiServer`.
  *
- * Served today: get, list, create, update and delete of the kinds in resources.ts, Status
- * errors, fault injection. (Watch, patch, selectors, RBAC, garbage collection and
- * discovery belong to the simulated-cluster work that builds on this.)
+ * It starts like a fresh cluster (bootstrap.ts) with its control plane (sim/controllers):
+ * default ServiceAccounts, garbage collection, Deployments/ReplicaSets and a scheduler.
+ * Every resource request is authenticated by bearer token and authorized by RBAC
+ * (authorizer.ts), may meet an injected fault (faults.ts), and is then served: get, list
+ * and watch with label and field selectors, create, update, merge / strategic-merge / JSON
+ * patch, delete and deletecollection, the status and scale subresources.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
+import { startControlPlane, type ControlPlane } from '../controllers/control-plane.js';
+import { adminUser, Authorizer, type UserInfo } from './authorizer.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, openApiDoc, openApiRoot, serverVersion } from './discovery.js';
 import { ApiFaults, type Verb } from './faults.js';
 import { parseRoute, type Route } from './http-routes.js';
-import { ObjectStore, type KubeObject } from './object-store.js';
-import { apiVersionOf } from './resources.js';
+import { ObjectStore, type DeleteOptions, type KubeObject } from './object-store.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, defaultMergeKeys } from './patch.js';
+import { apiVersionOf, qualifiedName, selectableFields } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, faultStatus, statusError } from './status.js';
+import { streamWatch } from './watch-stream.js';
 
 export interface SimApiServerOptions {
-  host?: string;
   port?: number;
+  host?: string;
+  /** Start the control-plane controllers (default true). */
+  controlPlane?: boolean;
+  /** Watch history kept for resuming (events). */
+  historySize?: number;
 }
 
 export interface LoggedRequest {
@@ -28,24 +42,31 @@ export interface LoggedRequest {
   namespace: string | undefined;
   name: string | undefined;
   code: number;
+  user: string;
 }
 
 export interface StartedSimApiServer {
   readonly url: string;
   readonly store: ObjectStore;
   readonly faults: ApiFaults;
-  /** Every request answered: verb, resource, namespace, name, HTTP code (no bodies). */
+  readonly authorizer: Authorizer;
+  /** Every resource request answered: verb, resource, namespace, name, HTTP code, user (no bodies). */
   readonly requestLog: LoggedRequest[];
   /** TCP connections accepted since start (clients should reuse keep-alive connections). */
   connections(): number;
-  /** Writes a kubeconfig for this server with a bearer-token user. */
-  writeKubeconfig(path: string, options?: { token?: string }): Promise<void>;
+  /** The admin identity's token (system:masters). */
+  readonly adminToken: string;
+  /** Registers an identity and returns its token. */
+  addIdentity(user: UserInfo, token?: string): string;
+  /** Writes a kubeconfig for this server; the admin identity unless a token is given. */
+  writeKubeconfig(path: string, options?: { token?: string; user?: string }): Promise<void>;
   stop(): Promise<void>;
 }
 
 const maxBody = 8 * 1024 * 1024;
+const adminTokenDefault = 'sim-admin-token';
 
-async function readBody(req: IncomingMessage): Promise<KubeObject> {
+async function readBodyText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -53,12 +74,19 @@ async function readBody(req: IncomingMessage): Promise<KubeObject> {
     if (size > maxBody) throw statusError(413, 'request entity too large', 'RequestEntityTooLarge');
     chunks.push(chunk as Buffer);
   }
-  let body: unknown;
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw statusError(400, `the body of the request could not be decoded: ${(err as Error).message}`);
   }
+}
+
+async function readObject(req: IncomingMessage): Promise<KubeObject> {
+  const body = parseJson(await readBodyText(req));
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw statusError(400, 'the body of the request must be a JSON object');
   (body as KubeObject).metadata ??= {};
   return body as KubeObject;
@@ -81,55 +109,206 @@ function checkBody(route: Route, body: KubeObject): void {
   }
 }
 
+/** Pod defaults the API server fills in on create. */
+function defaultPod(body: KubeObject): void {
+  const spec = (body.spec ??= {}) as Record<string, unknown>;
+  spec.serviceAccountName ??= (spec.serviceAccount as string | undefined) ?? 'default';
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.schedulerName ??= 'default-scheduler';
+  body.status = { phase: 'Pending', qosClass: 'BestEffort' };
+}
+
+function scaleOf(obj: KubeObject): KubeObject {
+  const spec = obj.spec as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+  const status = obj.status as { replicas?: number } | undefined;
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name: obj.metadata.name!, namespace: obj.metadata.namespace!, uid: obj.metadata.uid!, resourceVersion: obj.metadata.resourceVersion!, creationTimestamp: obj.metadata.creationTimestamp! },
+    spec: { replicas: spec.replicas ?? 1 },
+    status: { replicas: status?.replicas ?? 0, selector: Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+  };
+}
+
+function applyPatch(contentType: string, current: KubeObject, patchText: string, builtIn: boolean): KubeObject {
+  const type = contentType.split(';')[0]!.trim();
+  const patch = parseJson(patchText);
+  switch (type) {
+    case 'application/merge-patch+json':
+      return applyMergePatch(current, patch) as KubeObject;
+    case 'application/json-patch+json':
+      return applyJsonPatch(current, patch) as KubeObject;
+    case 'application/strategic-merge-patch+json':
+      if (builtIn) return applyStrategicMergePatch(current, patch, defaultMergeKeys) as KubeObject;
+      break;
+  }
+  throw statusError(
+    415,
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${builtIn ? ', application/strategic-merge-patch+json' : ''}`,
+    'UnsupportedMediaType',
+  );
+}
+
 export class SimApiServer {
   constructor(private readonly options: SimApiServerOptions = {}) {}
 
   async start(): Promise<StartedSimApiServer> {
-    const store = new ObjectStore();
+    const store = new ObjectStore(this.options.historySize);
+    bootstrapCluster(store);
+    const authorizer = new Authorizer(store);
+    const adminToken = authorizer.addIdentity(adminUser, adminTokenDefault);
+    const controlPlane: ControlPlane | undefined = this.options.controlPlane === false ? undefined : startControlPlane(store);
     const faults = new ApiFaults();
     const requestLog: LoggedRequest[] = [];
+    const watches = new Set<() => void>();
+    let serverAddress = '';
+
+    const handleResource = async (route: Route, url: URL, req: IncomingMessage, res: ServerResponse, user: UserInfo, respond: (code: number, body: unknown, headers?: Record<string, string>) => void) => {
+      const r = route.resource;
+      const served = (o: KubeObject): KubeObject => ({ ...o, apiVersion: apiVersionOf(r, route.version) });
+      const q = url.searchParams;
+      const labelSelector = q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : undefined;
+      const fieldSelector = q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!, selectableFields(r)) : undefined;
+      const builtIn = r.group !== 'secrets-store.csi.x-k8s.io';
+      switch (route.verb) {
+        case 'get': {
+          const obj = store.mustGet(r.plural, route.namespace, route.name!);
+          return respond(200, route.subresource === 'scale' ? scaleOf(obj) : served(obj));
+        }
+        case 'list':
+          return respond(200, {
+            apiVersion: apiVersionOf(r, route.version),
+            kind: `${r.kind}List`,
+            metadata: { resourceVersion: store.resourceVersion },
+            items: store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }).map(served),
+          });
+        case 'watch': {
+          const timeout = q.get('timeoutSeconds');
+          requestLog.push({ verb: 'watch', resource: r.plural, namespace: route.namespace, name: route.name, code: 200, user: user.name });
+          return streamWatch(
+            store,
+            res,
+            {
+              plural: r.plural,
+              namespace: route.namespace,
+              name: route.name,
+              resourceVersion: q.get('resourceVersion') ?? undefined,
+              labelSelector,
+              fieldSelector,
+              timeoutSeconds: timeout ? Number(timeout) : undefined,
+              allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+              serve: served,
+            },
+            (close) => {
+              watches.add(close);
+              return () => watches.delete(close);
+            },
+          );
+        }
+        case 'create': {
+          const body = await readObject(req);
+          checkBody(route, body);
+          if (r.plural === 'pods') defaultPod(body);
+          if (q.get('dryRun')) return respond(201, served({ ...body, kind: r.kind }));
+          return respond(201, served(store.create(r.plural, body)));
+        }
+        case 'update': {
+          const body = await readObject(req);
+          if (route.subresource === 'scale') {
+            const current = store.mustGet(r.plural, route.namespace, route.name!);
+            const replicas = (body.spec as { replicas?: number } | undefined)?.replicas;
+            if (typeof replicas !== 'number' || replicas < 0) throw statusError(422, 'Scale.spec.replicas: Invalid value: must be a non-negative integer', 'Invalid');
+            const updated = store.update(r.plural, { ...current, spec: { ...(current.spec as object), replicas } });
+            return respond(200, scaleOf(updated));
+          }
+          checkBody(route, body);
+          return respond(200, served(store.update(r.plural, body, route.subresource === 'status' ? { subresource: 'status' } : {})));
+        }
+        case 'patch': {
+          const current = store.mustGet(r.plural, route.namespace, route.name!);
+          const text = await readBodyText(req);
+          if (route.subresource === 'scale') {
+            const patched = applyPatch(req.headers['content-type'] ?? '', scaleOf(current), text, true);
+            const replicas = (patched.spec as { replicas?: number }).replicas ?? 1;
+            return respond(200, scaleOf(store.update(r.plural, { ...current, spec: { ...(current.spec as object), replicas } })));
+          }
+          const patched = applyPatch(req.headers['content-type'] ?? '', served(current), text, builtIn);
+          patched.metadata ??= {};
+          if (patched.metadata.resourceVersion === current.metadata.resourceVersion) delete patched.metadata.resourceVersion;
+          checkBody(route, patched);
+          return respond(200, served(store.update(r.plural, patched, route.subresource === 'status' ? { subresource: 'status' } : {})));
+        }
+        case 'delete': {
+          const text = req.method === 'DELETE' ? await readBodyText(req) : '';
+          const options = (text ? parseJson(text) : {}) as DeleteOptions;
+          const grace = q.get('gracePeriodSeconds');
+          if (grace !== null) options.gracePeriodSeconds = Number(grace);
+          const propagation = q.get('propagationPolicy');
+          if (propagation) options.propagationPolicy = propagation as DeleteOptions['propagationPolicy'];
+          return respond(200, served(store.delete(r.plural, route.namespace, route.name!, options)));
+        }
+        case 'deletecollection': {
+          const items = store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector });
+          for (const o of items) store.delete(r.plural, o.metadata.namespace, o.metadata.name!);
+          return respond(200, { apiVersion: apiVersionOf(r, route.version), kind: `${r.kind}List`, metadata: { resourceVersion: store.resourceVersion }, items: items.map(served) });
+        }
+      }
+    };
+
+    const nonResource = (pathname: string): unknown => {
+      if (pathname === '/version') return serverVersion;
+      if (pathname === '/api') return apiVersions(serverAddress);
+      if (pathname === '/api/v1') return apiResourceList('', 'v1');
+      if (pathname === '/apis') return apiGroupList();
+      if (pathname === '/openapi/v3') return openApiRoot(store);
+      if (pathname.startsWith('/openapi/v3/')) return openApiDoc(store, pathname.slice('/openapi/v3/'.length));
+      const parts = pathname.split('/').filter(Boolean);
+      if (parts[0] === 'apis' && parts.length === 2) return apiGroupDoc(parts[1]!);
+      if (parts[0] === 'apis' && parts.length === 3) return apiResourceList(parts[1]!, parts[2]!);
+      return undefined;
+    };
 
     const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const url = new URL(req.url ?? '/', 'http://sim');
       let route: Route | undefined;
+      let user: UserInfo | undefined;
       const respond = (code: number, body: unknown, headers: Record<string, string> = {}) => {
-        if (route) requestLog.push({ verb: route.verb, resource: route.resource.plural, namespace: route.namespace, name: route.name, code });
+        if (route && route.verb !== 'watch') {
+          requestLog.push({ verb: route.verb, resource: route.resource.plural, namespace: route.namespace, name: route.name, code, user: user?.name ?? '' });
+        }
+        if (res.headersSent) {
+          res.end();
+          return;
+        }
         const text = JSON.stringify(body);
         res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
       };
       try {
-        route = parseRoute(req.method ?? 'GET', url.pathname);
+        if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+          return;
+        }
+        route = parseRoute(req.method ?? 'GET', url.pathname, url.searchParams);
+        if (!route) {
+          const doc = req.method === 'GET' ? nonResource(url.pathname) : undefined;
+          if (doc === undefined) throw statusError(404, `the server could not find the requested resource (${req.method} ${url.pathname})`, 'NotFound');
+          return respond(200, doc);
+        }
         const r = route.resource;
-        const served = (o: KubeObject): KubeObject => ({ ...o, apiVersion: apiVersionOf(r, route!.version) });
+        user = authorizer.authenticate(req.headers.authorization);
+        const access = {
+          verb: route.verb,
+          group: r.group,
+          resource: route.subresource ? `${r.plural}/${route.subresource}` : r.plural,
+          namespace: route.namespace,
+          name: route.name,
+        };
+        if (!authorizer.allowed(user, access)) throw authorizer.forbidden(user, access, qualifiedName(r));
         const fault = faults.match({ verb: route.verb, resource: r.plural, namespace: route.namespace, name: route.name });
         if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
         if (fault?.code) throw faultStatus(fault.code, r, route.verb, route.name, fault.retryAfterSeconds);
-        // The authorization seam: RBAC rules are checked here once the simulated cluster loads them.
-        switch (route.verb) {
-          case 'get':
-            return respond(200, served(store.mustGet(r.plural, route.namespace, route.name!)));
-          case 'list':
-            return respond(200, {
-              apiVersion: apiVersionOf(r, route.version),
-              kind: `${r.kind}List`,
-              metadata: { resourceVersion: '' },
-              items: store.list(r.plural, route.namespace).map(served),
-            });
-          case 'create': {
-            const body = await readBody(req);
-            checkBody(route, body);
-            return respond(201, served(store.create(r.plural, body)));
-          }
-          case 'update': {
-            const body = await readBody(req);
-            checkBody(route, body);
-            return respond(200, served(store.update(r.plural, body)));
-          }
-          case 'delete':
-            return respond(200, served(store.delete(r.plural, route.namespace, route.name!)));
-          default:
-            throw statusError(405, `${route.verb} is not supported yet`, 'MethodNotAllowed');
-        }
+        await handleResource(route, url, req, res, user, respond);
       } catch (err) {
         if (err instanceof ApiError) return respond(err.status.code, err.status, err.headers);
         return respond(500, statusError(500, `Internal error occurred: ${(err as Error).message}`).status);
@@ -144,30 +323,38 @@ export class SimApiServer {
       server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
     });
     const { address, port } = server.address() as AddressInfo;
-    const url = `http://${address}:${port}`;
+    serverAddress = `${address}:${port}`;
+    const url = `http://${serverAddress}`;
     return {
       url,
       store,
       faults,
+      authorizer,
       requestLog,
+      adminToken,
       connections: () => connections,
+      addIdentity: (u, token) => authorizer.addIdentity(u, token),
       async writeKubeconfig(path, options = {}) {
         const config = {
           apiVersion: 'v1',
           kind: 'Config',
           // client-node refuses plain http unless TLS verification is explicitly off.
-          clusters: [{ name: 'sim', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-          users: [{ name: 'sim-user', user: { token: options.token ?? 'sim-admin-token' } }],
-          contexts: [{ name: 'sim', context: { cluster: 'sim', user: 'sim-user' } }],
-          'current-context': 'sim',
+          clusters: [{ name: 'sscsi-sim', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: options.user ?? 'sim-user', user: { token: options.token ?? adminToken } }],
+          contexts: [{ name: 'sscsi-sim', context: { cluster: 'sscsi-sim', user: options.user ?? 'sim-user', namespace: 'default' } }],
+          'current-context': 'sscsi-sim',
         };
         await writeFile(path, stringify(config), { mode: 0o600 });
       },
-      stop: () =>
-        new Promise<void>((resolve) => {
+      async stop() {
+        controlPlane?.stop();
+        authorizer.stop();
+        for (const close of [...watches]) close();
+        await new Promise<void>((resolve) => {
           server.closeAllConnections();
           server.close(() => resolve());
-        }),
+        });
+      },
     };
   }
 }

@@ -2,7 +2,7 @@
  * Fault injection for the simulated API server: fail the next N matching requests, or a
  * fraction of them, with a given code (the Status a real cause would give), or delay them.
  */
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 export interface FaultRule {
   verb: Verb | '*';

@@ -1,24 +1,78 @@
 /**
  * The resource kinds the simulated API server serves. An object is stored once and served
  * under every version its group lists, with `apiVersion` rewritten to the one asked for.
+ * `subresources` lists what may follow the object's name in a URL (`pods/NAME/status`);
+ * `fieldSelectors` are the fields a list or watch may select on, beyond metadata.name and
+ * metadata.namespace.
  */
 export interface ResourceKind {
   group: string; // '' for core
   versions: string[];
   plural: string;
+  singular: string;
   kind: string;
   namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  /** With a status subresource, writes to the object ignore `status` and `/status` writes only it. */
+  statusSubresource: boolean;
+  fieldSelectors: string[];
 }
 
+const core = (plural: string, kind: string, namespaced: boolean, extra: Partial<ResourceKind> = {}): ResourceKind => ({
+  group: '',
+  versions: ['v1'],
+  plural,
+  singular: kind.toLowerCase(),
+  kind,
+  namespaced,
+  statusSubresource: false,
+  fieldSelectors: [],
+  ...extra,
+});
+
 export const resourceKinds: ResourceKind[] = [
-  { group: '', versions: ['v1'], plural: 'pods', kind: 'Pod', namespaced: true },
-  { group: '', versions: ['v1'], plural: 'secrets', kind: 'Secret', namespaced: true },
-  { group: '', versions: ['v1'], plural: 'events', kind: 'Event', namespaced: true },
-  { group: '', versions: ['v1'], plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
-  { group: '', versions: ['v1'], plural: 'namespaces', kind: 'Namespace', namespaced: false },
-  { group: 'storage.k8s.io', versions: ['v1'], plural: 'csidrivers', kind: 'CSIDriver', namespaced: false },
-  { group: 'secrets-store.csi.x-k8s.io', versions: ['v1', 'v1alpha1'], plural: 'secretproviderclasses', kind: 'SecretProviderClass', namespaced: true },
-  { group: 'secrets-store.csi.x-k8s.io', versions: ['v1', 'v1alpha1'], plural: 'secretproviderclasspodstatuses', kind: 'SecretProviderClassPodStatus', namespaced: true },
+  core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], statusSubresource: true, fieldSelectors: ['spec.nodeName', 'status.phase', 'spec.serviceAccountName'] }),
+  core('secrets', 'Secret', true, { fieldSelectors: ['type'] }),
+  core('events', 'Event', true, {
+    shortNames: ['ev'],
+    fieldSelectors: ['involvedObject.kind', 'involvedObject.name', 'involvedObject.namespace', 'involvedObject.uid', 'reason', 'type', 'source'],
+  }),
+  core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+  core('namespaces', 'Namespace', false, { shortNames: ['ns'], statusSubresource: true, fieldSelectors: ['status.phase'] }),
+  core('nodes', 'Node', false, { shortNames: ['no'], statusSubresource: true }),
+  {
+    group: 'apps', versions: ['v1'], plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
+    shortNames: ['deploy'], categories: ['all'], statusSubresource: true, fieldSelectors: [],
+  },
+  {
+    group: 'apps', versions: ['v1'], plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
+    shortNames: ['rs'], categories: ['all'], statusSubresource: true, fieldSelectors: [],
+  },
+  {
+    group: 'storage.k8s.io', versions: ['v1'], plural: 'csidrivers', singular: 'csidriver', kind: 'CSIDriver', namespaced: false,
+    statusSubresource: false, fieldSelectors: [],
+  },
+  {
+    group: 'apiextensions.k8s.io', versions: ['v1'], plural: 'customresourcedefinitions', singular: 'customresourcedefinition',
+    kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], statusSubresource: true, fieldSelectors: [],
+  },
+  {
+    group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false,
+    statusSubresource: false, fieldSelectors: [],
+  },
+  {
+    group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding',
+    namespaced: false, statusSubresource: false, fieldSelectors: [],
+  },
+  {
+    group: 'secrets-store.csi.x-k8s.io', versions: ['v1', 'v1alpha1'], plural: 'secretproviderclasses', singular: 'secretproviderclass',
+    kind: 'SecretProviderClass', namespaced: true, statusSubresource: false, fieldSelectors: [],
+  },
+  {
+    group: 'secrets-store.csi.x-k8s.io', versions: ['v1', 'v1alpha1'], plural: 'secretproviderclasspodstatuses', singular: 'secretproviderclasspodstatus',
+    kind: 'SecretProviderClassPodStatus', namespaced: true, statusSubresource: false, fieldSelectors: [],
+  },
 ];
 
 export function findResource(group: string, version: string, plural: string): ResourceKind | undefined {
@@ -31,6 +85,11 @@ export function resourceByPlural(plural: string): ResourceKind {
   return r;
 }
 
+export function resourceByKind(apiVersion: string, kind: string): ResourceKind | undefined {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  return resourceKinds.find((r) => r.group === group && r.kind === kind && r.versions.includes(version!));
+}
+
 /** `pods`, or `secretproviderclasses.secrets-store.csi.x-k8s.io` as Kubernetes messages say. */
 export function qualifiedName(r: ResourceKind): string {
   return r.group === '' ? r.plural : `${r.plural}.${r.group}`;
@@ -38,4 +97,9 @@ export function qualifiedName(r: ResourceKind): string {
 
 export function apiVersionOf(r: ResourceKind, version: string): string {
   return r.group === '' ? version : `${r.group}/${version}`;
+}
+
+/** The fields every list and watch of `r` may select on. */
+export function selectableFields(r: ResourceKind): string[] {
+  return ['metadata.name', ...(r.namespaced ? ['metadata.namespace'] : []), ...r.fieldSelectors];
 }

@@ -1,25 +1,84 @@
 /** The sscsi CLI as users run it. */
-import { describe, expect, it } from 'vitest';
-import { startBin } from '../../harness/managed-process.js';
+import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../../driver/mount/mount-info.js';
+import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+
+let proc: ManagedProcess | undefined;
+let tmp: TempRoot | undefined;
+afterEach(async () => {
+  await proc?.kill('SIGKILL');
+  proc = undefined;
+  await tmp?.cleanup();
+  tmp = undefined;
+});
 
 describe('sscsi', () => {
-  it('demo publishes and unpublishes one volume end to end and exits 0', async () => {
-    const proc = startBin('cli/main.js', ['demo']);
+  it('demo runs a pod with a secrets-store volume on the simulated cluster and exits 0', async () => {
+    proc = startBin('cli/main.js', ['demo']);
     const code = await proc.exited();
     const out = proc.stdout();
     expect(code, `${out}\n${proc.stderr()}`).toBe(0);
-    expect(out).toMatch(/NodePublishVolume ok/);
-    expect(out).toMatch(/✓ SecretProviderClassPodStatus default\/demo-pod-default-demo-secrets recorded/);
-    expect(out).toMatch(/✓ no mount left/);
+    expect(out).toMatch(/pod Running in \d+ ms/);
+    expect(out).toMatch(/✓ SecretProviderClassPodStatus default\/demo-app-default-demo-secrets recorded/);
+    expect(out).toMatch(/✓ volume unpublished: no mount left/);
+    expect(out).toMatch(/✓ SecretProviderClassPodStatus garbage-collected with its pod/);
     expect(out).toMatch(/demo passed/);
     // The demo shows sizes and modes, never the secret bytes themselves.
     expect(out).not.toContain('correct-horse-battery-staple');
   });
 
   it('rejects an unknown command with usage', async () => {
-    const proc = startBin('cli/main.js', ['frobnicate']);
+    proc = startBin('cli/main.js', ['frobnicate']);
     expect(await proc.exited()).toBe(2);
     expect(proc.stderr()).toMatch(/unknown command "frobnicate"/);
     expect(proc.stderr()).toMatch(/Usage: sscsi/);
+  });
+});
+
+describe('sscsi sim up', () => {
+  it('writes sim.json, serves a working cluster with the driver flags after --, and tears down on SIGTERM', async () => {
+    tmp = await makeTempRoot('sim-up');
+    const state = join(tmp.path, 'state');
+    proc = startBin('cli/main.js', ['sim', 'up', '--state-dir', state, '--republish-period', '30s', '--', '--enable-secret-rotation', '--rotation-poll-interval=5s']);
+    await proc.waitForLine(/simulated cluster ready in \d+ ms/, 60_000);
+    const sim = JSON.parse(await readFile(join(state, 'sim.json'), 'utf8')) as {
+      kubeconfig: string;
+      driver: { endpoint: string; metrics: string };
+      providers: Array<{ name: string; socket: string; control: string }>;
+    };
+    expect(sim.kubeconfig).toBe(join(state, 'kubeconfig'));
+    expect(sim.driver.endpoint).toMatch(/^unix:\/\/.*\/csi\.sock$/);
+    expect(sim.driver.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(sim.providers).toEqual([expect.objectContaining({ name: 'fake', socket: expect.stringMatching(/fake\.sock$/), control: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) })]);
+    expect(proc.stdout()).toContain(sim.kubeconfig);
+    expect(proc.stdout()).toContain(sim.providers[0]!.control);
+    // The driver got the flags after --.
+    expect(await readFile(join(state, 'nodes', 'sim-node', 'driver.log'), 'utf8')).toMatch(/"rotation":true,"rotationPollIntervalMs":5000/);
+
+    // A user's client against the kubeconfig: the provider answers, a pod with a volume runs.
+    const state0 = (await (await fetch(`${sim.providers[0]!.control}/state`)).json()) as { objects: Array<{ name: string }> };
+    expect(state0.objects.map((o) => o.name)).toEqual(expect.arrayContaining(['db-password', 'api-key']));
+    const kc = new KubeConfig();
+    kc.loadFromFile(sim.kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    const ns = await core.listNamespace();
+    expect(ns.items.map((n) => n.metadata?.name)).toEqual(expect.arrayContaining(['default', 'kube-system']));
+
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+    expect(proc.stderr()).toMatch(/stopped/);
+    expect(await mountsUnder(state)).toEqual([]);
+  });
+
+  it('refuses bad options with exit code 2', async () => {
+    for (const args of [['--nodes', '0'], ['--republish-period', 'soon'], ['--bogus']]) {
+      proc = startBin('cli/main.js', ['sim', 'up', ...args]);
+      expect(await proc.exited(), args.join(' ')).toBe(2);
+      expect(proc.stderr()).toMatch(/sscsi sim up/);
+    }
   });
 });

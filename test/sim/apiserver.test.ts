@@ -19,7 +19,8 @@ const spc = (name: string, ns = 'default') => ({
   spec: { provider: 'fake', parameters: { objects: '- objectName: a' } },
 });
 const req = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${api.url}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  const headers: Record<string, string> = { authorization: `Bearer ${api.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) };
+  const res = await fetch(`${api.url}${path}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 };
 

@@ -1,0 +1,145 @@
+/**
+ * What clients read before they touch a resource: `/version`, legacy discovery (`/api`,
+ * `/apis`, `/api/v1`, `/apis/{group}/{version}`) and the OpenAPI v3 documents kubectl reads
+ * to decide how to validate (`/openapi/v3`, `/openapi/v3/{api|apis}/...`). The OpenAPI
+ * paths carry `x-kubernetes-group-version-kind` and the `fieldValidation` query parameter,
+ * so kubectl leaves field validation to the server; schemas are taken from the CRD objects
+ * in the store for custom resources and are open (preserve unknown fields) for the rest.
+ */
+import { createHash } from 'node:crypto';
+import type { ObjectStore } from './object-store.js';
+import { resourceKinds, type ResourceKind } from './resources.js';
+
+export const serverVersion = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-sscsi-sim',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.23.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function groupVersions(): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const r of resourceKinds) {
+    if (r.group === '') continue;
+    const versions = groups.get(r.group) ?? [];
+    for (const v of r.versions) if (!versions.includes(v)) versions.push(v);
+    groups.set(r.group, versions);
+  }
+  return groups;
+}
+
+export function apiVersions(serverAddress: string) {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+function apiGroup(name: string, versions: string[]) {
+  return {
+    name,
+    versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })),
+    preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+  };
+}
+
+export function apiGroupList() {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groupVersions()].map(([name, versions]) => apiGroup(name, versions)) };
+}
+
+export function apiGroupDoc(group: string) {
+  const versions = groupVersions().get(group);
+  return versions ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, versions) } : undefined;
+}
+
+export function apiResourceList(group: string, version: string) {
+  const kinds = resourceKinds.filter((r) => r.group === group && r.versions.includes(version));
+  if (kinds.length === 0) return undefined;
+  const resources = kinds.flatMap((r) => {
+    const main = {
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs,
+      ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+      ...(r.categories ? { categories: r.categories } : {}),
+      storageVersionHash: createHash('sha256').update(`${r.group}/${r.plural}`).digest('base64').slice(0, 12),
+    };
+    const subs = [];
+    if (r.statusSubresource || r.group === 'secrets-store.csi.x-k8s.io') subs.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+    if (r.plural === 'deployments' || r.plural === 'replicasets') {
+      subs.push({ name: `${r.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+    }
+    return [main, ...subs];
+  });
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? version : `${group}/${version}`, resources };
+}
+
+// ---- OpenAPI v3 ----
+
+const gvPath = (group: string, version: string) => (group === '' ? `api/${version}` : `apis/${group}/${version}`);
+
+function schemaName(r: ResourceKind, version: string): string {
+  const reversed = r.group === '' ? 'io.k8s.api.core' : r.group.split('.').reverse().join('.');
+  return `${reversed}.${version}.${r.kind}`;
+}
+
+function crdSchema(store: ObjectStore, r: ResourceKind, version: string): Record<string, unknown> | undefined {
+  const crd = store.get('customresourcedefinitions', undefined, `${r.plural}.${r.group}`);
+  const versions = (crd?.spec as { versions?: Array<{ name: string; schema?: { openAPIV3Schema?: Record<string, unknown> } }> } | undefined)?.versions;
+  return versions?.find((v) => v.name === version)?.schema?.openAPIV3Schema;
+}
+
+function kindSchema(store: ObjectStore, r: ResourceKind, version: string): Record<string, unknown> {
+  const open = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  const base = crdSchema(store, r, version) ?? {
+    type: 'object',
+    properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+    'x-kubernetes-preserve-unknown-fields': true,
+  };
+  const properties = { spec: open, status: open, ...(base.properties as Record<string, unknown> | undefined), metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } };
+  return { ...base, properties, 'x-kubernetes-group-version-kind': [{ group: r.group, version, kind: r.kind }] };
+}
+
+export function openApiRoot(store: ObjectStore) {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  const gvs = new Set<string>(['api/v1']);
+  for (const r of resourceKinds) for (const v of r.versions) gvs.add(gvPath(r.group, v));
+  for (const gv of gvs) {
+    const doc = JSON.stringify(openApiDoc(store, gv) ?? {});
+    paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${createHash('sha512').update(doc).digest('hex').slice(0, 64)}` };
+  }
+  return { paths };
+}
+
+export function openApiDoc(store: ObjectStore, gv: string): Record<string, unknown> | undefined {
+  const kinds = resourceKinds.flatMap((r) => r.versions.filter((v) => gvPath(r.group, v) === gv).map((v) => ({ r, v })));
+  if (kinds.length === 0) return undefined;
+  const schemas: Record<string, unknown> = {};
+  const paths: Record<string, unknown> = {};
+  const fieldValidation = { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } };
+  for (const { r, v } of kinds) {
+    const name = schemaName(r, v);
+    schemas[name] = kindSchema(store, r, v);
+    const gvk = { group: r.group, version: v, kind: r.kind };
+    const ref = { $ref: `#/components/schemas/${name}` };
+    const body = { content: { 'application/json': { schema: ref } } };
+    const ok = { responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref } } } } };
+    const op = (action: string, extra: Record<string, unknown> = {}) => ({ 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, ...ok, ...extra });
+    const prefix = `/${gvPath(r.group, v)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}`;
+    paths[prefix] = { get: op('list'), post: op('post', { parameters: [fieldValidation], requestBody: body }) };
+    paths[`${prefix}/{name}`] = {
+      get: op('get'),
+      put: op('put', { parameters: [fieldValidation], requestBody: body }),
+      patch: op('patch', { parameters: [fieldValidation], requestBody: { content: { 'application/merge-patch+json': { schema: { type: 'object' } } } } }),
+      delete: op('delete'),
+    };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: serverVersion.gitVersion }, paths, components: { schemas } };
+}
+

@@ -1,0 +1,72 @@
+/**
+ * The `Cluster` interface scenarios and tests are written against, once, for every target:
+ * the simulated cluster (sim-cluster.ts) and a kind cluster. API operations go through
+ * the Kubernetes API as any client's would; files are read as the pod's container would
+ * see them; the driver and the fake providers can be stopped, killed and restarted.
+ */
+import type { KubeObject } from '../apiserver/object-store.js';
+
+export type { KubeObject };
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string | undefined;
+  name: string;
+}
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+}
+
+export interface ListFilter {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** A component process of the cluster (a DaemonSet's pod on a real cluster). */
+export interface ComponentControl {
+  readonly name: string;
+  running(): boolean;
+  start(): Promise<void>;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait (kill -9). */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** What it logged lately (tail), for failure reports. */
+  logs(): string;
+}
+
+export interface ProviderControl extends ComponentControl {
+  /** The fake provider's control API base URL (http://host:port). */
+  readonly control: string;
+  readonly socket: string;
+}
+
+export interface Cluster {
+  readonly target: 'sim' | 'kind';
+  /** Path of an admin kubeconfig for this cluster. */
+  readonly kubeconfig: string;
+  /** Creates each object, or updates it if it exists. Accepts YAML text (multi-document) or objects. */
+  apply(objects: string | KubeObject | KubeObject[]): Promise<KubeObject[]>;
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, namespace?: string, filter?: ListFilter): Promise<KubeObject[]>;
+  /** Deletes; a missing object is not an error. */
+  delete(ref: ObjectRef, options?: { gracePeriodSeconds?: number }): Promise<void>;
+  /**
+   * Waits until `predicate` holds for the pod (or, for 'Deleted', until it is gone). On
+   * timeout, throws with the pod's phase, conditions and recent events.
+   */
+  waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((pod: KubeObject) => boolean), timeoutMs?: number): Promise<KubeObject | undefined>;
+  /** Reads a file from a pod's volume as its container sees it. */
+  readFile(pod: PodRef, volume: string, path: string): Promise<Buffer>;
+  /** Events in a namespace, oldest first; only those about `involvedName` when given. */
+  events(namespace: string, involvedName?: string): Promise<KubeObject[]>;
+  /** One driver per node. */
+  drivers(): ComponentControl[];
+  /** The fake providers (per node on multi-node clusters). */
+  providers(name?: string): ProviderControl[];
+  stop(): Promise<void>;
+}

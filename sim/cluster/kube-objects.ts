@@ -1,0 +1,97 @@
+/**
+ * Object-level API operations through @kubernetes/client-node's generic object API, as
+ * any client does them (discovery, then REST): what every `Cluster` implementation shares.
+ */
+import { ApiException, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { parseManifests } from '../apiserver/bootstrap.js';
+import type { KubeObject, ListFilter, ObjectRef, PodRef } from './cluster.js';
+
+const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
+const asObject = (o: KubernetesObject): KubeObject => o as unknown as KubeObject;
+
+export class KubeObjects {
+  private readonly api: KubernetesObjectApi;
+
+  constructor(kc: KubeConfig) {
+    this.api = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  async apply(objects: string | KubeObject | KubeObject[]): Promise<KubeObject[]> {
+    const list = typeof objects === 'string' ? parseManifests(objects, 'manifest') : Array.isArray(objects) ? objects : [objects];
+    const out: KubeObject[] = [];
+    for (const obj of list) {
+      const spec = structuredClone(obj) as unknown as KubernetesObject;
+      try {
+        out.push(asObject(await this.api.create(spec)));
+      } catch (err) {
+        if (!(err instanceof ApiException && err.code === 409)) throw err;
+        const current = await this.api.read(spec as KubernetesObject & { metadata: { name: string } });
+        const next = { ...spec, metadata: { ...spec.metadata, resourceVersion: current.metadata?.resourceVersion } };
+        out.push(asObject(await this.api.replace(next)));
+      }
+    }
+    return out;
+  }
+
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    try {
+      return asObject(await this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(apiVersion: string, kind: string, namespace?: string, filter: ListFilter = {}): Promise<KubeObject[]> {
+    const res = await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, filter.fieldSelector, filter.labelSelector);
+    return res.items.map((o) => ({ ...asObject(o), apiVersion, kind }));
+  }
+
+  async delete(ref: ObjectRef, options: { gracePeriodSeconds?: number } = {}): Promise<void> {
+    try {
+      await this.api.delete(
+        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } },
+        undefined,
+        undefined,
+        options.gracePeriodSeconds,
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async events(namespace: string, involvedName?: string): Promise<KubeObject[]> {
+    const items = await this.list('v1', 'Event', namespace, involvedName ? { fieldSelector: `involvedObject.name=${involvedName}` } : {});
+    const at = (e: KubeObject) => String(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '');
+    return items.sort((a, b) => at(a).localeCompare(at(b)));
+  }
+
+  async waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((p: KubeObject) => boolean), timeoutMs = 60_000): Promise<KubeObject | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    let last: KubeObject | undefined;
+    let delay = 20;
+    for (;;) {
+      last = await this.get({ apiVersion: 'v1', kind: 'Pod', ...pod });
+      if (until === 'Deleted' ? last === undefined : last !== undefined && (until === 'Running' ? isRunning(last) : until(last))) return last;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(250, delay * 2);
+    }
+    const events = await this.events(pod.namespace, pod.name).catch(() => []);
+    const status = last?.status as { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string }> } | undefined;
+    const what = typeof until === 'string' ? until : 'the condition';
+    throw new Error(
+      [
+        `pod ${pod.namespace}/${pod.name} did not become ${what} within ${timeoutMs} ms`,
+        `  seen: ${last ? `phase ${status?.phase ?? '?'}, ${JSON.stringify(status?.conditions?.map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ''}`) ?? [])}${last.metadata.deletionTimestamp ? ', terminating' : ''}` : 'no such pod'}`,
+        '  events:',
+        ...(events.length ? events.slice(-10).map((e) => `    ${e.type} ${e.reason}: ${e.message}${(e.count as number) > 1 ? ` (x${e.count})` : ''}`) : ['    (none)']),
+      ].join('\n'),
+    );
+  }
+}
+
+export function isRunning(pod: KubeObject): boolean {
+  const status = pod.status as { phase?: string; conditions?: Array<{ type: string; status: string }> } | undefined;
+  return status?.phase === 'Running' && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') && !pod.metadata.deletionTimestamp;
+}

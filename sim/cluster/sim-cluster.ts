@@ -1,0 +1,281 @@
+/**
+ * The simulated cluster: the embedded API server and control plane in this process, and
+ * per node a simulated kubelet plus the driver and the fake providers as separate OS
+ * processes started with the flags their DaemonSets pass, all under one root directory:
+ *
+ *   <root>/kubeconfig                 admin identity
+ *   <root>/driver-kubeconfig          the driver's ServiceAccount identity (RBAC enforced)
+ *   <root>/nodes/<node>/kubelet/      the kubelet's root (pods/<uid>/volumes/...)
+ *   <root>/nodes/<node>/plugins/csi-secrets-store/csi.sock
+ *   <root>/nodes/<node>/providers/<name>.sock
+ *   <root>/nodes/<node>/*.log         what each process wrote
+ *
+ * Lifecycle in the types: `new SimCluster(options)` → `start()` → `StartedSimCluster`.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { mountsUnder } from '../../driver/mount/mount-info.js';
+import { unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { shareDispatchers } from '../../driver/k8s/kube-config.js';
+import { packageRoot } from '../../driver/version.js';
+import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { createLogger, type Logger } from '../../log/logger.js';
+import { serviceAccountUser } from '../apiserver/authorizer.js';
+import { SimApiServer, type StartedSimApiServer } from '../apiserver/api-server.js';
+import { SimKubelet, type KubeletTimings } from '../kubelet/kubelet.js';
+import type { Cluster, ComponentControl, KubeObject, ListFilter, ObjectRef, PodRef, ProviderControl } from './cluster.js';
+import { KubeObjects } from './kube-objects.js';
+
+export interface ProviderSpec {
+  name: string;
+  /** The fake provider's YAML store; default fake-providers/examples/store.yaml. */
+  storeFile?: string;
+}
+
+export interface SimClusterOptions {
+  /** Where everything lives; a new temp dir (removed at stop) when unset. */
+  stateDir?: string;
+  nodes?: number;
+  /** Fake providers started on every node; default one named `fake`. */
+  providers?: ProviderSpec[];
+  /** Extra flags for the driver. */
+  driverArgs?: string[];
+  kubeletTimings?: Partial<KubeletTimings>;
+  logger?: Logger;
+}
+
+export const defaultStoreFile = () => join(packageRoot(), 'fake-providers', 'examples', 'store.yaml');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A process of ours that can be stopped, killed and started again with the same flags. */
+class ProcessComponent implements ComponentControl {
+  private proc: ManagedProcess | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly bin: 'driver/main.js' | 'fake-providers/main.js',
+    private readonly args: () => string[],
+    private readonly ready: RegExp,
+    private readonly logFile: string,
+  ) {}
+
+  running(): boolean {
+    return this.proc !== undefined && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    if (this.running()) return;
+    this.proc = startBin(this.bin, this.args(), { keepChars: 256 * 1024, logFile: this.logFile });
+    await this.proc.waitForLine(this.ready, 30_000);
+  }
+
+  /** The ready line (JSON) of the current run. */
+  async readyLine(): Promise<string> {
+    return this.proc!.waitForLine(this.ready, 30_000);
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.kill('SIGTERM');
+  }
+
+  async kill(): Promise<void> {
+    await this.proc?.kill('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  logs(): string {
+    return this.proc ? `${this.proc.stdout()}${this.proc.stderr()}`.slice(-20_000) : '';
+  }
+
+  pid(): number | undefined {
+    return this.running() ? this.proc?.child.pid : undefined;
+  }
+}
+
+class ProviderComponent extends ProcessComponent implements ProviderControl {
+  constructor(
+    name: string,
+    readonly socket: string,
+    readonly control: string,
+    args: () => string[],
+    logFile: string,
+  ) {
+    super(name, 'fake-providers/main.js', args, /^\{"ready":true/, logFile);
+  }
+}
+
+export interface SimNode {
+  name: string;
+  dir: string;
+  kubeletRoot: string;
+  csiSocket: string;
+  providerDir: string;
+  metricsAddr: string;
+  driver: ComponentControl & { pid(): number | undefined };
+  providers: ProviderControl[];
+  kubelet: SimKubelet;
+}
+
+export interface StartedSimCluster extends Cluster {
+  readonly root: string;
+  readonly api: StartedSimApiServer;
+  readonly nodes: SimNode[];
+  /** The driver identity's kubeconfig (RBAC-limited). */
+  readonly driverKubeconfig: string;
+  /** What `sscsi sim up` writes to sim.json. */
+  describe(): SimDescription;
+}
+
+export interface SimDescription {
+  kubeconfig: string;
+  driver: { endpoint: string; metrics: string; node: string; nodes: Array<{ node: string; endpoint: string; metrics: string }> };
+  providers: Array<{ name: string; socket: string; control: string; node: string }>;
+}
+
+export class SimCluster {
+  constructor(private readonly options: SimClusterOptions = {}) {}
+
+  async start(): Promise<StartedSimCluster> {
+    const ownRoot = this.options.stateDir === undefined;
+    const root = ownRoot ? await mkdtemp(join(tmpdir(), 'sscsi-sim-')) : resolve(this.options.stateDir!);
+    await mkdir(root, { recursive: true });
+    const logger = this.options.logger ?? createLogger({ name: 'sscsi-sim', level: 'warn' });
+    const api = await new SimApiServer().start();
+    const nodes: SimNode[] = [];
+    const stopAll = async () => {
+      for (const n of nodes) await n.kubelet.stop({ unpublish: true }).catch(() => undefined);
+      for (const n of nodes) {
+        await n.driver.stop().catch(() => undefined);
+        for (const p of n.providers) await p.stop().catch(() => undefined);
+      }
+      await api.stop();
+      for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
+      if (ownRoot) await rm(root, { recursive: true, force: true });
+    };
+    try {
+      const kubeconfig = join(root, 'kubeconfig');
+      await api.writeKubeconfig(kubeconfig);
+      const driverToken = api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver'));
+      const driverKubeconfig = join(root, 'driver-kubeconfig');
+      await api.writeKubeconfig(driverKubeconfig, { token: driverToken, user: 'secrets-store-csi-driver' });
+
+      const providerSpecs = this.options.providers ?? [{ name: 'fake' }];
+      const nodeCount = this.options.nodes ?? 1;
+      for (let i = 0; i < nodeCount; i++) {
+        const name = nodeCount === 1 ? 'sim-node' : `sim-node-${i + 1}`;
+        const dir = join(root, 'nodes', name);
+        const kubeletRoot = join(dir, 'kubelet');
+        const providerDir = join(dir, 'providers');
+        const csiSocket = join(dir, 'plugins', 'csi-secrets-store', 'csi.sock');
+        await mkdir(kubeletRoot, { recursive: true });
+        await mkdir(providerDir, { recursive: true });
+        const providers: ProviderComponent[] = [];
+        for (const spec of providerSpecs) {
+          const socket = join(providerDir, `${spec.name}.sock`);
+          const port = await freePort();
+          const p = new ProviderComponent(
+            spec.name,
+            socket,
+            `http://127.0.0.1:${port}`,
+            () => ['--name', spec.name, '--socket', socket, '--store', spec.storeFile ?? defaultStoreFile(), '--control-addr', `127.0.0.1:${port}`, '--log-format-json'],
+            join(dir, `provider-${spec.name}.log`),
+          );
+          await p.start();
+          providers.push(p);
+        }
+        const metricsAddr = `127.0.0.1:${await freePort()}`;
+        const driver = new ProcessComponent(
+          'secrets-store-csi-driver',
+          'driver/main.js',
+          () => [
+            `--endpoint=unix://${csiSocket}`,
+            `--nodeid=${name}`,
+            `--provider-volume=${providerDir}`,
+            `--additional-provider-volume-paths=${join(dir, 'etc-providers')}`,
+            `--metrics-addr=${metricsAddr}`,
+            `--kubeconfig=${driverKubeconfig}`,
+            '--log-format-json',
+            ...(this.options.driverArgs ?? []),
+          ],
+          /CSI driver serving/,
+          join(dir, 'driver.log'),
+        );
+        await driver.start();
+        const kubelet = new SimKubelet({
+          store: api.store,
+          nodeName: name,
+          rootDir: kubeletRoot,
+          csiSocket,
+          logger: logger.child({ component: 'kubelet', node: name }),
+          nodeIp: `10.0.0.${i + 2}`,
+          ...(this.options.kubeletTimings ? { timings: this.options.kubeletTimings } : {}),
+        }).start();
+        nodes.push({ name, dir, kubeletRoot, csiSocket, providerDir, metricsAddr, driver, providers, kubelet });
+      }
+
+      const kc = shareDispatchers(new KubeConfig());
+      kc.loadFromFile(kubeconfig);
+      const objects = new KubeObjects(kc);
+      const findPod = (pod: PodRef) => api.store.get('pods', pod.namespace, pod.name);
+      const describe = (): SimDescription => ({
+        kubeconfig,
+        driver: {
+          endpoint: `unix://${nodes[0]!.csiSocket}`,
+          metrics: `http://${nodes[0]!.metricsAddr}/metrics`,
+          node: nodes[0]!.name,
+          nodes: nodes.map((n) => ({ node: n.name, endpoint: `unix://${n.csiSocket}`, metrics: `http://${n.metricsAddr}/metrics` })),
+        },
+        providers: nodes.flatMap((n) => n.providers.map((p) => ({ name: p.name, socket: p.socket, control: p.control, node: n.name }))),
+      });
+      return {
+        target: 'sim',
+        root,
+        api,
+        nodes,
+        kubeconfig,
+        driverKubeconfig,
+        describe,
+        apply: (o: string | KubeObject | KubeObject[]) => objects.apply(o),
+        get: (ref: ObjectRef) => objects.get(ref),
+        list: (apiVersion: string, kind: string, namespace?: string, filter?: ListFilter) => objects.list(apiVersion, kind, namespace, filter),
+        delete: (ref: ObjectRef, options?: { gracePeriodSeconds?: number }) => objects.delete(ref, options),
+        waitForPod: (pod, until, timeoutMs) => objects.waitForPod(pod, until, timeoutMs),
+        events: (namespace: string, involvedName?: string) => objects.events(namespace, involvedName),
+        async readFile(pod: PodRef, volume: string, path: string): Promise<Buffer> {
+          const obj = findPod(pod);
+          if (!obj) throw new Error(`pod ${pod.namespace}/${pod.name} not found`);
+          const nodeName = (obj.spec as { nodeName?: string }).nodeName;
+          const node = nodes.find((n) => n.name === nodeName);
+          if (!node) throw new Error(`pod ${pod.namespace}/${pod.name} is not on a node of this cluster`);
+          const base = node.kubelet.targetPath(obj.metadata.uid!, volume);
+          const full = resolve(base, path);
+          if (!full.startsWith(`${base}/`)) throw new Error(`path ${path} leaves the volume`);
+          return readFile(full);
+        },
+        drivers: () => nodes.map((n) => n.driver),
+        providers: (name?: string) => nodes.flatMap((n) => n.providers.filter((p) => name === undefined || p.name === name)),
+        stop: stopAll,
+      };
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * ownerReference garbage collection, as kube-controller-manager does it in the background:
+ * when an object is removed, each dependent that has no owner left is deleted in turn
+ * (pods gracefully, through their kubelet), and so on down the chain. A dependent that
+ * still has a live owner stays (two Deployments sharing a Secret keep it until both go).
+ * Deleting a namespace removes everything in it.
+ */
+import type { ObjectStore, StoreEvent } from '../apiserver/object-store.js';
+import { WorkQueue } from './work-queue.js';
+
+export class GarbageCollector {
+  private readonly queue: WorkQueue;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly store: ObjectStore,
+    onError: (what: string, err: unknown) => void = () => undefined,
+  ) {
+    this.queue = new WorkQueue((key) => this.collect(key), onError);
+  }
+
+  start(): this {
+    this.unsubscribe = this.store.onEvent((e: StoreEvent) => {
+      if (e.type !== 'DELETED') return;
+      this.queue.add(`uid:${e.object.metadata.uid}`);
+      if (e.plural === 'namespaces') this.queue.add(`ns:${e.object.metadata.name}`);
+    });
+    return this;
+  }
+
+  private collect(key: string): void {
+    if (key.startsWith('ns:')) {
+      const ns = key.slice(3);
+      for (const { plural, object } of [...this.store.all()]) {
+        if (object.metadata.namespace === ns && !object.metadata.deletionTimestamp) this.tryDelete(plural, ns, object.metadata.name!);
+      }
+      return;
+    }
+    const uid = key.slice(4);
+    for (const { plural, object } of [...this.store.all()]) {
+      const owners = object.metadata.ownerReferences;
+      if (!owners?.some((o) => o.uid === uid)) continue;
+      if (owners.some((o) => this.store.hasUid(o.uid))) continue;
+      if (object.metadata.deletionTimestamp) continue;
+      this.tryDelete(plural, object.metadata.namespace, object.metadata.name!);
+    }
+  }
+
+  private tryDelete(plural: string, namespace: string | undefined, name: string): void {
+    try {
+      this.store.delete(plural, namespace, name, { propagationPolicy: 'Background' });
+    } catch (err) {
+      if ((err as { status?: { code?: number } }).status?.code !== 404) throw err;
+    }
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.queue.stop();
+  }
+}
