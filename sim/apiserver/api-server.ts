@@ -1,5 +1,5 @@
 /**
- * The embedded Kubernetes API server: real HTTP on 127.0.0.1, JSON shaped as Kubernetes
+ * The embedded Kubernetes API server: real HTTPS on 127.0.0.1, JSON shaped as Kubernetes
  * shapes it, so @kubernetes/client-node, kubectl and the driver work against it unchanged.
  * Lifecycle is in the types: `new SimApiServer()` → `start()` → `StartedSimApiServer`.
  *
@@ -10,10 +10,14 @@
  * and watch with label and field selectors, create, update, merge / strategic-merge / JSON
  * patch, delete and deletecollection, the status and scale subresources.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { packageRoot } from '../../driver/version.js';
 import { startControlPlane, type ControlPlane } from '../controllers/control-plane.js';
 import { adminUser, Authorizer, type UserInfo } from './authorizer.js';
 import { bootstrapCluster } from './bootstrap.js';
@@ -25,6 +29,7 @@ import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, defaultMerge
 import { apiVersionOf, qualifiedName, selectableFields } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, faultStatus, statusError } from './status.js';
+import { toTable, wantsTable } from './table.js';
 import { streamWatch } from './watch-stream.js';
 
 export interface SimApiServerOptions {
@@ -47,6 +52,8 @@ export interface LoggedRequest {
 
 export interface StartedSimApiServer {
   readonly url: string;
+  /** The CA that signed the serving certificate (PEM). */
+  readonly ca: Buffer;
   readonly store: ObjectStore;
   readonly faults: ApiFaults;
   readonly authorizer: Authorizer;
@@ -64,6 +71,12 @@ export interface StartedSimApiServer {
 }
 
 const maxBody = 8 * 1024 * 1024;
+
+/** The serving certificate (see sim/apiserver/tls/README.md) and the CA clients trust. */
+export function servingTls(): { key: Buffer; cert: Buffer; ca: Buffer } {
+  const dir = join(packageRoot(), 'sim', 'apiserver', 'tls');
+  return { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')), ca: readFileSync(join(dir, 'ca.crt')) };
+}
 const adminTokenDefault = 'sim-admin-token';
 
 async function readBodyText(req: IncomingMessage): Promise<string> {
@@ -174,9 +187,13 @@ export class SimApiServer {
       switch (route.verb) {
         case 'get': {
           const obj = store.mustGet(r.plural, route.namespace, route.name!);
+          if (!route.subresource && wantsTable(req.headers.accept)) return respond(200, toTable(r, [obj], store.resourceVersion));
           return respond(200, route.subresource === 'scale' ? scaleOf(obj) : served(obj));
         }
         case 'list':
+          if (wantsTable(req.headers.accept)) {
+            return respond(200, toTable(r, store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }), store.resourceVersion));
+          }
           return respond(200, {
             apiVersion: apiVersionOf(r, route.version),
             kind: `${r.kind}List`,
@@ -315,7 +332,8 @@ export class SimApiServer {
       }
     };
 
-    const server: Server = createServer((req, res) => void handle(req, res));
+    const tls = servingTls();
+    const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => void handle(req, res));
     let connections = 0;
     server.on('connection', () => connections++);
     await new Promise<void>((resolve, reject) => {
@@ -324,9 +342,10 @@ export class SimApiServer {
     });
     const { address, port } = server.address() as AddressInfo;
     serverAddress = `${address}:${port}`;
-    const url = `http://${serverAddress}`;
+    const url = `https://${serverAddress}`;
     return {
       url,
+      ca: tls.ca,
       store,
       faults,
       authorizer,
@@ -338,8 +357,7 @@ export class SimApiServer {
         const config = {
           apiVersion: 'v1',
           kind: 'Config',
-          // client-node refuses plain http unless TLS verification is explicitly off.
-          clusters: [{ name: 'sscsi-sim', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+          clusters: [{ name: 'sscsi-sim', cluster: { server: url, 'certificate-authority-data': tls.ca.toString('base64') } }],
           users: [{ name: options.user ?? 'sim-user', user: { token: options.token ?? adminToken } }],
           contexts: [{ name: 'sscsi-sim', context: { cluster: 'sscsi-sim', user: options.user ?? 'sim-user', namespace: 'default' } }],
           'current-context': 'sscsi-sim',

@@ -9,10 +9,12 @@
  *   <root>/nodes/<node>/plugins/csi-secrets-store/csi.sock
  *   <root>/nodes/<node>/providers/<name>.sock
  *   <root>/nodes/<node>/*.log         what each process wrote
+ *   <root>/kubelet.log                what the simulated kubelets did (pino JSON)
  *
  * Lifecycle in the types: `new SimCluster(options)` → `start()` → `StartedSimCluster`.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,7 +158,8 @@ export class SimCluster {
     const ownRoot = this.options.stateDir === undefined;
     const root = ownRoot ? await mkdtemp(join(tmpdir(), 'sscsi-sim-')) : resolve(this.options.stateDir!);
     await mkdir(root, { recursive: true });
-    const logger = this.options.logger ?? createLogger({ name: 'sscsi-sim', level: 'warn' });
+    const logStream = this.options.logger ? undefined : createWriteStream(join(root, 'kubelet.log'), { flags: 'a' });
+    const logger = this.options.logger ?? createLogger({ name: 'sscsi-sim', level: 'info', destination: logStream! });
     const api = await new SimApiServer().start();
     const nodes: SimNode[] = [];
     const stopAll = async () => {
@@ -167,6 +170,7 @@ export class SimCluster {
       }
       await api.stop();
       for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
+      await new Promise((r) => (logStream ? logStream.end(r) : r(undefined)));
       if (ownRoot) await rm(root, { recursive: true, force: true });
     };
     try {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { apiRequest } from '../helpers/api-request.js';
 
 let api: StartedSimApiServer;
 let tmp: TempRoot;
@@ -18,11 +19,7 @@ const spc = (name: string, ns = 'default') => ({
   metadata: { name, namespace: ns },
   spec: { provider: 'fake', parameters: { objects: '- objectName: a' } },
 });
-const req = async (method: string, path: string, body?: unknown) => {
-  const headers: Record<string, string> = { authorization: `Bearer ${api.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) };
-  const res = await fetch(`${api.url}${path}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
-};
+const req = (method: string, path: string, body?: unknown) => apiRequest(api, method, path, body === undefined ? {} : { body });
 
 beforeAll(async () => {
   tmp = await makeTempRoot('apiserver');
