@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { formatTable, machineInfo, writeJson, type SuiteResult } from './report.js';
 import { runNodePublishSuites } from './suites/node-publish.js';
+import { runSimClusterSuites } from './suites/sim-cluster.js';
 
 interface RunContext {
   quick: boolean;
@@ -16,6 +17,7 @@ interface RunContext {
 const groups: Record<string, (ctx: RunContext) => Promise<SuiteResult[]>> = {
   'node-publish': (ctx) =>
     runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 50 : 300), timeMs: ctx.quick ? 0 : 3000, log: ctx.log }),
+  'sim-cluster': (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }),
 };
 
 const usage = `usage: npm run bench -- [--quick] [--json FILE] [--only GROUP]... [--iterations N]

@@ -6,6 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import hdr from 'hdr-histogram-js';
 import type { Task } from 'tinybench';
 
 export interface SuiteResult {
@@ -64,6 +65,25 @@ export function fromTask(task: Task, name = task.name): Omit<SuiteResult, 'rssMb
     p99Ms: r.latency.p99,
     maxMs: r.latency.max,
     samples: r.latency.samplesCount,
+  };
+}
+
+/** A suite row from raw latency samples (ms), with percentiles from an HDR histogram (µs resolution). */
+export function fromSamples(name: string, samplesMs: number[]): Omit<SuiteResult, 'rssMb' | 'floorRatio'> {
+  if (samplesMs.length === 0) throw new Error(`benchmark ${name} has no samples`);
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  for (const ms of samplesMs) h.recordValue(Math.max(1, Math.round(ms * 1000)));
+  const meanMs = samplesMs.reduce((a, b) => a + b, 0) / samplesMs.length;
+  const maxMs = Math.max(...samplesMs);
+  // HDR buckets round up within 0.1%; never report a percentile above the largest sample.
+  return {
+    name,
+    opsPerSec: 1000 / meanMs,
+    meanMs,
+    p50Ms: Math.min(maxMs, h.getValueAtPercentile(50) / 1000),
+    p99Ms: Math.min(maxMs, h.getValueAtPercentile(99) / 1000),
+    maxMs,
+    samples: samplesMs.length,
   };
 }
 
