@@ -75,7 +75,7 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     const endpoint = join(root, 'plugins', 'csi-secrets-store', 'csi.sock');
     const driver = startBin(
       'driver/main.js',
-      [`--endpoint=unix://${endpoint}`, '--nodeid=bench-node', `--kubeconfig=${kubeconfig}`, `--provider-volume=${providerDir}`, '--log-format-json', ...(options.driverArgs ?? [])],
+      [`--endpoint=unix://${endpoint}`, '--nodeid=bench-node', '--metrics-addr=127.0.0.1:0', `--kubeconfig=${kubeconfig}`, `--provider-volume=${providerDir}`, '--log-format-json', ...(options.driverArgs ?? [])],
       { nodeArgs: options.driverNodeArgs ?? [], keepChars: 64 * 1024 },
     );
     procs.push(driver);

@@ -18,6 +18,15 @@ import { nodeServer } from './node-server.js';
 import { ProviderClients } from './provider/provider-client.js';
 import { driverVersion } from './version.js';
 import { VolumePublisher } from './volume-publisher.js';
+import type { NodeApi } from './k8s/node-api.js';
+import { DriverMetrics } from './metrics/driver-metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { MountRecords } from './mount-records.js';
+import { ProviderHealthChecker } from './provider/provider-health.js';
+import { discoverProviders } from './provider/provider-socket.js';
+import { RefreshWatcher } from './rotation/refresh-watcher.js';
+import { RotationPoller } from './rotation/rotation-poller.js';
+import { SecretSyncController } from './sync/secret-sync-controller.js';
 
 export type DriverConfig = Pick<
   DriverFlags,
@@ -31,11 +40,17 @@ export type DriverConfig = Pick<
   | 'maxCallRecvMsgSize'
   | 'providerMaxInflight'
   | 'providerTimeoutMs'
->;
+> &
+  Partial<Pick<DriverFlags, 'metricsAddr' | 'providerHealthCheck' | 'providerHealthCheckIntervalMs'>> & {
+    /** Run the driver-side rotation poller when rotation is on (default true; tests of the republish path turn it off). */
+    rotationPoller?: boolean;
+  };
 
 export interface DriverDeps {
   mounter: Mounter;
   api: SecretsStoreApi;
+  /** Events, pods, Secrets and the node's watches; without it there is no sync, refresh or events. */
+  nodeApi?: NodeApi;
   logger: Logger;
 }
 
@@ -44,6 +59,12 @@ export interface StartedCsiDriver {
   readonly socketPath: string;
   readonly providers: ProviderClients;
   readonly publisher: VolumePublisher;
+  readonly metrics: DriverMetrics;
+  readonly records: MountRecords;
+  /** http://host:port of the metrics server, when --metrics-addr is set. */
+  readonly metricsUrl: string | undefined;
+  readonly poller: RotationPoller | undefined;
+  readonly health: ProviderHealthChecker | undefined;
   /** Stops serving (running calls get `graceMs` to finish) and removes the socket. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -67,12 +88,25 @@ export class CsiDriver {
       callTimeoutMs: config.providerTimeoutMs,
       logger: deps.logger,
     });
+    const metrics = new DriverMetrics();
+    metrics.watchProviders(() => providers.stats());
+    const searchDirs = [...config.additionalProviderVolumePaths, config.providerVolume];
+    for (const name of discoverProviders(searchDirs)) metrics.knowProvider(name);
+    const records = new MountRecords();
+    let sync: SecretSyncController | undefined;
+    const nodeApi = deps.nodeApi;
     const publisher = new VolumePublisher(
       deps.mounter,
       providers,
       deps.api,
       { nodeId: config.nodeId, rotationEnabled: config.enableSecretRotation, rotationPollIntervalMs: config.rotationPollIntervalMs },
       deps.logger,
+      {
+        metrics,
+        records,
+        ...(nodeApi ? { events: (pod, type, reason, message) => nodeApi.recordEvent(pod, type, reason, message) } : {}),
+        onVolumeUpdated: (ns, name) => sync?.volumeUpdated(ns, name),
+      },
     );
     let serving = false;
     const server = new grpc.Server();
@@ -82,17 +116,50 @@ export class CsiDriver {
     server.addService(csi.v1.Controller.service, controllerServer());
     await bindUnixSocket(server, socketPath);
     serving = true;
+    const metricsServer = config.metricsAddr
+      ? await startMetricsServer({ addr: config.metricsAddr, metrics, records, serving: () => serving, nodeId: config.nodeId }).catch(async (err: Error) => {
+          await shutdownServer(server, 0);
+          await rm(socketPath, { force: true });
+          throw new Error(`cannot serve metrics on --metrics-addr ${config.metricsAddr}: ${err.message}`, { cause: err });
+        })
+      : undefined;
+    if (nodeApi) sync = new SecretSyncController({ nodeId: config.nodeId, publishApi: deps.api, nodeApi, metrics, records, logger: deps.logger }).start();
+    const refresh = nodeApi ? new RefreshWatcher(config.nodeId, publisher, records, deps.api, nodeApi, deps.logger).start() : undefined;
+    const poller = config.enableSecretRotation && config.rotationPoller !== false ? new RotationPoller(publisher, records, config.rotationPollIntervalMs, deps.logger).start() : undefined;
+    const health = config.providerHealthCheck
+      ? new ProviderHealthChecker(providers, searchDirs, config.providerHealthCheckIntervalMs ?? 120_000, metrics, deps.logger).start()
+      : undefined;
     deps.logger.info(
-      { endpoint: socketPath, driver: config.driverName, version: driverVersion, nodeId: config.nodeId, mountMode: deps.mounter.kind, rotation: config.enableSecretRotation, rotationPollIntervalMs: config.rotationPollIntervalMs },
+      {
+        endpoint: socketPath,
+        driver: config.driverName,
+        version: driverVersion,
+        nodeId: config.nodeId,
+        mountMode: deps.mounter.kind,
+        rotation: config.enableSecretRotation,
+        rotationPollIntervalMs: config.rotationPollIntervalMs,
+        metrics: metricsServer?.url,
+        secretSync: sync !== undefined,
+      },
       'CSI driver serving',
     );
     return {
       socketPath,
       providers,
       publisher,
+      metrics,
+      records,
+      metricsUrl: metricsServer?.url,
+      poller,
+      health,
       async stop(graceMs = 5000) {
         serving = false;
+        poller?.stop();
+        health?.stop();
+        refresh?.stop();
+        sync?.stop();
         await shutdownServer(server, graceMs);
+        await metricsServer?.stop();
         providers.close();
         await rm(socketPath, { force: true });
         deps.logger.info({ endpoint: socketPath }, 'CSI driver stopped');

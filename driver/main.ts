@@ -4,6 +4,7 @@ import { createLogger } from '../log/logger.js';
 import { CsiDriver } from './csi-driver.js';
 import { parseDriverFlags, usage } from './flags.js';
 import { loadKubeConfig } from './k8s/kube-config.js';
+import { KubeNodeApi } from './k8s/node-api.js';
 import { KubeSecretsStoreApi } from './k8s/secrets-store-api.js';
 import { selectMounter } from './mount/select-mounter.js';
 import { driverVersion } from './version.js';
@@ -30,8 +31,10 @@ async function main(argv: string[]): Promise<number> {
     if (mounter.kind === 'dir') {
       logger.warn('mount mode dir: volumes are plain directories on the backing filesystem, not tmpfs (run as root for tmpfs)');
     }
-    const api = new KubeSecretsStoreApi(loadKubeConfig(flags.kubeconfig));
-    const driver = await new CsiDriver(flags, { mounter, api, logger }).start();
+    const kc = loadKubeConfig(flags.kubeconfig);
+    const api = new KubeSecretsStoreApi(kc);
+    const nodeApi = new KubeNodeApi(kc, logger, 'secrets-store-csi-driver', flags.nodeId);
+    const driver = await new CsiDriver(flags, { mounter, api, nodeApi, logger }).start();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info({ signal }, 'shutting down');
@@ -48,4 +51,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit as soon as the shutdown is done: idle keep-alive connections to the API server
+// would otherwise hold the process for their timeout.
+process.exit(await main(process.argv.slice(2)));

@@ -65,7 +65,7 @@ export function nodeServer(publisher: VolumePublisher, options: NodeServerOption
       return {};
     }),
 
-    NodeGetCapabilities: unary(() => ({ capabilities: [{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' } }] })),
+    NodeGetCapabilities: unary(() => ({ capabilities: [{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' } }, { rpc: { type: 'VOLUME_MOUNT_GROUP' } }] })),
     NodeGetInfo: unary(() => ({ node_id: options.nodeId, max_volumes_per_node: '0' })),
     NodeGetVolumeStats: unimplemented('NodeGetVolumeStats'),
     NodeExpandVolume: unimplemented('NodeExpandVolume'),

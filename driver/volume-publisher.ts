@@ -11,7 +11,9 @@ import { CsiError, Status, invalidArgument, messageOf } from './csi-error.js';
 import { PayloadError } from './fileutil/payload.js';
 import { writeProviderFiles } from './fileutil/atomic-writer.js';
 import type { SecretsStoreApi } from './k8s/secrets-store-api.js';
-import { buildPodStatus, type PodRef } from './k8s/types.js';
+import { buildPodStatus, podStatusName, type PodRef } from './k8s/types.js';
+import { DriverMetrics } from './metrics/driver-metrics.js';
+import { MountRecords } from './mount-records.js';
 import { StaleMountError, type Mounter } from './mount/mounter.js';
 import type { ProviderClients } from './provider/provider-client.js';
 import { TargetLocks } from './target-locks.js';
@@ -36,7 +38,21 @@ export interface PublisherOptions {
   rotationPollIntervalMs: number;
 }
 
+/** Best-effort Kubernetes events on the pod (never throws). */
+export type PodEventSink = (pod: PodRef, type: 'Normal' | 'Warning', reason: string, message: string) => Promise<void>;
+
+export interface PublisherExtras {
+  metrics?: DriverMetrics;
+  records?: MountRecords;
+  events?: PodEventSink;
+  /** Called after every successful mount, rotation or refresh (the Secret sync listens). */
+  onVolumeUpdated?: (namespace: string, podStatusName: string) => void;
+}
+
 export type PublishOutcome = 'mounted' | 'remounted' | 'already-mounted';
+
+/** Why a publish runs: the kubelet's call, the driver's rotation poller, or a refresh the user asked for. */
+export type PublishMode = 'kubelet' | 'poll' | 'refresh';
 
 /** Milliseconds spent in each step of a publish that did work (for logs and profiling). */
 export interface PublishTimings {
@@ -52,10 +68,13 @@ export interface PublishResult {
   provider?: string;
   objects?: number;
   changedFiles?: number;
+  /** For a remount: whether any file changed. */
+  rotated?: boolean;
   timings?: PublishTimings;
 }
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
+const rfc3339 = () => new Date().toISOString();
 
 interface PublishTarget {
   targetPath: string;
@@ -88,6 +107,16 @@ function publishTarget(req: NodePublishVolumeRequest__Output): PublishTarget {
  * from the request's secrets first (Kubernetes 1.35 serviceAccountTokenInSecrets), then the
  * volume context. The provider's `secrets` are the nodePublishSecretRef data alone.
  */
+/** The pod's fsGroup as the kubelet passes it (CSI volume_mount_group), if any. */
+export function volumeMountGroup(req: NodePublishVolumeRequest__Output): number | undefined {
+  const group = req.volume_capability?.mount?.volume_mount_group ?? '';
+  if (group === '') return undefined;
+  if (!/^\d{1,10}$/.test(group) || Number(group) > 0xffffffff) {
+    throw invalidArgument(`volume_mount_group ${JSON.stringify(group)} is not a numeric group id; the kubelet passes the pod's fsGroup`);
+  }
+  return Number(group);
+}
+
 export function providerAttributes(
   parameters: Record<string, string>,
   volumeContext: Record<string, string>,
@@ -104,6 +133,10 @@ export function providerAttributes(
 
 export class VolumePublisher {
   private readonly locks = new TargetLocks();
+  readonly metrics: DriverMetrics;
+  readonly records: MountRecords;
+  private readonly events: PodEventSink;
+  private readonly onVolumeUpdated: (namespace: string, podStatusName: string) => void;
 
   constructor(
     private readonly mounter: Mounter,
@@ -111,12 +144,66 @@ export class VolumePublisher {
     private readonly api: SecretsStoreApi,
     private readonly options: PublisherOptions,
     private readonly logger: Logger,
-  ) {}
+    extras: PublisherExtras = {},
+  ) {
+    this.metrics = extras.metrics ?? new DriverMetrics();
+    this.records = extras.records ?? new MountRecords();
+    this.events = extras.events ?? (async () => undefined);
+    this.onVolumeUpdated = extras.onVolumeUpdated ?? (() => undefined);
+  }
+
+  /**
+   * A volume mounted before this driver process started (a restart): learn it from its pod
+   * status so that /mounts, the poller and refresh know it. Best effort.
+   */
+  private async adopt(req: NodePublishVolumeRequest__Output, target: PublishTarget): Promise<void> {
+    const { targetPath, spcName, pod } = target;
+    try {
+      const spc = await this.api.getSecretProviderClass(pod.namespace, spcName);
+      const status = await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName));
+      const updated = (await stat(targetPath)).mtime.toISOString();
+      this.records.upsert(
+        {
+          pod: pod.name,
+          namespace: pod.namespace,
+          podUid: pod.uid,
+          serviceAccount: req.volume_context[volumeContextKeys.serviceAccountName] ?? '',
+          secretProviderClass: spcName,
+          provider: spc.spec.provider ?? '',
+          targetPath,
+          objects: status?.status?.objects ?? [],
+          syncedSecrets: [],
+          mountedAt: updated,
+          lastUpdate: updated,
+        },
+        req,
+      );
+    } catch (err) {
+      this.logger.debug({ targetPath, err: messageOf(err) }, 'could not adopt an existing mount');
+    }
+  }
 
   /** NodePublishVolume after request validation. `deadline` is epoch ms. */
-  publish(req: NodePublishVolumeRequest__Output, deadline: number): Promise<PublishResult> {
+  publish(req: NodePublishVolumeRequest__Output, deadline: number, mode: PublishMode = 'kubelet'): Promise<PublishResult> {
     const target = publishTarget(req);
-    return this.locks.run(target.targetPath, () => this.publishLocked(req, target, deadline));
+    return this.locks.run(target.targetPath, () => this.publishLocked(req, target, deadline, mode));
+  }
+
+  /**
+   * Fetches a mounted volume's content again by replaying its last NodePublishVolume
+   * request: the rotation poller's call (`poll`: only when due and not backing off) or an
+   * on-demand refresh (`refresh`: at once). Undefined when the volume is not known.
+   */
+  async refetch(targetPath: string, mode: 'poll' | 'refresh', timeoutMs = 60_000): Promise<PublishResult | undefined> {
+    const req = this.records.request(targetPath);
+    if (!req) return undefined;
+    return this.publish(req, Date.now() + timeoutMs, mode);
+  }
+
+  /** The rotation backoff: from the poll interval, doubling, at most 10 intervals (and 10 min). */
+  private get backoff() {
+    const base = Math.max(1000, this.options.rotationPollIntervalMs);
+    return { baseMs: base, maxMs: Math.max(base, Math.min(10 * base, 600_000)) };
   }
 
   private async isMounted(targetPath: string): Promise<boolean> {
@@ -132,16 +219,46 @@ export class VolumePublisher {
     }
   }
 
-  private async publishLocked(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number): Promise<PublishResult> {
+  private async publishLocked(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mode: PublishMode): Promise<PublishResult> {
     const { targetPath, spcName, pod } = target;
     const mounted = await this.isMounted(targetPath);
-    if (mounted) {
-      if (!this.options.rotationEnabled) return { outcome: 'already-mounted' };
-      // With rotation, a republish is a rotation once the content is older than the interval.
+    if (mounted && mode === 'kubelet' && !this.records.get(targetPath)) {
       const age = Date.now() - (await stat(targetPath)).mtimeMs;
-      if (age < this.options.rotationPollIntervalMs) return { outcome: 'already-mounted' };
+      await this.adopt(req, target);
+      if (!this.options.rotationEnabled || age < this.options.rotationPollIntervalMs) return { outcome: 'already-mounted' };
     }
+    if (mounted && mode !== 'refresh') {
+      if (mode === 'kubelet' && !this.options.rotationEnabled) return { outcome: 'already-mounted' };
+      // With rotation, a republish is a rotation once the content is older than the interval
+      // and the volume is not backing off after a failed rotation.
+      if (this.records.get(targetPath) && !this.records.due(targetPath, this.options.rotationPollIntervalMs)) return { outcome: 'already-mounted' };
+    }
+    const started = performance.now();
+    let provider = '';
+    try {
+      const result = await this.mountAndWrite(req, target, deadline, mounted);
+      provider = result.provider!;
+      const seconds = (performance.now() - started) / 1000;
+      if (mounted) this.metrics.rotation(provider, { rotated: result.rotated === true }, seconds);
+      else this.metrics.publishSucceeded(provider, seconds);
+      this.onVolumeUpdated(target.pod.namespace, podStatusName(target.pod.name, target.pod.namespace, target.spcName));
+      return result;
+    } catch (err) {
+      provider ||= (err as { provider?: string }).provider ?? '';
+      const reason = err instanceof CsiError ? err.reason : 'FailedToMount';
+      if (!mounted) {
+        this.metrics.publishFailed(provider, reason);
+      } else {
+        this.metrics.rotation(provider, { rotated: false, errorType: reason }, (performance.now() - started) / 1000);
+        this.records.rotated(targetPath, { time: rfc3339(), result: 'failed', error: messageOf(err) }, this.backoff);
+        void this.events(pod, 'Warning', 'SecretRotationFailed', `failed to rotate the secrets of SecretProviderClass ${pod.namespace}/${spcName} at ${targetPath}: ${messageOf(err)}; the old content stays`);
+      }
+      throw err;
+    }
+  }
 
+  private async mountAndWrite(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mounted: boolean): Promise<PublishResult> {
+    const { targetPath, spcName, pod } = target;
     const timings: PublishTimings = { spcMs: 0, mountMs: 0, providerMs: 0, writeMs: 0, statusMs: 0 };
     let mark = performance.now();
     const lap = (step: keyof PublishTimings) => {
@@ -157,34 +274,43 @@ export class VolumePublisher {
     }
     const parameters = spc.spec.parameters;
     if (!parameters || Object.keys(parameters).length === 0) {
-      throw new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.parameters: the provider needs them to know what to mount`, 'FailedToMount');
+      throw Object.assign(
+        new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.parameters: the provider needs them to know what to mount`, 'FailedToMount'),
+        { provider },
+      );
     }
+    const gid = volumeMountGroup(req);
 
     if (!mounted) {
       try {
         await mkdir(targetPath, { recursive: true, mode: 0o750 });
-        await this.mounter.mount(targetPath);
+        await this.mounter.mount(targetPath, { gid });
         lap('mountMs');
       } catch (err) {
         await this.cleanup(targetPath);
-        throw new CsiError(Status.INTERNAL, `failed to mount ${this.mounter.kind} at ${targetPath}: ${messageOf(err)}`, 'FailedToMount', { cause: err });
+        throw Object.assign(new CsiError(Status.INTERNAL, `failed to mount ${this.mounter.kind} at ${targetPath}: ${messageOf(err)}`, 'FailedToMount', { cause: err }), { provider });
       }
     }
 
     try {
       const { attributes, secrets } = providerAttributes(parameters, req.volume_context, req.secrets);
+      // On a remount, tell the provider what we hold so it can skip unchanged objects
+      // (upstream sends none).
+      const current = mounted ? ((await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)))?.status?.objects ?? []) : [];
+      const providerStarted = performance.now();
       const result = await this.providers.mount(provider, {
         attributes: JSON.stringify(attributes),
         secrets: JSON.stringify(secrets),
         targetPath,
         permission: JSON.stringify(defaultFilePermission),
-        currentObjectVersion: [],
+        currentObjectVersion: current.map((o) => ({ id: o.id, version: o.version })),
         deadline,
       });
+      this.metrics.providerMount(provider, (performance.now() - providerStarted) / 1000);
       lap('providerMs');
       let written;
       try {
-        written = writeProviderFiles(targetPath, result.files, defaultFilePermission);
+        written = writeProviderFiles(targetPath, result.files, defaultFilePermission, { gid });
       } catch (err) {
         if (err instanceof PayloadError) {
           throw new CsiError(Status.UNKNOWN, `provider ${JSON.stringify(provider)} returned an unusable reply: ${err.message}`, 'FileWriteError', { cause: err });
@@ -192,22 +318,43 @@ export class VolumePublisher {
         throw new CsiError(Status.INTERNAL, `failed to write files to ${targetPath}: ${messageOf(err)}`, 'FileWriteError', { cause: err });
       }
       lap('writeMs');
-      await this.api.upsertPodStatus(
-        buildPodStatus({ pod, spcName, nodeId: this.options.nodeId, targetPath, objects: result.objectVersions }),
-      );
+      const status = buildPodStatus({ pod, spcName, nodeId: this.options.nodeId, targetPath, objects: result.objectVersions });
+      await this.api.upsertPodStatus(status);
       lap('statusMs');
+      const now = rfc3339();
+      if (mounted && this.records.get(targetPath)) {
+        this.records.rotated(targetPath, { time: now, result: written.changed ? 'rotated' : 'unchanged' }, this.backoff, status.status.objects);
+      } else {
+        this.records.upsert(
+          {
+            pod: pod.name,
+            namespace: pod.namespace,
+            podUid: pod.uid,
+            serviceAccount: req.volume_context[volumeContextKeys.serviceAccountName] ?? '',
+            secretProviderClass: spcName,
+            provider,
+            targetPath,
+            objects: status.status.objects,
+            syncedSecrets: [],
+            mountedAt: now,
+            lastUpdate: now,
+          },
+          req,
+        );
+      }
       return {
         outcome: mounted ? 'remounted' : 'mounted',
         provider,
         objects: result.objectVersions.length,
         changedFiles: written.changedPaths.length,
+        ...(mounted ? { rotated: written.changed } : {}),
         timings,
       };
     } catch (err) {
       // A failed first mount leaves nothing behind, so the kubelet's retry starts fresh; a
       // failed remount keeps the content the pod already has.
       if (!mounted) await this.cleanup(targetPath);
-      throw err;
+      throw Object.assign(err as object, { provider });
     }
   }
 
@@ -230,7 +377,10 @@ export class VolumePublisher {
     return this.locks.run(targetPath, async () => {
       try {
         await this.removeTarget(targetPath);
+        this.records.delete(targetPath);
+        this.metrics.unpublished(true);
       } catch (err) {
+        this.metrics.unpublished(false);
         throw new CsiError(Status.INTERNAL, `failed to unmount ${targetPath}: ${messageOf(err)}`, 'FailedToUnmount', { cause: err });
       }
     });

@@ -20,6 +20,8 @@
  */
 import {
   chmodSync,
+  chownSync,
+  lchownSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -76,8 +78,25 @@ function topLevel(path: string): string {
   return i === -1 ? path : path.slice(0, i);
 }
 
+export interface WriteOptions {
+  /**
+   * The pod's fsGroup (CSI volume_mount_group): every directory, file and link written is
+   * group-owned by it, and files are made group-readable, so non-root containers can read.
+   */
+  gid?: number | undefined;
+  now?: Date;
+}
+
 /** Writes `payload` into `targetDir` atomically (see the module comment). */
-export function writeAtomically(targetDir: string, payload: Payload, now = new Date()): WriteResult {
+export function writeAtomically(targetDir: string, payload: Payload, options: WriteOptions = {}): WriteResult {
+  const now = options.now ?? new Date();
+  const gid = options.gid;
+  const own = (path: string, link = false) => {
+    if (gid !== undefined) (link ? lchownSync : chownSync)(path, -1, gid);
+  };
+  if (gid !== undefined) {
+    for (const file of payload.values()) file.mode |= 0o040;
+  }
   const oldTsName = readLinkOrNull(join(targetDir, dataDirName));
   const oldTsDir = oldTsName === null ? null : join(targetDir, oldTsName);
   const oldPaths = new Set(oldTsDir === null ? [] : listFiles(oldTsDir));
@@ -102,22 +121,30 @@ export function writeAtomically(targetDir: string, payload: Payload, now = new D
   // 1. The new payload in a fresh timestamped directory.
   const tsDir = mkdtempSync(join(targetDir, timestampPrefix(now)));
   chmodSync(tsDir, 0o755);
+  own(tsDir);
   const tsName = posix.basename(tsDir);
   try {
     for (const [path, file] of payload) {
       const dest = join(tsDir, path);
-      if (path.includes('/')) mkdirSync(join(dest, '..'), { recursive: true, mode: 0o755 });
+      if (path.includes('/')) {
+        const first = mkdirSync(join(dest, '..'), { recursive: true, mode: 0o755 });
+        if (first !== undefined && gid !== undefined) {
+          for (let d = join(dest, '..'); d.length >= first.length; d = join(d, '..')) own(d);
+        }
+      }
       if (unchanged.has(path)) {
         linkSync(join(oldTsDir!, path), dest);
       } else {
         writeFileSync(dest, file.data, { mode: file.mode, flag: 'wx' });
         chmodSync(dest, file.mode); // the umask may have cleared bits
+        own(dest);
       }
     }
     // 2. The atomic swap.
     const tmpLink = join(targetDir, newDataDirName);
     rmSync(tmpLink, { force: true });
     symlinkSync(tsName, tmpLink);
+    own(tmpLink, true);
     renameSync(tmpLink, join(targetDir, dataDirName));
   } catch (err) {
     rmSync(tsDir, { recursive: true, force: true });
@@ -128,7 +155,10 @@ export function writeAtomically(targetDir: string, payload: Payload, now = new D
   const newTop = new Set([...payload.keys()].map(topLevel));
   for (const name of newTop) {
     const link = join(targetDir, name);
-    if (readLinkOrNull(link) === null) symlinkSync(posix.join(dataDirName, name), link);
+    if (readLinkOrNull(link) === null) {
+      symlinkSync(posix.join(dataDirName, name), link);
+      own(link, true);
+    }
   }
   for (const name of new Set([...oldPaths].map(topLevel))) {
     if (!newTop.has(name)) rmSync(join(targetDir, name), { force: true });
@@ -144,6 +174,6 @@ export function writeAtomically(targetDir: string, payload: Payload, now = new D
 }
 
 /** Validates a provider's files and writes them (the upstream `writer` step). */
-export function writeProviderFiles(targetDir: string, files: readonly ProvidedFile[], defaultMode: number): WriteResult {
-  return writeAtomically(targetDir, buildPayload(files, defaultMode));
+export function writeProviderFiles(targetDir: string, files: readonly ProvidedFile[], defaultMode: number, options: WriteOptions = {}): WriteResult {
+  return writeAtomically(targetDir, buildPayload(files, defaultMode), options);
 }

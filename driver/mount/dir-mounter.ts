@@ -3,14 +3,16 @@
  * the files are written straight into the target directory. Secrets then live on the
  * backing filesystem rather than in memory; the driver logs this mode at start.
  */
-import { access } from 'node:fs/promises';
+import { access, chown } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Mounter } from './mounter.js';
+import type { Mounter, MountOptions } from './mounter.js';
 
 export class DirMounter implements Mounter {
   readonly kind = 'dir' as const;
 
-  async mount(): Promise<void> {}
+  async mount(target: string, options: MountOptions = {}): Promise<void> {
+    if (options.gid !== undefined) await chown(target, -1, options.gid);
+  }
 
   async unmount(): Promise<void> {}
 

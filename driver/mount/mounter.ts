@@ -5,10 +5,17 @@
  */
 export type MountKind = 'tmpfs' | 'dir';
 
+export interface MountOptions {
+  gid?: number | undefined;
+}
+
 export interface Mounter {
   readonly kind: MountKind;
-  /** Makes the existing, empty directory `target` a fresh volume. */
-  mount(target: string): Promise<void>;
+  /**
+   * Makes the existing, empty directory `target` a fresh volume; with `gid` (the pod's
+   * fsGroup) the volume's root is group-owned by it.
+   */
+  mount(target: string, options?: MountOptions): Promise<void>;
   /** Undoes `mount`. Not an error when `target` is not mounted or does not exist. */
   unmount(target: string): Promise<void>;
   /**

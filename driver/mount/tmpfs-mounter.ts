@@ -7,7 +7,7 @@ import koffi from 'koffi';
 import { constants as osConstants } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { StaleMountError, isStaleError, type Mounter } from './mounter.js';
+import { StaleMountError, type MountOptions, isStaleError, type Mounter } from './mounter.js';
 
 const MS_NOSUID = 2;
 const MS_NODEV = 4;
@@ -78,8 +78,8 @@ export async function isMountPoint(path: string): Promise<boolean> {
 export class TmpfsMounter implements Mounter {
   readonly kind = 'tmpfs' as const;
 
-  async mount(target: string): Promise<void> {
-    mountTmpfs(target);
+  async mount(target: string, options: MountOptions = {}): Promise<void> {
+    mountTmpfs(target, options.gid === undefined ? 'mode=0755' : `mode=0755,gid=${options.gid}`);
   }
 
   async unmount(target: string): Promise<void> {

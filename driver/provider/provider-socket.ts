@@ -4,7 +4,7 @@
  * that exists wins. The provider name is checked first so that `spec.provider` cannot
  * reach outside those directories.
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsiError, Status } from '../csi-error.js';
 
@@ -36,4 +36,23 @@ export function findProviderSocket(name: string, searchDirs: readonly string[]):
     `provider ${JSON.stringify(name)} not found: no socket ${name}.sock in ${searchDirs.join(', ')}; is the ${name} provider installed and running on this node?`,
     'ProviderNotFound',
   );
+}
+
+/** The providers with a socket in any of `searchDirs` (names valid for the provider-name rule). */
+export function discoverProviders(searchDirs: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const dir of searchDirs) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (!e.endsWith('.sock')) continue;
+      const name = e.slice(0, -'.sock'.length);
+      if (name !== '' && providerNamePattern.test(name)) names.add(name);
+    }
+  }
+  return [...names].sort();
 }

@@ -2,7 +2,8 @@
  * ownerReference garbage collection, as kube-controller-manager does it in the background:
  * when an object is removed, each dependent that has no owner left is deleted in turn
  * (pods gracefully, through their kubelet), and so on down the chain. A dependent that
- * still has a live owner stays (two Deployments sharing a Secret keep it until both go).
+ * still has a live owner stays and loses the references to the owners that are gone (two
+ * Deployments sharing a Secret keep it, with one owner fewer, until both go).
  * Deleting a namespace removes everything in it.
  */
 import type { ObjectStore, StoreEvent } from '../apiserver/object-store.js';
@@ -40,8 +41,16 @@ export class GarbageCollector {
     for (const { plural, object } of [...this.store.all()]) {
       const owners = object.metadata.ownerReferences;
       if (!owners?.some((o) => o.uid === uid)) continue;
-      if (owners.some((o) => this.store.hasUid(o.uid))) continue;
       if (object.metadata.deletionTimestamp) continue;
+      if (owners.some((o) => this.store.hasUid(o.uid))) {
+        // Some owners remain: drop the references to the ones that are gone, as the real
+        // garbage collector does, so the owner list shrinks.
+        const next = structuredClone(object);
+        next.metadata.ownerReferences = owners.filter((o) => this.store.hasUid(o.uid));
+        delete next.metadata.resourceVersion;
+        this.store.update(plural, next);
+        continue;
+      }
       this.tryDelete(plural, object.metadata.namespace, object.metadata.name!);
     }
   }

@@ -72,6 +72,7 @@ interface PodVolume {
 
 interface PodSpec {
   nodeName?: string;
+  securityContext?: { fsGroup?: number };
   serviceAccountName?: string;
   volumes?: PodVolume[];
   containers?: Array<{ name: string; image?: string }>;
@@ -139,6 +140,8 @@ export class SimKubelet {
   private readonly running = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
   private csi: CsiClient | undefined;
+  /** Whether the driver advertises VOLUME_MOUNT_GROUP (asked once, again after a failure). */
+  private mountGroupCapability: Promise<boolean> | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
 
@@ -302,7 +305,7 @@ export class SimKubelet {
       throw new Error(`kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name ${source.driver} not found in the list of registered CSI drivers`);
     }
     const spec = pod.spec as PodSpec;
-    const driverSpec = (csiDriver?.spec ?? {}) as { podInfoOnMount?: boolean; tokenRequests?: TokenRequest[]; serviceAccountTokenInSecrets?: boolean };
+    const driverSpec = (csiDriver?.spec ?? {}) as { podInfoOnMount?: boolean; tokenRequests?: TokenRequest[]; serviceAccountTokenInSecrets?: boolean; fsGroupPolicy?: string };
     const namespace = pod.metadata.namespace!;
     const serviceAccount = spec.serviceAccountName ?? 'default';
     const volumeContext: Record<string, string> = { ...source.volumeAttributes };
@@ -346,14 +349,29 @@ export class SimKubelet {
       join(volumeDir, 'vol_data.json'),
       JSON.stringify({ driverName, nodeName: this.nodeName, specVolID: v.name, volumeHandle: vs.volumeHandle, volumeLifecycleMode: 'Ephemeral' }),
     );
+    // As the kubelet: with fsGroupPolicy File and a driver that can take the group itself,
+    // the pod's fsGroup goes to the driver as volume_mount_group.
+    const fsGroup = spec.securityContext?.fsGroup;
+    const mountGroup = fsGroup !== undefined && driverSpec.fsGroupPolicy === 'File' && (await this.driverTakesMountGroup()) ? String(fsGroup) : '';
     await this.csi!.nodePublishVolume({
       volume_id: vs.volumeHandle,
       target_path: vs.targetPath,
       readonly: source.readOnly ?? false,
-      volume_capability: { mount: { fs_type: source.fsType ?? '', mount_flags: [] }, access_mode: { mode: 'SINGLE_NODE_WRITER' } },
+      volume_capability: { mount: { fs_type: source.fsType ?? '', mount_flags: [], volume_mount_group: mountGroup }, access_mode: { mode: 'SINGLE_NODE_WRITER' } },
       secrets,
       volume_context: volumeContext,
     });
+  }
+
+  private driverTakesMountGroup(): Promise<boolean> {
+    this.mountGroupCapability ??= this.csi!.nodeGetCapabilities({}).then(
+      (r) => r.capabilities.some((c) => c.rpc?.type === 'VOLUME_MOUNT_GROUP'),
+      (err: unknown) => {
+        this.mountGroupCapability = undefined;
+        throw err;
+      },
+    );
+    return this.mountGroupCapability;
   }
 
   private async teardown(state: PodState, pod: KubeObject | undefined): Promise<void> {

@@ -76,6 +76,7 @@ describe('driver process on its socket', () => {
       `--kubeconfig=${kubeconfig}`,
       `--provider-volume=${join(tmp.path, 'providers')}`,
       '-v=2',
+      '--metrics-addr=127.0.0.1:0',
       '--log-format-json',
     ]);
     await driver.waitForLine(/CSI driver serving/);
@@ -107,7 +108,10 @@ describe('driver process on its socket', () => {
 
   it('answers NodeGetInfo and NodeGetCapabilities', async () => {
     expect(await client.nodeGetInfo({})).toMatchObject({ node_id: 'node-1', max_volumes_per_node: '0' });
-    expect((await client.nodeGetCapabilities({})).capabilities).toEqual([{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' }, type: 'rpc' }]);
+    expect((await client.nodeGetCapabilities({})).capabilities).toEqual([
+      { rpc: { type: 'STAGE_UNSTAGE_VOLUME' }, type: 'rpc' },
+      { rpc: { type: 'VOLUME_MOUNT_GROUP' }, type: 'rpc' },
+    ]);
   });
 
   it('serves the Controller service as upstream does', async () => {

@@ -89,7 +89,7 @@ describe('dir mounter', () => {
     const target = join(tmp.path, 'dir-mode');
     await mkdir(target);
     const m = new DirMounter();
-    await m.mount();
+    await m.mount(target);
     expect(await m.isMounted(target)).toBe(false);
     await writeFile(join(target, '..data'), '');
     expect(await m.isMounted(target)).toBe(true);

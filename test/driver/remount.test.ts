@@ -18,7 +18,7 @@ beforeAll(async () => {
       { name: 'stable', contents: 'never-changes', version: '1' },
       { name: 'rotating', contents: 'first-value', version: '1' },
     ],
-    driver: { enableSecretRotation: true, rotationPollIntervalMs: 0 },
+    driver: { enableSecretRotation: true, rotationPollIntervalMs: 0, rotationPoller: false },
   });
   h.createSpc('default', 'rot', { provider: 'fake', parameters: { objects: '- objectName: stable\n- objectName: rotating\n' } });
 });
@@ -36,6 +36,12 @@ it('rotates changed objects on republish, keeps unchanged files, and survives a 
   await fetch(`${h.provider.control}/objects/rotating`, { method: 'PUT', body: JSON.stringify({ contents: 'second-value' }) });
   await h.client.nodePublishVolume(req);
   expect(await readFile(join(target, 'rotating'), 'utf8')).toBe('second-value');
+  // The remount told the provider what the pod holds (upstream sends nothing).
+  const state = (await (await fetch(`${h.provider.control}/state`)).json()) as { requests: number; lastRequest: { currentObjectVersion: unknown } };
+  expect(state.lastRequest.currentObjectVersion).toEqual([
+    { id: 'rotating', version: '1' },
+    { id: 'stable', version: '1' },
+  ]);
   const stableAfter = await stat(join(target, 'stable'));
   expect(stableAfter.ino).toBe(stableBefore.ino);
   expect(stableAfter.mtimeMs).toBe(stableBefore.mtimeMs);
@@ -51,6 +57,14 @@ it('rotates changed objects on republish, keeps unchanged files, and survives a 
   expect(err.details).toMatch(/error code "Throttled"/);
   expect(await readFile(join(target, 'rotating'), 'utf8')).toBe('second-value');
   if (isRoot) expect(await mountsUnder(target)).toHaveLength(1);
+  // Backing off: the next republish does no provider call and keeps the old content.
+  const before = ((await (await fetch(`${h.provider.control}/state`)).json()) as { requests: number }).requests;
+  expect(await h.client.nodePublishVolume(req)).toEqual({});
+  expect(((await (await fetch(`${h.provider.control}/state`)).json()) as { requests: number }).requests).toBe(before);
+  expect(h.driver.records.get(target)?.lastRotation).toMatchObject({ result: 'failed', error: expect.stringMatching(/Throttled/) });
+  expect(await h.driver.metrics.registry.getSingleMetricAsString('rotation_reconcile_error_total')).toMatch(
+    /rotation_reconcile_error_total\{provider="fake",rotated="false",error_type="Throttled",os_type="linux"\} 1/,
+  );
   await fetch(`${h.provider.control}/faults`, { method: 'DELETE' });
 
   await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: target });
