@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { formatTable, machineInfo, writeJson, type SuiteResult } from './report.js';
 import { runNodePublishSuites } from './suites/node-publish.js';
+import { runRotationSuites } from './suites/rotation.js';
 import { runSimClusterSuites } from './suites/sim-cluster.js';
 
 interface RunContext {
@@ -17,6 +18,7 @@ interface RunContext {
 const groups: Record<string, (ctx: RunContext) => Promise<SuiteResult[]>> = {
   'node-publish': (ctx) =>
     runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 50 : 300), timeMs: ctx.quick ? 0 : 3000, log: ctx.log }),
+  rotation: (ctx) => runRotationSuites({ volumes: 100, passes: ctx.quick ? 2 : 10, log: ctx.log }),
   'sim-cluster': (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }),
 };
 

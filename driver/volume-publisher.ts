@@ -296,7 +296,8 @@ export class VolumePublisher {
       const { attributes, secrets } = providerAttributes(parameters, req.volume_context, req.secrets);
       // On a remount, tell the provider what we hold so it can skip unchanged objects
       // (upstream sends none).
-      const current = mounted ? ((await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)))?.status?.objects ?? []) : [];
+      const existingStatus = mounted ? await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)) : null;
+      const current = existingStatus?.status?.objects ?? [];
       const providerStarted = performance.now();
       const result = await this.providers.mount(provider, {
         attributes: JSON.stringify(attributes),
@@ -319,7 +320,7 @@ export class VolumePublisher {
       }
       lap('writeMs');
       const status = buildPodStatus({ pod, spcName, nodeId: this.options.nodeId, targetPath, objects: result.objectVersions });
-      await this.api.upsertPodStatus(status);
+      await this.api.upsertPodStatus(status, existingStatus);
       lap('statusMs');
       const now = rfc3339();
       if (mounted && this.records.get(targetPath)) {

@@ -26,7 +26,7 @@ export interface SecretsStoreApi {
    * Creates the pod status, or brings an existing one up to date. An existing object that
    * already says the same is left alone (no write).
    */
-  upsertPodStatus(status: SecretProviderClassPodStatus): Promise<UpsertResult>;
+  upsertPodStatus(status: SecretProviderClassPodStatus, current?: SecretProviderClassPodStatus | null): Promise<UpsertResult>;
   /** The pod status, or null when there is none. */
   getPodStatus(namespace: string, name: string): Promise<SecretProviderClassPodStatus | null>;
 }
@@ -121,11 +121,16 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
     }
   }
 
-  async upsertPodStatus(status: SecretProviderClassPodStatus): Promise<UpsertResult> {
+  /**
+   * `current`, when the caller just read the object (a remount), saves the create attempt
+   * and the read: an unchanged status then costs no request at all.
+   */
+  async upsertPodStatus(status: SecretProviderClassPodStatus, current?: SecretProviderClassPodStatus | null): Promise<UpsertResult> {
     const namespace = status.metadata.namespace!;
     const name = status.metadata.name;
     const what = `failed to record SecretProviderClassPodStatus ${namespace}/${name}`;
-    try {
+    let known = current ?? undefined;
+    if (!known) try {
       await this.custom.createNamespacedCustomObject({
         group: secretsStoreGroup,
         version: secretsStoreVersion,
@@ -139,7 +144,8 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
     }
     // It exists (a remount, or a StatefulSet pod that moved here): update only if needed.
     for (let attempt = 0; ; attempt++) {
-      const current = await this.getPodStatus(namespace, name);
+      const current = known ?? (await this.getPodStatus(namespace, name));
+      known = undefined;
       if (current === null) return this.upsertPodStatus(status);
       const wanted: SecretProviderClassPodStatus = {
         ...current,
