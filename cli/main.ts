@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /** sscsi: the harness CLI, verb + noun like kubectl. Commands arrive issue by issue. */
 import { runDemo } from './demo.js';
+import { scenariosRun, scenariosUsage } from './scenarios-run.js';
 import { simUp, simUpUsage } from './sim-up.js';
 
 const usage = `Usage: sscsi <command>
 
 Commands:
+  scenarios run   run the scenarios (mount, sync, rotation, pod-deletion, provider-outage, mount-storm, driver-restart)
   sim up   start a simulated cluster (API server, kubelet, driver, fake provider) and keep it running
   demo     a pod with a secrets-store volume on the simulated cluster, end to end
 `;
@@ -15,6 +17,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'demo':
       return runDemo();
+    case 'scenarios':
+      if (argv[1] === 'run') return scenariosRun(argv.slice(2));
+      process.stderr.write(`sscsi scenarios: unknown command ${JSON.stringify(argv[1] ?? '')}\n${scenariosUsage}`);
+      return 2;
     case 'sim':
       if (argv[1] === 'up') return simUp(argv.slice(2));
       process.stderr.write(`sscsi sim: unknown command ${JSON.stringify(argv[1] ?? '')}\n${simUpUsage}`);

@@ -4,7 +4,8 @@
  * volume, fetch from the provider, write atomically, record the pod status — and on a
  * failed first mount, leave the target as if nothing had happened.
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { NodePublishVolumeRequest__Output } from '../proto/gen/csi/v1/NodePublishVolumeRequest.js';
 import { CsiError, Status, invalidArgument, messageOf } from './csi-error.js';
@@ -107,6 +108,16 @@ function publishTarget(req: NodePublishVolumeRequest__Output): PublishTarget {
  * from the request's secrets first (Kubernetes 1.35 serviceAccountTokenInSecrets), then the
  * volume context. The provider's `secrets` are the nodePublishSecretRef data alone.
  */
+/** Whether the atomic writer ever completed in `targetPath` (its `..data` link exists). */
+async function hasPayload(targetPath: string): Promise<boolean> {
+  try {
+    await lstat(join(targetPath, '..data'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The pod's fsGroup as the kubelet passes it (CSI volume_mount_group), if any. */
 export function volumeMountGroup(req: NodePublishVolumeRequest__Output): number | undefined {
   const group = req.volume_capability?.mount?.volume_mount_group ?? '';
@@ -156,11 +167,13 @@ export class VolumePublisher {
    * A volume mounted before this driver process started (a restart): learn it from its pod
    * status so that /mounts, the poller and refresh know it. Best effort.
    */
-  private async adopt(req: NodePublishVolumeRequest__Output, target: PublishTarget): Promise<void> {
+  private async adopt(req: NodePublishVolumeRequest__Output, target: PublishTarget): Promise<boolean> {
     const { targetPath, spcName, pod } = target;
     try {
       const spc = await this.api.getSecretProviderClass(pod.namespace, spcName);
       const status = await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName));
+      // No pod status: the publish that wrote these files died before recording it.
+      if (!status) return false;
       const updated = (await stat(targetPath)).mtime.toISOString();
       this.records.upsert(
         {
@@ -178,8 +191,10 @@ export class VolumePublisher {
         },
         req,
       );
+      return true;
     } catch (err) {
       this.logger.debug({ targetPath, err: messageOf(err) }, 'could not adopt an existing mount');
+      return true;
     }
   }
 
@@ -221,13 +236,26 @@ export class VolumePublisher {
 
   private async publishLocked(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mode: PublishMode): Promise<PublishResult> {
     const { targetPath, spcName, pod } = target;
-    const mounted = await this.isMounted(targetPath);
-    if (mounted && mode === 'kubelet' && !this.records.get(targetPath)) {
-      const age = Date.now() - (await stat(targetPath)).mtimeMs;
-      await this.adopt(req, target);
-      if (!this.options.rotationEnabled || age < this.options.rotationPollIntervalMs) return { outcome: 'already-mounted' };
+    let mounted = await this.isMounted(targetPath);
+    if (mounted && !(await hasPayload(targetPath))) {
+      // A mount without `..data`: a publish died between mounting and writing (a driver
+      // killed mid-publish). Reporting it as mounted would start the pod with an empty
+      // volume (upstream issue #1051); start over instead.
+      this.logger.warn({ targetPath, pod: pod.name, namespace: pod.namespace }, 'found an incomplete volume (mounted, no ..data); mounting it again');
+      await this.removeTarget(targetPath);
+      mounted = false;
     }
-    if (mounted && mode !== 'refresh') {
+    let force = mode === 'refresh';
+    if (mounted && mode === 'kubelet' && !this.records.get(targetPath)) {
+      // Mounted before this driver process started (a restart).
+      const age = Date.now() - (await stat(targetPath)).mtimeMs;
+      if (await this.adopt(req, target)) {
+        if (!this.options.rotationEnabled || age < this.options.rotationPollIntervalMs) return { outcome: 'already-mounted' };
+      } else {
+        force = true; // files written but never recorded: fetch and record them now
+      }
+    }
+    if (mounted && !force) {
       if (mode === 'kubelet' && !this.options.rotationEnabled) return { outcome: 'already-mounted' };
       // With rotation, a republish is a rotation once the content is older than the interval
       // and the volume is not backing off after a failed rotation.

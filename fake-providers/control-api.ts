@@ -2,7 +2,8 @@
  * The fake provider's control API: JSON over HTTP on a loopback address. Scenarios, CI
  * scripts and users script against these routes; keep them stable.
  *
- *   GET    /state            {objects, requests, lastRequest, faults}
+ *   GET    /state            {objects, requests, inflight, maxInflight, lastRequest, faults}
+ *   DELETE /state/max-inflight   resets the peak of concurrent Mount calls to the current count
  *   PUT    /objects/{name}   {contents} | {contentsBase64}, optional version
  *   DELETE /objects/{name}
  *   PUT    /faults           {mode, code?, latencyMs?, count?}
@@ -60,9 +61,16 @@ async function route(deps: ControlApiDeps, req: IncomingMessage, res: ServerResp
     return send(res, 200, {
       objects: deps.store.list(),
       requests: deps.service.requests,
+      inflight: deps.service.inflight,
+      maxInflight: deps.service.maxInflight,
       lastRequest: deps.service.lastRequest,
       faults: deps.faults.list(),
     });
+  }
+  if (path === '/state/max-inflight') {
+    if (method !== 'DELETE') throw new HttpError(405, 'use DELETE /state/max-inflight');
+    deps.service.maxInflight = deps.service.inflight;
+    return send(res, 200, { maxInflight: deps.service.maxInflight });
   }
   if (path === '/faults') {
     if (method === 'PUT') {
@@ -105,7 +113,7 @@ async function route(deps: ControlApiDeps, req: IncomingMessage, res: ServerResp
     }
     throw new HttpError(405, `use PUT or DELETE /objects/${m[1]}`);
   }
-  throw new HttpError(404, `no route ${method} ${path}; routes: GET /state, PUT|DELETE /objects/{name}, PUT|DELETE /faults`);
+  throw new HttpError(404, `no route ${method} ${path}; routes: GET /state, DELETE /state/max-inflight, PUT|DELETE /objects/{name}, PUT|DELETE /faults`);
 }
 
 export interface StartedControlApi {

@@ -105,6 +105,9 @@ export interface FakeProviderServiceOptions {
 
 export class FakeProviderService {
   requests = 0;
+  /** Mount calls being answered now, and the most at once since start or the last reset. */
+  inflight = 0;
+  maxInflight = 0;
   lastRequest: RecordedRequest | null = null;
 
   constructor(private readonly options: FakeProviderServiceOptions) {}
@@ -153,6 +156,16 @@ export class FakeProviderService {
 
       Mount: (call, callback) => {
         this.requests++;
+        this.inflight++;
+        this.maxInflight = Math.max(this.maxInflight, this.inflight);
+        let finished = false;
+        const finish = () => {
+          if (!finished) {
+            finished = true;
+            this.inflight--;
+          }
+        };
+        call.once('cancelled', finish);
         const started = performance.now();
         const attrs = (() => {
           try {
@@ -164,6 +177,7 @@ export class FakeProviderService {
         const who = { pod: attrs['csi.storage.k8s.io/pod.name'], namespace: attrs['csi.storage.k8s.io/pod.namespace'] };
         const fault = faults.takeForMount();
         const done = (err: Partial<grpc.StatusObject> | null, files?: File[], versions?: Array<{ id: string; version: string }>, code?: string) => {
+          finish();
           const ms = Math.round((performance.now() - started) * 100) / 100;
           if (err) logger.info({ ...who, ms, code: grpc.status[err.code ?? grpc.status.UNKNOWN], err: err.details }, 'mount failed');
           else logger.info({ ...who, ms, objects: versions, fault: fault?.mode, errorCode: code }, 'mount');

@@ -37,7 +37,19 @@ export interface ComponentControl {
   restart(): Promise<void>;
   /** What it logged lately (tail), for failure reports. */
   logs(): string;
+  /** Resident memory of the running process, when the target can tell. */
+  rssBytes(): Promise<number | undefined>;
 }
+
+export interface FileStat {
+  ino: number;
+  mtimeMs: number;
+  mode: number;
+  size: number;
+  gid: number;
+}
+
+export type PodEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; pod: KubeObject };
 
 export interface ProviderControl extends ComponentControl {
   /** The fake provider's control API base URL (http://host:port). */
@@ -62,6 +74,14 @@ export interface Cluster {
   waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((pod: KubeObject) => boolean), timeoutMs?: number): Promise<KubeObject | undefined>;
   /** Reads a file from a pod's volume as its container sees it. */
   readFile(pod: PodRef, volume: string, path: string): Promise<Buffer>;
+  /** Stats a file in a pod's volume (following the ..data links), as its container sees it. */
+  statFile(pod: PodRef, volume: string, path: string): Promise<FileStat>;
+  /** Streams pod changes in a namespace until the returned function is called. */
+  watchPods(namespace: string, onEvent: (e: PodEvent) => void): Promise<() => void>;
+  /** What is left on the nodes: mount points and pod directories under the kubelets' roots. */
+  leftovers(): Promise<{ mounts: string[]; podDirs: string[] }>;
+  /** The driver's /metrics text (first node unless `node` is given). */
+  driverMetrics(node?: number): Promise<string>;
   /** Events in a namespace, oldest first; only those about `involvedName` when given. */
   events(namespace: string, involvedName?: string): Promise<KubeObject[]>;
   /** One driver per node. */

@@ -2,9 +2,9 @@
  * Object-level API operations through @kubernetes/client-node's generic object API, as
  * any client does them (discovery, then REST): what every `Cluster` implementation shares.
  */
-import { ApiException, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseManifests } from '../apiserver/bootstrap.js';
-import type { KubeObject, ListFilter, ObjectRef, PodRef } from './cluster.js';
+import type { KubeObject, ListFilter, ObjectRef, PodEvent, PodRef } from './cluster.js';
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 const asObject = (o: KubernetesObject): KubeObject => o as unknown as KubeObject;
@@ -12,8 +12,36 @@ const asObject = (o: KubernetesObject): KubeObject => o as unknown as KubeObject
 export class KubeObjects {
   private readonly api: KubernetesObjectApi;
 
+  private readonly watcher: Watch;
+
   constructor(kc: KubeConfig) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
+    this.watcher = new Watch(kc);
+  }
+
+  /** A pod watch in `namespace` (resumes after a dropped connection) until stopped. */
+  async watchPods(namespace: string, onEvent: (e: PodEvent) => void): Promise<() => void> {
+    let stopped = false;
+    let controller: AbortController | undefined;
+    let resourceVersion: string | undefined;
+    const start = async (): Promise<void> => {
+      controller = await this.watcher.watch(
+        `/api/v1/namespaces/${namespace}/pods`,
+        resourceVersion ? { resourceVersion, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
+        (type: string, obj: KubeObject) => {
+          if (obj?.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion;
+          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') onEvent({ type, pod: obj });
+        },
+        () => {
+          if (!stopped) setTimeout(() => void start().catch(() => undefined), 200);
+        },
+      );
+    };
+    await start();
+    return () => {
+      stopped = true;
+      controller?.abort();
+    };
   }
 
   async apply(objects: string | KubeObject | KubeObject[]): Promise<KubeObject[]> {

@@ -15,7 +15,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,12 +23,12 @@ import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { unmountPath } from '../../driver/mount/tmpfs-mounter.js';
 import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { packageRoot } from '../../driver/version.js';
-import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { rssBytes, startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { serviceAccountUser } from '../apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../apiserver/api-server.js';
 import { SimKubelet, type KubeletTimings } from '../kubelet/kubelet.js';
-import type { Cluster, ComponentControl, KubeObject, ListFilter, ObjectRef, PodRef, ProviderControl } from './cluster.js';
+import type { Cluster, ComponentControl, FileStat, KubeObject, ListFilter, ObjectRef, PodRef, ProviderControl } from './cluster.js';
 import { KubeObjects } from './kube-objects.js';
 
 export interface ProviderSpec {
@@ -108,6 +108,11 @@ class ProcessComponent implements ComponentControl {
 
   pid(): number | undefined {
     return this.running() ? this.proc?.child.pid : undefined;
+  }
+
+  async rssBytes(): Promise<number | undefined> {
+    const pid = this.pid();
+    return pid === undefined ? undefined : rssBytes(pid);
   }
 }
 
@@ -238,6 +243,18 @@ export class SimCluster {
       kc.loadFromFile(kubeconfig);
       const objects = new KubeObjects(kc);
       const findPod = (pod: PodRef) => api.store.get('pods', pod.namespace, pod.name);
+      /** Where a file of a pod's volume is on the node, refusing paths that leave the volume. */
+      const volumePath = (pod: PodRef, volume: string, path: string): string => {
+        const obj = findPod(pod);
+        if (!obj) throw new Error(`pod ${pod.namespace}/${pod.name} not found`);
+        const nodeName = (obj.spec as { nodeName?: string }).nodeName;
+        const node = nodes.find((n) => n.name === nodeName);
+        if (!node) throw new Error(`pod ${pod.namespace}/${pod.name} is not on a node of this cluster`);
+        const base = node.kubelet.targetPath(obj.metadata.uid!, volume);
+        const full = resolve(base, path);
+        if (!full.startsWith(`${base}/`)) throw new Error(`path ${path} leaves the volume`);
+        return full;
+      };
       const describe = (): SimDescription => ({
         kubeconfig,
         driver: {
@@ -262,16 +279,27 @@ export class SimCluster {
         delete: (ref: ObjectRef, options?: { gracePeriodSeconds?: number }) => objects.delete(ref, options),
         waitForPod: (pod, until, timeoutMs) => objects.waitForPod(pod, until, timeoutMs),
         events: (namespace: string, involvedName?: string) => objects.events(namespace, involvedName),
-        async readFile(pod: PodRef, volume: string, path: string): Promise<Buffer> {
-          const obj = findPod(pod);
-          if (!obj) throw new Error(`pod ${pod.namespace}/${pod.name} not found`);
-          const nodeName = (obj.spec as { nodeName?: string }).nodeName;
-          const node = nodes.find((n) => n.name === nodeName);
-          if (!node) throw new Error(`pod ${pod.namespace}/${pod.name} is not on a node of this cluster`);
-          const base = node.kubelet.targetPath(obj.metadata.uid!, volume);
-          const full = resolve(base, path);
-          if (!full.startsWith(`${base}/`)) throw new Error(`path ${path} leaves the volume`);
-          return readFile(full);
+        readFile: async (pod: PodRef, volume: string, path: string): Promise<Buffer> => readFile(volumePath(pod, volume, path)),
+        async statFile(pod: PodRef, volume: string, path: string): Promise<FileStat> {
+          const st = await stat(volumePath(pod, volume, path));
+          return { ino: st.ino, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, size: st.size, gid: st.gid };
+        },
+        watchPods: (namespace, onEvent) => objects.watchPods(namespace, onEvent),
+        async leftovers() {
+          const mounts: string[] = [];
+          const podDirs: string[] = [];
+          for (const n of nodes) {
+            mounts.push(...(await mountsUnder(join(n.kubeletRoot, 'pods'))).map((m) => m.mountPoint));
+            podDirs.push(...(await readdir(join(n.kubeletRoot, 'pods')).catch(() => [] as string[])).map((d) => join(n.kubeletRoot, 'pods', d)));
+          }
+          return { mounts, podDirs };
+        },
+        async driverMetrics(node = 0): Promise<string> {
+          const n = nodes[node];
+          if (!n) throw new Error(`no node ${node}`);
+          const res = await fetch(`http://${n.metricsAddr}/metrics`);
+          if (!res.ok) throw new Error(`driver metrics on ${n.name}: HTTP ${res.status}`);
+          return res.text();
         },
         drivers: () => nodes.map((n) => n.driver),
         providers: (name?: string) => nodes.flatMap((n) => n.providers.filter((p) => name === undefined || p.name === name)),

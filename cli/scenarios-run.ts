@@ -1,0 +1,77 @@
+/**
+ * `sscsi scenarios run [--target sim|kind] [--only NAME...] [--junit FILE] [--json FILE] [--pods N]`:
+ * runs the scenarios, prints progress and the result table, writes JUnit XML and JSON when
+ * asked, and exits 1 when any check failed (2 for bad usage).
+ */
+import { parseArgs } from 'node:util';
+import { runScenarios } from '../scenarios/runner.js';
+import { formatTable, writeReports } from '../scenarios/report.js';
+import { allScenarios } from '../scenarios/all.js';
+import { SimCluster } from '../sim/cluster/sim-cluster.js';
+
+export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
+
+Scenarios: ${allScenarios.map((s) => s.name).join(', ')}
+
+Options:
+  --target sim|kind   where to run (default sim: the embedded simulated cluster)
+  --only NAME         run only this scenario (repeatable)
+  --junit FILE        write JUnit XML (one testsuite per scenario)
+  --json FILE         write the results as JSON
+  --pods N            pods per mount-storm round (default 200)
+`;
+
+export async function scenariosRun(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        target: { type: 'string', default: 'sim' },
+        only: { type: 'string', multiple: true },
+        junit: { type: 'string' },
+        json: { type: 'string' },
+        pods: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n${scenariosUsage}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(scenariosUsage);
+    return 0;
+  }
+  const unknown = (values.only ?? []).filter((n) => !allScenarios.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    process.stderr.write(`sscsi scenarios run: unknown scenario ${unknown.join(', ')}\n${scenariosUsage}`);
+    return 2;
+  }
+  const pods = values.pods === undefined ? undefined : Number(values.pods);
+  if (pods !== undefined && !(Number.isInteger(pods) && pods > 0 && pods <= 5000)) {
+    process.stderr.write(`sscsi scenarios run: --pods must be a whole number from 1 to 5000, got ${JSON.stringify(values.pods)}\n`);
+    return 2;
+  }
+  if (values.target === 'kind') {
+    process.stderr.write('sscsi scenarios run --target kind: the kind target is not available in this build (it comes with the kind bootstrapper); use --target sim\n');
+    return 1;
+  }
+  if (values.target !== 'sim') {
+    process.stderr.write(`sscsi scenarios run: --target must be sim or kind, got ${JSON.stringify(values.target)}\n`);
+    return 2;
+  }
+  const selected = values.only ? allScenarios.filter((s) => values.only!.includes(s.name)) : allScenarios;
+  const run = await runScenarios(selected, {
+    target: 'sim',
+    pods,
+    startCluster: (needs) =>
+      new SimCluster({ ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}), kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings } }).start(),
+  });
+  process.stdout.write(`\n${formatTable(run)}\n`);
+  await writeReports(run, { junit: values.junit, json: values.json });
+  if (values.junit) process.stdout.write(`JUnit: ${values.junit}\n`);
+  if (values.json) process.stdout.write(`JSON: ${values.json}\n`);
+  return run.passed ? 0 : 1;
+}

@@ -1,0 +1,128 @@
+/**
+ * Runs scenarios against a target: for each scenario a cluster with what it needs (the
+ * simulated cluster starts a fresh one per scenario), a namespace of its own, then its
+ * steps in order. Progress goes to `out` as it happens (each step; a bar during storms);
+ * a failed step stops its scenario (later steps are skipped — they build on it) and is
+ * reported with what was expected, what was seen and the pod's recent events.
+ */
+import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
+import type { RunResult, ScenarioResult, StepResult } from './report.js';
+import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type StepContext } from './scenario.js';
+
+export interface RunOptions {
+  target: string;
+  /** Starts a cluster for a scenario; stopped by the runner when the scenario ends. */
+  startCluster(needs: ClusterNeeds): Promise<Cluster>;
+  pods?: number | undefined;
+  out?: NodeJS.WritableStream;
+}
+
+async function podEvents(cluster: Cluster, pod: PodRef): Promise<string[]> {
+  try {
+    return (await cluster.events(pod.namespace, pod.name)).slice(-8).map((e) => `${e.type} ${e.reason}: ${e.message}${(e.count as number) > 1 ? ` (x${e.count})` : ''}`);
+  } catch (err) {
+    return [`(could not read events: ${(err as Error).message})`];
+  }
+}
+
+const short = (v: unknown) => {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s === undefined ? 'undefined' : s.length > 400 ? `${s.slice(0, 400)}…` : s;
+};
+
+export async function runScenarios(scenarios: Scenario[], options: RunOptions): Promise<RunResult> {
+  const out = options.out ?? process.stdout;
+  const tty = (out as NodeJS.WriteStream).isTTY === true;
+  const write = (s: string) => out.write(s);
+  const started = Date.now();
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    const sStarted = performance.now();
+    const steps: StepResult[] = [];
+    write(`\n▶ ${scenario.name}: ${scenario.title}\n`);
+    let cluster: Cluster | undefined;
+    let failed = false;
+    try {
+      cluster = await options.startCluster(scenario.cluster ?? {});
+      const namespace = `sc-${scenario.name}`;
+      await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      for (const step of scenario.steps) {
+        if (failed) {
+          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {} });
+          write(`  - ${step.name} (skipped)\n`);
+          continue;
+        }
+        const figures: Record<string, string | number> = {};
+        let lastBar = 0;
+        const c = cluster;
+        const ctx: StepContext = {
+          cluster: c,
+          namespace,
+          pods: options.pods,
+          figures,
+          log: (line) => write(`      ${line}\n`),
+          progress(done, total, label) {
+            const now = Date.now();
+            if (done < total && now - lastBar < (tty ? 100 : 2000)) return;
+            lastBar = now;
+            const width = 30;
+            const filled = Math.round((done / Math.max(1, total)) * width);
+            const bar = `      [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`;
+            write(tty ? `\r${bar}${done >= total ? '\n' : ''}` : `${bar}\n`);
+          },
+          async check(ok: boolean, what: string, details: CheckDetails = {}) {
+            if (ok) return;
+            const seen = typeof details.seen === 'function' ? await (details.seen as () => Promise<unknown>)().catch((e: Error) => `(unavailable: ${e.message})`) : details.seen;
+            throw new CheckFailure(what, details.expected, seen, details.pod ? await podEvents(c, details.pod) : []);
+          },
+          async eventually<T>(fn: () => Promise<T | undefined | false | null>, what: string, timeoutMs: number, details: CheckDetails = {}): Promise<T> {
+            const until = Date.now() + timeoutMs;
+            let delay = 20;
+            let lastError: unknown;
+            for (;;) {
+              try {
+                const v = await fn();
+                if (v) return v;
+              } catch (err) {
+                lastError = err;
+              }
+              if (Date.now() > until) {
+                await ctx.check(false, `${what} (within ${timeoutMs} ms)`, { ...details, seen: details.seen ?? (lastError ? `error: ${(lastError as Error).message}` : undefined) });
+              }
+              await new Promise((r) => setTimeout(r, delay));
+              delay = Math.min(200, delay * 2);
+            }
+          },
+        };
+        write(`  • ${step.name} …${tty ? '' : '\n'}`);
+        const t = performance.now();
+        try {
+          await step.run(ctx);
+          const d = performance.now() - t;
+          steps.push({ name: step.name, result: 'passed', durationMs: d, figures });
+          const f = Object.entries(figures).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : v}`).join(' ');
+          write(`${tty ? '\r' : ''}  ✓ ${step.name} (${Math.round(d)} ms)${f ? `  ${f}` : ''}\n`);
+        } catch (err) {
+          failed = true;
+          const d = performance.now() - t;
+          const failure =
+            err instanceof CheckFailure
+              ? { message: err.message, expected: err.expected, seen: err.seen, events: err.events }
+              : { message: `error: ${(err as Error).stack ?? String(err)}` };
+          steps.push({ name: step.name, result: 'failed', durationMs: d, figures, failure });
+          write(`${tty ? '\r' : ''}  ✗ ${step.name} (${Math.round(d)} ms)\n      ${failure.message}\n`);
+          if ('expected' in failure) write(`      expected: ${short(failure.expected)}\n      seen:     ${short(failure.seen)}\n`);
+          if (failure.events?.length) write(`      pod events:\n${failure.events.map((e) => `        ${e}`).join('\n')}\n`);
+        }
+      }
+    } catch (err) {
+      failed = true;
+      steps.push({ name: 'start the cluster', result: 'failed', durationMs: performance.now() - sStarted, figures: {}, failure: { message: `error: ${(err as Error).message}` } });
+      write(`  ✗ could not start the cluster: ${(err as Error).message}\n`);
+    } finally {
+      await cluster?.stop().catch((err: Error) => write(`  (stopping the cluster failed: ${err.message})\n`));
+    }
+    results.push({ name: scenario.name, title: scenario.title, passed: !failed, durationMs: performance.now() - sStarted, steps });
+  }
+  return { target: options.target, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, passed: results.every((r) => r.passed), scenarios: results };
+}

@@ -1,0 +1,91 @@
+/**
+ * The scenario runner as CI and users drive it: `sscsi scenarios run` on the simulated
+ * cluster with JUnit and JSON output, the failure report of a check that fails (expected,
+ * seen, the pod's events) and the exit codes.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { junitXml } from '../../scenarios/report.js';
+import { runScenarios } from '../../scenarios/runner.js';
+import type { Scenario } from '../../scenarios/scenario.js';
+import { SimCluster } from '../../sim/cluster/sim-cluster.js';
+import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+
+let proc: ManagedProcess | undefined;
+let tmp: TempRoot | undefined;
+afterEach(async () => {
+  await proc?.kill('SIGKILL');
+  proc = undefined;
+  await tmp?.cleanup();
+  tmp = undefined;
+});
+
+describe('sscsi scenarios run', () => {
+  it('runs the mount and pod-deletion scenarios on the sim and writes JUnit and JSON', async () => {
+    tmp = await makeTempRoot('scenarios');
+    const junit = join(tmp.path, 'junit.xml');
+    const json = join(tmp.path, 'results.json');
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'mount', '--only', 'pod-deletion', '--junit', junit, '--json', json]);
+    const code = await proc.exited();
+    expect(code, proc.stdout() + proc.stderr()).toBe(0);
+    expect(proc.stdout()).toMatch(/▶ mount:/);
+    expect(proc.stdout()).toMatch(/2\/2 scenarios passed on sim/);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="mount" tests="4" failures="0" errors="0" skipped="0"/);
+    expect(xml).toMatch(/<testsuite name="pod-deletion" tests="2" failures="0"/);
+    expect(xml).toMatch(/<property name="unpublished" value="10"\/>/);
+    const results = JSON.parse(await readFile(json, 'utf8')) as { passed: boolean; target: string; scenarios: Array<{ name: string; steps: Array<{ result: string }> }> };
+    expect(results.passed).toBe(true);
+    expect(results.target).toBe('sim');
+    expect(results.scenarios.map((s) => s.name)).toEqual(['mount', 'pod-deletion']);
+    expect(results.scenarios.flatMap((s) => s.steps.map((st) => st.result)).every((r) => r === 'passed')).toBe(true);
+  });
+
+  it('refuses unknown scenarios and options (2) and says the kind target is missing (1)', async () => {
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'nope']);
+    expect(await proc.exited()).toBe(2);
+    expect(proc.stderr()).toMatch(/unknown scenario nope/);
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--pods', '0']);
+    expect(await proc.exited()).toBe(2);
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--target', 'kind']);
+    expect(await proc.exited()).toBe(1);
+    expect(proc.stderr()).toMatch(/kind target is not available/);
+  });
+});
+
+describe('a failing check', () => {
+  it('reports expected, seen and the pod events, skips the rest of its scenario, and fails the run', async () => {
+    const failing: Scenario = {
+      name: 'broken',
+      title: 'a scenario whose check fails',
+      steps: [
+        {
+          name: 'a pod that cannot mount',
+          async run(ctx) {
+            await ctx.cluster.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ctx.namespace }, spec: { containers: [{ name: 'c' }], volumes: [{ name: 's', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'absent' } } }] } });
+            await ctx.eventually(async () => (await ctx.cluster.events(ctx.namespace, 'p')).some((e) => e.reason === 'FailedMount'), 'FailedMount', 20_000);
+            await ctx.check(false, 'the pod runs', { expected: 'Running', seen: 'Pending', pod: { namespace: ctx.namespace, name: 'p' } });
+          },
+        },
+        { name: 'never reached', run: async () => undefined },
+      ],
+    };
+    let out = '';
+    const sink = new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) });
+    const run = await runScenarios([failing], { target: 'sim', startCluster: () => new SimCluster({ kubeletTimings: { backoffInitialMs: 100 } }).start(), out: sink });
+    expect(run.passed).toBe(false);
+    const steps = run.scenarios[0]!.steps;
+    expect(steps.map((s) => s.result)).toEqual(['failed', 'skipped']);
+    expect(steps[0]!.failure).toMatchObject({ message: 'check failed: the pod runs', expected: 'Running', seen: 'Pending' });
+    expect(steps[0]!.failure!.events!.join('\n')).toMatch(/Warning FailedMount: MountVolume.SetUp failed for volume "s" : rpc error: code = NotFound/);
+    expect(out).toMatch(/✗ a pod that cannot mount/);
+    expect(out).toMatch(/expected: Running\n\s+seen:\s+Pending/);
+    expect(out).toMatch(/pod events:\n[\s\S]*Warning FailedMount/);
+    const xml = junitXml(run);
+    expect(xml).toMatch(/<testsuite name="broken" tests="2" failures="1" errors="0" skipped="1"/);
+    expect(xml).toMatch(/<failure message="check failed: the pod runs" type="CheckFailure">expected: &quot;Running&quot;/);
+  });
+});
