@@ -37,4 +37,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit when the command is done, even if a stray handle (a watch, a timer) would keep the
+// event loop alive.
+const code = await main(process.argv.slice(2));
+await new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
+process.exit(code);

@@ -113,7 +113,7 @@ async function storm(ctx: StepContext, round: Round): Promise<void> {
     providerMaxInflight: state.maxInflight,
     driverPeakRssMb: Math.round((peakRss / 2 ** 20) * 10) / 10,
   });
-  if (round.latencyMs) {
+  if (round.latencyMs && round.killDriverAt === undefined) {
     await ctx.check(state.maxInflight <= maxInflight, `the provider never saw more than --provider-max-inflight=${maxInflight} Mount calls at once`, { expected: `<= ${maxInflight}`, seen: state.maxInflight });
     await ctx.check(state.maxInflight >= Math.min(maxInflight, n) / 2, 'the calls did pile up against the bound', { expected: `>= ${Math.min(maxInflight, n) / 2}`, seen: state.maxInflight });
   }
@@ -130,7 +130,9 @@ async function storm(ctx: StepContext, round: Round): Promise<void> {
 
 const rounds: Step[] = [
   { name: 'storm: all pods Running, complete at Running, nothing leaked', run: (ctx) => storm(ctx, { label: 'storm' }) },
-  { name: 'storm with the driver killed and restarted midway', run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3 }) },
+  // The provider is slowed down so that, when the driver dies, many volumes are mounted but
+  // not yet written: the restarted driver must not report those as mounted.
+  { name: 'storm with the driver killed and restarted midway', run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3, latencyMs: 100 }) },
   { name: `storm against a slow provider: in-flight bound ${maxInflight} holds`, run: (ctx) => storm(ctx, { label: 'slow provider', latencyMs: 100 }) },
 ];
 

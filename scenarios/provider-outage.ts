@@ -57,6 +57,10 @@ export const providerOutageScenario: Scenario = {
   name: 'provider-outage',
   title: 'kill -9 the provider: pending pods wait with FailedMount, mounted pods keep whole files, all recover',
   cluster: { driverArgs: ['--enable-secret-rotation', '--rotation-poll-interval=1s'], kubeletTimings: { backoffInitialMs: 500, backoffMaxMs, republishPeriodMs: 1000 } },
+  async cleanup() {
+    await reader?.stop();
+    reader = undefined;
+  },
   steps: [
     {
       name: `${mounted.length} pods are mounted and a reader polls their files`,
@@ -87,8 +91,8 @@ export const providerOutageScenario: Scenario = {
         // Mounted pods keep their files while the provider is down (and rotations fail).
         await new Promise((r) => setTimeout(r, 1500));
         for (const name of mounted) {
-          const content = (await ctx.cluster.readFile(ref(ctx.namespace, name), 'secrets', 'db-username')).toString();
-          await ctx.check(content === objects.get('db-username'), `${name} still reads its files`);
+          const content = await ctx.cluster.readFile(ref(ctx.namespace, name), 'secrets', 'db-username').then((b) => b.toString(), (e: NodeJS.ErrnoException) => `(${e.code ?? e.message})`);
+          await ctx.check(content === objects.get('db-username'), `${name} still reads its files during the outage`, { expected: 'the db-username object', seen: content === objects.get('db-username') ? 'it' : content, pod: ref(ctx.namespace, name) });
         }
       },
     },

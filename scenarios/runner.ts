@@ -120,6 +120,7 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
       steps.push({ name: 'start the cluster', result: 'failed', durationMs: performance.now() - sStarted, figures: {}, failure: { message: `error: ${(err as Error).message}` } });
       write(`  ✗ could not start the cluster: ${(err as Error).message}\n`);
     } finally {
+      await scenario.cleanup?.().catch((err: Error) => write(`  (cleanup failed: ${err.message})\n`));
       await cluster?.stop().catch((err: Error) => write(`  (stopping the cluster failed: ${err.message})\n`));
     }
     results.push({ name: scenario.name, title: scenario.title, passed: !failed, durationMs: performance.now() - sStarted, steps });

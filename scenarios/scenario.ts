@@ -47,6 +47,8 @@ export interface Scenario {
   title: string;
   cluster?: ClusterNeeds;
   steps: Step[];
+  /** Runs after the steps whatever happened (stop readers, timers, faults). */
+  cleanup?: () => Promise<void>;
 }
 
 export class CheckFailure extends Error {

@@ -5,10 +5,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
+import { mountTmpfs } from '../../driver/mount/tmpfs-mounter.js';
 import { kubeletPublishRequest } from '../../harness/csi-client.js';
 import { startHarness, type Harness } from '../helpers/driver-harness.js';
 import { isRoot } from '../helpers/temp-root.js';
@@ -278,6 +279,36 @@ describe('NodePublishVolume failures leave the target clean', () => {
     await expectClean(req.target_path!);
     await h.client.nodePublishVolume(req);
     expect(await readFile(join(req.target_path!, 'db-password'), 'utf8')).toBe(secretValues['db-password']);
+  });
+});
+
+describe('a target left half-published', () => {
+  it.skipIf(!isRoot)('a tmpfs mounted without ..data (a publish that died mid-way) is mounted again, never reported as mounted', async () => {
+    const p = pod('half-0');
+    const target = h.target(p.uid);
+    await mkdir(target, { recursive: true });
+    mountTmpfs(target);
+    try {
+      expect(await h.client.nodePublishVolume(kubeletPublishRequest({ targetPath: target, spc: 'app-secrets', pod: p }))).toEqual({});
+      expect(await readFile(join(target, 'db-password'), 'utf8')).toBe(secretValues['db-password']);
+      expect(await mountsUnder(target)).toHaveLength(1);
+      expect(h.logs()).toMatch(/found an incomplete volume/);
+    } finally {
+      await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: target });
+    }
+    await expectClean(target);
+  });
+
+  it('files written but no pod status recorded (died before the status) are fetched and recorded on the next publish', async () => {
+    const p = pod('half-1');
+    const req = kubeletPublishRequest({ targetPath: h.target(p.uid), spc: 'app-secrets', pod: p });
+    await h.client.nodePublishVolume(req);
+    // Simulate a fresh driver process: no record, and the status that never got written.
+    h.driver.records.delete(req.target_path!);
+    h.api.store.delete('secretproviderclasspodstatuses', 'default', 'half-1-default-app-secrets');
+    await h.client.nodePublishVolume(req);
+    expect(h.api.store.get('secretproviderclasspodstatuses', 'default', 'half-1-default-app-secrets')).toBeDefined();
+    await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: req.target_path! });
   });
 });
 
