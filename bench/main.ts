@@ -4,26 +4,11 @@
  * groups, prints a table and optionally writes the JSON document of report.ts.
  */
 import { parseArgs } from 'node:util';
-import { formatTable, machineInfo, writeJson, type SuiteResult } from './report.js';
-import { runNodePublishSuites } from './suites/node-publish.js';
-import { runRotationSuites } from './suites/rotation.js';
-import { runSimClusterSuites } from './suites/sim-cluster.js';
-
-interface RunContext {
-  quick: boolean;
-  iterations: number | undefined;
-  log: (line: string) => void;
-}
-
-const groups: Record<string, (ctx: RunContext) => Promise<SuiteResult[]>> = {
-  'node-publish': (ctx) =>
-    runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 50 : 300), timeMs: ctx.quick ? 0 : 3000, log: ctx.log }),
-  rotation: (ctx) => runRotationSuites({ volumes: 100, passes: ctx.quick ? 2 : 10, log: ctx.log }),
-  'sim-cluster': (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }),
-};
+import { groups, runGroups } from './groups.js';
+import { formatTable, machineInfo, writeJson } from './report.js';
 
 const usage = `usage: npm run bench -- [--quick] [--json FILE] [--only GROUP]... [--iterations N]
-groups: ${Object.keys(groups).join(', ')}`;
+groups: ${Object.keys(groups).join(', ')} (--quick runs ${Object.keys(groups).filter((g) => groups[g]!.quick).join(', ')} briefly)`;
 
 async function main(): Promise<number> {
   let args;
@@ -46,7 +31,7 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const selected = args.only ?? Object.keys(groups);
+  const selected = args.only ?? Object.keys(groups).filter((g) => !args.quick || groups[g]!.quick);
   const unknown = selected.filter((g) => !(g in groups));
   if (unknown.length > 0) {
     console.error(`unknown benchmark group ${unknown.join(', ')}\n${usage}`);
@@ -59,9 +44,7 @@ async function main(): Promise<number> {
   }
   const machine = machineInfo();
   console.log(`node ${machine.node} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMb} MiB${machine.root ? ', root' : ''}${args.quick ? ' (quick)' : ''}`);
-  const ctx: RunContext = { quick: args.quick, iterations, log: (line) => console.log(line) };
-  const suites: SuiteResult[] = [];
-  for (const name of selected) suites.push(...(await groups[name]!(ctx)));
+  const suites = await runGroups(selected, { quick: args.quick, iterations, log: (line) => console.log(line) });
   console.log(`\n${formatTable(suites)}`);
   if (args.json) {
     await writeJson(args.json, machine, suites);

@@ -59,6 +59,19 @@ function parseMode(raw: unknown, objectName: string): number | undefined {
 }
 
 /** The SPC parameter `objects`: a YAML list of {objectName, fileName?, mode?}. */
+/** Parsed `objects` parameters by text: every pod of an SPC sends the same one. */
+const parsedObjects = new Map<string, readonly ObjectSpec[]>();
+
+/** `parseObjects` with a small cache (parsing YAML dominated a Mount call's cost). */
+export function parseObjectsCached(text: string | undefined): readonly ObjectSpec[] {
+  const hit = text === undefined ? undefined : parsedObjects.get(text);
+  if (hit) return hit;
+  const parsed = parseObjects(text);
+  if (parsedObjects.size >= 512) parsedObjects.delete(parsedObjects.keys().next().value!);
+  parsedObjects.set(text!, parsed);
+  return parsed;
+}
+
 export function parseObjects(text: string | undefined): ObjectSpec[] {
   if (text === undefined || text.trim() === '') throw new BadRequest('the SecretProviderClass parameter "objects" is missing: list the objects to mount as YAML, e.g. "- objectName: db-password"');
   let list: unknown;
@@ -125,7 +138,7 @@ export class FakeProviderService {
     const permission = Number(req.permission);
     const files: File[] = [];
     const versions: Array<{ id: string; version: string }> = [];
-    for (const spec of parseObjects(attributes.objects)) {
+    for (const spec of parseObjectsCached(attributes.objects)) {
       const obj = this.options.store.get(spec.objectName);
       if (!obj) {
         const err = new Error(`object ${JSON.stringify(spec.objectName)} not found in the fake provider's store`);

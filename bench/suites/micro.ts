@@ -1,0 +1,179 @@
+/**
+ * The fetch-and-write path in pieces, each next to its floor — the same work done as bare
+ * as Node allows — so every suite is also a ratio to its floor (ratios survive machine
+ * drift, absolute times do not):
+ *
+ *   floor grpc-empty          an empty unary call on a gRPC unix socket (in-process server)
+ *   floor mount-umount        raw mount(2) + umount2(2) of a tmpfs through koffi (root only)
+ *   floor raw-write NxS       writeFileSync of the same bytes into a fresh directory
+ *   provider NxS              Mount through the driver's provider client against the fake
+ *                             provider (in-process) — floor: grpc-empty
+ *   write tmpfs|dir NxS       validate + atomic write, first write and unchanged rewrite —
+ *                             floor: raw-write NxS
+ *   fetch-and-write NxS       provider Mount + validate + atomic write, the driver's own code
+ *                             path — floor: grpc-empty + raw-write NxS
+ */
+import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import { buildPayload } from '../../driver/fileutil/payload.js';
+import { writeAtomically, writeProviderFiles } from '../../driver/fileutil/atomic-writer.js';
+import { mountTmpfs, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { mountsUnder } from '../../driver/mount/mount-info.js';
+import { ProviderClients } from '../../driver/provider/provider-client.js';
+import { startFakeProvider } from '../../fake-providers/fake-provider.js';
+import { createLogger } from '../../log/logger.js';
+import { fromTask, type SuiteResult } from '../report.js';
+
+export interface MicroOptions {
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+const isRoot = process.getuid?.() === 0 && process.platform === 'linux';
+const kib = (n: number) => (n >= 1024 ? `${n / 1024}KiB` : `${n}B`);
+
+/** An echo service with no proto at all: one unary method moving raw (empty) buffers. */
+const echoService: grpc.ServiceDefinition = {
+  Call: {
+    path: '/bench.Echo/Call',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  },
+};
+
+export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult[]> {
+  const root = await mkdtemp(join(tmpdir(), 'sscsi-bench-micro-'));
+  const silent = createLogger({ name: 'bench', level: 'silent' });
+  const cleanups: Array<() => Promise<void> | void> = [];
+  try {
+    const sizes: Array<[number, number]> = options.quick ? [[10, 1024]] : [[1, 1024], [10, 1024], [100, 1024], [1, 65536], [10, 65536], [100, 65536]];
+    const bench = new Bench({ time: options.quick ? 1000 : 1500, iterations: options.quick ? 300 : 500, warmupIterations: 100, throws: true });
+
+    // A tmpfs for everything written (when root), so writes measure memory, not a disk.
+    const fsDir = join(root, 'fs');
+    mkdirSync(fsDir);
+    if (isRoot) {
+      mountTmpfs(fsDir);
+      cleanups.push(() => unmountPath(fsDir, true));
+    }
+
+    // Floor: the empty gRPC call.
+    const echoSock = join(root, 'echo.sock');
+    const server = new grpc.Server();
+    server.addService(echoService, { Call: (_call: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(0)) });
+    await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${echoSock}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+    cleanups.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+    const Echo = grpc.makeGenericClientConstructor(echoService, 'Echo');
+    const echo = new Echo(`unix://${echoSock}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Call: (req: Buffer, cb: (err: grpc.ServiceError | null) => void) => void };
+    cleanups.push(() => echo.close());
+    bench.add('floor grpc-empty', () => new Promise<void>((resolve, reject) => echo.Call(Buffer.alloc(0), (err) => (err ? reject(err) : resolve()))), { async: true });
+
+    if (isRoot) {
+      const m = join(root, 'mnt');
+      mkdirSync(m);
+      bench.add('floor mount-umount', () => {
+        mountTmpfs(m);
+        unmountPath(m);
+      }, { async: false });
+    }
+
+    // The fake provider in this process, with every object the sizes need.
+    const provDir = join(root, 'providers');
+    mkdirSync(provDir);
+    const objects = sizes.flatMap(([n, size]) => Array.from({ length: n }, (_, i) => ({ name: `o${n}x${size}-${i}`, version: '1', contentsBase64: randomBytes(size).toString('base64') })));
+    const provider = await startFakeProvider({ name: 'fake', socket: join(provDir, 'fake.sock'), objects, logger: silent });
+    cleanups.push(() => provider.close());
+    const clients = new ProviderClients({ providerVolume: provDir, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 64 * 1024 * 1024, maxInflight: 32, callTimeoutMs: 30_000, logger: silent });
+    cleanups.push(() => clients.close());
+
+    let seq = 0;
+    for (const [n, size] of sizes) {
+      const label = `${n}x${kib(size)}`;
+      const names = Array.from({ length: n }, (_, i) => `o${n}x${size}-${i}`);
+      const attributes = JSON.stringify({ objects: names.map((objectName) => `- objectName: ${objectName}`).join('\n'), 'csi.storage.k8s.io/pod.name': 'bench' });
+      const params = () => ({ attributes, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
+      const files = objects.filter((o) => names.includes(o.name)).map((o) => ({ path: o.name, mode: 0o644, contents: Buffer.from(o.contentsBase64, 'base64') }));
+      // Tasks run only inside their hooks; a directory that never exists makes a stray call
+      // fail instead of writing into the working directory.
+      let dir = join(fsDir, 'no-iteration-prepared-this');
+      const freshDir = () => {
+        dir = join(fsDir, `d${seq++}`);
+        mkdirSync(dir);
+      };
+      const dropDir = () => rmSync(dir, { recursive: true, force: true });
+
+      bench.add(`floor raw-write ${label}`, () => {
+        for (const f of files) writeFileSync(join(dir, f.path), f.contents, { mode: 0o644 });
+      }, { async: false, beforeEach: freshDir, afterEach: dropDir });
+      bench.add(`provider ${label}`, async () => {
+        await clients.mount('fake', params());
+      });
+      bench.add(`write ${isRoot ? 'tmpfs' : 'dir'} first ${label}`, () => {
+        writeAtomically(dir, buildPayload(files, 0o644));
+      }, { async: false, beforeEach: freshDir, afterEach: dropDir });
+      const rewriteDir = mkdtempSync(join(fsDir, 'rewrite-'));
+      writeAtomically(rewriteDir, buildPayload(files, 0o644));
+      bench.add(`write ${isRoot ? 'tmpfs' : 'dir'} unchanged ${label}`, () => {
+        writeAtomically(rewriteDir, buildPayload(files, 0o644));
+      }, { async: false });
+      if (isRoot) {
+        // The plain-directory mode writes to the backing filesystem.
+        const diskRoot = mkdtempSync(join(root, 'disk-'));
+        let ddir = join(diskRoot, 'no-iteration-prepared-this');
+        bench.add(`write dir first ${label}`, () => {
+          writeAtomically(ddir, buildPayload(files, 0o644));
+        }, {
+          async: false,
+          beforeEach: () => {
+            ddir = join(diskRoot, `d${seq++}`);
+            mkdirSync(ddir);
+          },
+          afterEach: () => rmSync(ddir, { recursive: true, force: true }),
+        });
+      }
+      bench.add(`fetch-and-write ${label}`, async () => {
+        const r = await clients.mount('fake', params());
+        writeProviderFiles(dir, r.files, 0o644);
+      }, { beforeEach: freshDir, afterEach: dropDir });
+    }
+
+    // Warm the gRPC paths before anything is timed: the first calls set up the connection
+    // and let the JIT settle, and the floor would otherwise absorb that.
+    for (let i = 0; i < 500; i++) await new Promise<void>((resolve, reject) => echo.Call(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
+    const warmAttrs = JSON.stringify({ objects: `- objectName: ${objects[0]!.name}` });
+    for (let i = 0; i < 300; i++) await clients.mount('fake', { attributes: warmAttrs, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
+    options.log(`micro: ${bench.tasks.length} tasks (${isRoot ? 'tmpfs' : 'no root: plain directories, no mount floor'})`);
+    await bench.run();
+    const rows = new Map(bench.tasks.map((t) => [t.name, fromTask(t)]));
+    const p50 = (name: string) => rows.get(name)?.p50Ms;
+    const floorOf = (name: string): number | undefined => {
+      const label = name.split(' ').at(-1)!;
+      if (name.startsWith('provider ')) return p50('floor grpc-empty');
+      if (name.startsWith('write ')) return p50(`floor raw-write ${label}`);
+      if (name.startsWith('fetch-and-write ')) {
+        const a = p50('floor grpc-empty');
+        const b = p50(`floor raw-write ${label}`);
+        return a !== undefined && b !== undefined ? a + b : undefined;
+      }
+      return undefined;
+    };
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    return [...rows.values()].map((r) => {
+      const floor = floorOf(r.name);
+      return { ...r, rssMb: rss, floorRatio: floor ? r.p50Ms / floor : null };
+    });
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+    for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
+    await rm(root, { recursive: true, force: true });
+  }
+}
