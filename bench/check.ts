@@ -1,50 +1,24 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:check [-- --tolerance 0.25] [-- --update-baseline] [-- --json FILE]`: the
- * regression gate. Runs the quick groups and compares each suite's ratio to its floor with
- * bench/baseline.json; a ratio more than `tolerance` worse than the baseline fails the gate
- * (exit 1). Ratios, not times, so the gate survives a faster or slower machine. CI runs it
- * with a looser tolerance (shared machines are noisy): a gross regression fails CI, a small
- * one is reported. `--update-baseline` writes the current ratios as the new baseline.
+ * `npm run bench:check [-- --tolerance 0.25] [--update-baseline] [--json FILE]
+ * [--baseline FILE] [--only GROUP]... [--repeat N]`: the regression gate. Runs the quick
+ * groups (each `--repeat` times, keeping every suite's best run) and compares each suite's
+ * ratio to its floor with bench/baseline.json; a ratio more than `tolerance` worse than the
+ * baseline fails the gate (exit 1). Ratios, not times, so the gate survives a faster or
+ * slower machine. CI runs it with a looser tolerance (shared machines are noisy): a gross
+ * regression fails CI, a small one is reported. `--update-baseline` writes the current
+ * ratios as the new baseline. Exit codes: 0 no regression, 1 regression, 2 bad usage.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../driver/version.js';
 import { groups, runGroups } from './groups.js';
-import { machineInfo, writeJson, type SuiteResult } from './report.js';
+import { formatTable, machineInfo, writeJson } from './report.js';
+import { compare, suitesWithErrors, ungated, type Baseline } from './regression-gate.js';
 
-const baselinePath = join(packageRoot(), 'bench', 'baseline.json');
-
-interface Baseline {
-  machine: ReturnType<typeof machineInfo>;
-  tolerance: number;
-  floorRatios: Record<string, number>;
-}
-
-export interface Verdict {
-  name: string;
-  baseline: number | undefined;
-  current: number;
-  change: number | undefined;
-  status: 'ok' | 'REGRESSION' | 'new';
-}
-
-/**
- * Suites reported but not gated: plain-directory writes hit the backing disk, whose latency
- * swings far more than any code change would move it.
- */
-export const ungated = (name: string) => name.startsWith('write dir ');
-
-export function compare(suites: SuiteResult[], baseline: Baseline | undefined, tolerance: number): Verdict[] {
-  return suites
-    .filter((s) => s.floorRatio !== null && !ungated(s.name))
-    .map((s) => {
-      const b = baseline?.floorRatios[s.name];
-      const change = b === undefined ? undefined : s.floorRatio! / b - 1;
-      return { name: s.name, baseline: b, current: s.floorRatio!, change, status: b === undefined ? 'new' : change! > tolerance ? 'REGRESSION' : 'ok' };
-    });
-}
+const defaultBaseline = join(packageRoot(), 'bench', 'baseline.json');
+const usage = 'usage: npm run bench:check -- [--tolerance 0.25] [--update-baseline] [--json FILE] [--baseline FILE] [--only GROUP]... [--repeat N]';
 
 async function main(): Promise<number> {
   let args;
@@ -54,11 +28,20 @@ async function main(): Promise<number> {
         tolerance: { type: 'string', default: '0.25' },
         'update-baseline': { type: 'boolean', default: false },
         json: { type: 'string' },
+        baseline: { type: 'string', default: defaultBaseline },
+        only: { type: 'string', multiple: true },
+        repeat: { type: 'string', default: '2' },
       },
       strict: true,
     }).values;
   } catch (err) {
-    console.error(`${(err as Error).message}\nusage: npm run bench:check -- [--tolerance 0.25] [--update-baseline] [--json FILE]`);
+    console.error(`${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  const baselinePath = args.baseline;
+  const repeat = Number(args.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) {
+    console.error(`--repeat must be a positive integer, got ${args.repeat}\n${usage}`);
     return 2;
   }
   const tolerance = Number(args.tolerance);
@@ -66,9 +49,15 @@ async function main(): Promise<number> {
     console.error(`--tolerance must be a non-negative number (0.25 = 25% worse), got ${args.tolerance}`);
     return 2;
   }
-  const quick = Object.keys(groups).filter((g) => groups[g]!.quick);
-  console.log(`bench:check: quick run of ${quick.join(', ')}; tolerance ${Math.round(tolerance * 100)}%`);
-  const suites = await runGroups(quick, { quick: true, iterations: undefined, log: (l) => console.log(l) }, 2);
+  const quick = args.only ?? Object.keys(groups).filter((g) => groups[g]!.quick);
+  const unknown = quick.filter((g) => !(g in groups));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark group ${unknown.join(', ')} (groups: ${Object.keys(groups).join(', ')})\n${usage}`);
+    return 2;
+  }
+  console.log(`bench:check: quick run of ${quick.join(', ')} (best of ${repeat}); tolerance ${Math.round(tolerance * 100)}%; baseline ${baselinePath}`);
+  const suites = await runGroups(quick, { quick: true, iterations: undefined, log: (l) => console.log(l) }, repeat);
+  console.log(`\n${formatTable(suites)}`);
   if (args.json) await writeJson(args.json, machineInfo(), suites);
   if (args['update-baseline']) {
     const floorRatios = Object.fromEntries(suites.filter((s) => s.floorRatio !== null && !ungated(s.name)).map((s) => [s.name, Math.round(s.floorRatio! * 1000) / 1000]));
@@ -79,7 +68,11 @@ async function main(): Promise<number> {
   let baseline: Baseline | undefined;
   try {
     baseline = JSON.parse(await readFile(baselinePath, 'utf8')) as Baseline;
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      console.error(`cannot read the baseline ${baselinePath}: ${(err as Error).message}`);
+      return 2;
+    }
     console.log(`no baseline at ${baselinePath}: every suite is new; run with --update-baseline to record one`);
   }
   const verdicts = compare(suites, baseline, tolerance);
@@ -92,8 +85,10 @@ async function main(): Promise<number> {
   const regressions = verdicts.filter((v) => v.status === 'REGRESSION');
   const missing = Object.keys(baseline?.floorRatios ?? {}).filter((n) => !verdicts.some((v) => v.name === n));
   if (missing.length) console.log(`\nin the baseline but not measured now: ${missing.join(', ')}`);
-  if (regressions.length) {
-    console.log(`\n${regressions.length} suite(s) more than ${Math.round(tolerance * 100)}% worse than the baseline: ${regressions.map((r) => r.name).join(', ')}`);
+  const failed = suitesWithErrors(suites);
+  for (const f of failed) console.log(`\n${f.name}: ${f.errors} operation(s) failed${f.firstError ? ` (first: ${f.firstError})` : ''}`);
+  if (regressions.length || failed.length) {
+    if (regressions.length) console.log(`\n${regressions.length} suite(s) more than ${Math.round(tolerance * 100)}% worse than the baseline: ${regressions.map((r) => r.name).join(', ')}`);
     return 1;
   }
   console.log('\nno regression beyond the tolerance');

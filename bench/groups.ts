@@ -3,6 +3,7 @@
  * a minute), and the floor ratios that need several groups' results.
  */
 import type { SuiteResult } from './report.js';
+import { runMemorySuites } from './suites/memory.js';
 import { runMicroSuites } from './suites/micro.js';
 import { runNodePublishSuites } from './suites/node-publish.js';
 import { runRotationSuites } from './suites/rotation.js';
@@ -28,24 +29,28 @@ export const groups: Record<string, Group> = {
     run: (ctx) => runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 100 : 300), timeMs: ctx.quick ? 0 : 3000, log: ctx.log }),
   },
   storm: { quick: true, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], log: ctx.log }) },
+  memory: { quick: true, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, log: ctx.log }) },
   rotation: { quick: false, run: (ctx) => runRotationSuites({ volumes: 100, passes: ctx.quick ? 2 : 10, log: ctx.log }) },
   'sim-cluster': { quick: false, run: (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }) },
 };
 
 /**
- * Floors that combine micro floors: NodePublishVolume's is two empty gRPC calls (CSI and
- * provider), a raw mount+umount and the raw write of its 10 × 1 KiB (the two API round
- * trips have no floor of their own and stay in the ratio).
+ * Floors that combine several measured floors. NodePublishVolume: one empty CSI call, one
+ * empty provider call, two bare API GETs (the SPC read and the SPCPS create), a raw
+ * mount+umount and the raw write of its 10 × 1 KiB. NodeUnpublishVolume: one empty CSI
+ * call and a raw mount+umount. The mount and write floors come from the micro group; without
+ * it (`--only node-publish`) the ratio is left empty rather than guessed.
  */
 export function fillCompositeFloors(suites: SuiteResult[]): void {
   const p50 = (name: string) => suites.find((s) => s.name === name)?.p50Ms;
-  const grpc = p50('floor grpc-empty');
-  const mount = p50('floor mount-umount') ?? 0;
+  const csi = p50('floor csi-empty');
+  const provider = p50('floor provider-empty');
+  const api = p50('floor api-get');
+  const mount = p50('floor mount-umount') ?? (process.getuid?.() === 0 ? undefined : 0);
   const write = p50('floor raw-write 10x1KiB');
-  if (grpc === undefined || write === undefined) return;
   for (const s of suites) {
-    if (s.name.startsWith('node-publish ')) s.floorRatio = s.p50Ms / (2 * grpc + mount + write);
-    if (s.name.startsWith('node-unpublish ')) s.floorRatio = s.p50Ms / (grpc + mount);
+    if (s.name === 'node-publish 10x1KiB' && csi && provider && api && mount !== undefined && write) s.floorRatio = s.p50Ms / (csi + provider + 2 * api + mount + write);
+    if (s.name === 'node-unpublish 10x1KiB' && csi && mount !== undefined) s.floorRatio = s.p50Ms / (csi + mount);
   }
 }
 

@@ -32,6 +32,10 @@ export interface PublishTarget {
 
 export interface PublishStack {
   root: string;
+  /** The kubeconfig the driver uses (the embedded API server's). */
+  kubeconfig: string;
+  /** The directory of the fake provider's socket (`fake.sock`). */
+  providerDir: string;
   api: StartedSimApiServer;
   csi: CsiClient;
   driver: ManagedProcess;
@@ -92,6 +96,8 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     let seq = 0;
     return {
       root,
+      kubeconfig,
+      providerDir,
       api,
       csi: client,
       driver,

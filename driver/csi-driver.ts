@@ -105,7 +105,7 @@ export class CsiDriver {
         metrics,
         records,
         ...(nodeApi ? { events: (pod, type, reason, message) => nodeApi.recordEvent(pod, type, reason, message) } : {}),
-        onVolumeUpdated: (ns, name) => sync?.volumeUpdated(ns, name),
+        onVolumeUpdated: (ns, name, spc) => sync?.volumeUpdated(ns, name, spc),
       },
     );
     let serving = false;

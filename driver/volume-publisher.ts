@@ -4,7 +4,7 @@
  * volume, fetch from the provider, write atomically, record the pod status — and on a
  * failed first mount, leave the target as if nothing had happened.
  */
-import { lstat, mkdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { NodePublishVolumeRequest__Output } from '../proto/gen/csi/v1/NodePublishVolumeRequest.js';
@@ -12,7 +12,7 @@ import { CsiError, Status, invalidArgument, messageOf } from './csi-error.js';
 import { PayloadError } from './fileutil/payload.js';
 import { writeProviderFiles } from './fileutil/atomic-writer.js';
 import type { SecretsStoreApi } from './k8s/secrets-store-api.js';
-import { buildPodStatus, podStatusName, type PodRef } from './k8s/types.js';
+import { buildPodStatus, podStatusName, type PodRef, type SecretProviderClass } from './k8s/types.js';
 import { DriverMetrics } from './metrics/driver-metrics.js';
 import { MountRecords } from './mount-records.js';
 import { StaleMountError, type Mounter } from './mount/mounter.js';
@@ -46,8 +46,11 @@ export interface PublisherExtras {
   metrics?: DriverMetrics;
   records?: MountRecords;
   events?: PodEventSink;
-  /** Called after every successful mount, rotation or refresh (the Secret sync listens). */
-  onVolumeUpdated?: (namespace: string, podStatusName: string) => void;
+  /**
+   * Called after every successful mount, rotation or refresh (the Secret sync listens), with
+   * the SecretProviderClass the publish just read so the sync need not read it again.
+   */
+  onVolumeUpdated?: (namespace: string, podStatusName: string, spc: SecretProviderClass) => void;
 }
 
 export type PublishOutcome = 'mounted' | 'remounted' | 'already-mounted';
@@ -147,7 +150,7 @@ export class VolumePublisher {
   readonly metrics: DriverMetrics;
   readonly records: MountRecords;
   private readonly events: PodEventSink;
-  private readonly onVolumeUpdated: (namespace: string, podStatusName: string) => void;
+  private readonly onVolumeUpdated: (namespace: string, podStatusName: string, spc: SecretProviderClass) => void;
 
   constructor(
     private readonly mounter: Mounter,
@@ -264,12 +267,12 @@ export class VolumePublisher {
     const started = performance.now();
     let provider = '';
     try {
-      const result = await this.mountAndWrite(req, target, deadline, mounted);
+      const { spc, ...result } = await this.mountAndWrite(req, target, deadline, mounted);
       provider = result.provider!;
       const seconds = (performance.now() - started) / 1000;
       if (mounted) this.metrics.rotation(provider, { rotated: result.rotated === true }, seconds);
       else this.metrics.publishSucceeded(provider, seconds);
-      this.onVolumeUpdated(target.pod.namespace, podStatusName(target.pod.name, target.pod.namespace, target.spcName));
+      this.onVolumeUpdated(target.pod.namespace, podStatusName(target.pod.name, target.pod.namespace, target.spcName), spc);
       return result;
     } catch (err) {
       provider ||= (err as { provider?: string }).provider ?? '';
@@ -285,7 +288,7 @@ export class VolumePublisher {
     }
   }
 
-  private async mountAndWrite(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mounted: boolean): Promise<PublishResult> {
+  private async mountAndWrite(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mounted: boolean): Promise<PublishResult & { spc: SecretProviderClass }> {
     const { targetPath, spcName, pod } = target;
     const timings: PublishTimings = { spcMs: 0, mountMs: 0, providerMs: 0, writeMs: 0, statusMs: 0 };
     let mark = performance.now();
@@ -294,31 +297,43 @@ export class VolumePublisher {
       timings[step] = round2(now - mark);
       mark = now;
     };
-    const spc = await this.api.getSecretProviderClass(pod.namespace, spcName);
-    lap('spcMs');
-    const provider = spc.spec.provider ?? '';
-    if (provider === '') {
-      throw new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.provider: set it to the provider's name`, 'FailedToMount');
-    }
-    const parameters = spc.spec.parameters;
-    if (!parameters || Object.keys(parameters).length === 0) {
-      throw Object.assign(
-        new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.parameters: the provider needs them to know what to mount`, 'FailedToMount'),
-        { provider },
-      );
-    }
-    const gid = volumeMountGroup(req);
-
+    // A first mount reads the SecretProviderClass while it mounts the tmpfs: the read is a
+    // network round trip, the mount a local syscall, and neither needs the other. Whatever
+    // fails, the cleanup below leaves the target as the kubelet gave it.
+    const spcRead = this.api.getSecretProviderClass(pod.namespace, spcName);
+    spcRead.catch(() => undefined); // handled below, once the mount is done
     if (!mounted) {
       try {
         await mkdir(targetPath, { recursive: true, mode: 0o750 });
-        await this.mounter.mount(targetPath, { gid });
+        await this.mounter.mount(targetPath, { gid: volumeMountGroup(req) });
         lap('mountMs');
       } catch (err) {
         await this.cleanup(targetPath);
-        throw Object.assign(new CsiError(Status.INTERNAL, `failed to mount ${this.mounter.kind} at ${targetPath}: ${messageOf(err)}`, 'FailedToMount', { cause: err }), { provider });
+        throw new CsiError(Status.INTERNAL, `failed to mount ${this.mounter.kind} at ${targetPath}: ${messageOf(err)}`, 'FailedToMount', { cause: err });
       }
     }
+    let spc: SecretProviderClass;
+    try {
+      spc = await spcRead;
+      lap('spcMs');
+      const provider = spc.spec.provider ?? '';
+      if (provider === '') {
+        throw new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.provider: set it to the provider's name`, 'FailedToMount');
+      }
+      const parameters = spc.spec.parameters;
+      if (!parameters || Object.keys(parameters).length === 0) {
+        throw Object.assign(
+          new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.parameters: the provider needs them to know what to mount`, 'FailedToMount'),
+          { provider },
+        );
+      }
+    } catch (err) {
+      if (!mounted) await this.cleanup(targetPath);
+      throw err;
+    }
+    const provider = spc.spec.provider!;
+    const parameters = spc.spec.parameters!;
+    const gid = volumeMountGroup(req);
 
     try {
       const { attributes, secrets } = providerAttributes(parameters, req.volume_context, req.secrets);
@@ -378,6 +393,7 @@ export class VolumePublisher {
         changedFiles: written.changedPaths.length,
         ...(mounted ? { rotated: written.changed } : {}),
         timings,
+        spc,
       };
     } catch (err) {
       // A failed first mount leaves nothing behind, so the kubelet's retry starts fresh; a
@@ -398,7 +414,16 @@ export class VolumePublisher {
 
   private async removeTarget(targetPath: string): Promise<void> {
     await this.mounter.unmount(targetPath);
-    await rm(targetPath, { recursive: true, force: true });
+    // Once the tmpfs is gone the target is an empty directory: one rmdir. A plain-directory
+    // volume (dir mode) still holds its files and needs the recursive removal.
+    try {
+      await rmdir(targetPath);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
+      await rm(targetPath, { recursive: true, force: true });
+    }
   }
 
   /** NodeUnpublishVolume after request validation: unmount, remove; a missing target is done. */

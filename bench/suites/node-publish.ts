@@ -4,10 +4,25 @@
  * over its socket, tmpfs mount (as root) and the atomic write. Each publish goes to a new
  * pod's target; the unpublish that cleans it up runs outside the timed window (and the
  * other way round for the unpublish suite).
+ *
+ * Its floors, measured against the same processes: an empty CSI call on the driver's
+ * socket (`floor csi-empty`, NodeGetInfo), an empty provider call on the provider's socket
+ * (`floor provider-empty`, Version) and a bare keep-alive HTTPS GET of the SPC from another
+ * process (`floor api-get`, bench/http-floor-probe.ts). A publish is at least one of each
+ * call, two API requests (SPC read, SPCPS create), a mount and the raw write of its files
+ * (groups.ts combines them).
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Bench } from 'tinybench';
-import { fromTask, type SuiteResult } from '../report.js';
-import { startPublishStack, type PublishTarget } from '../publish-stack.js';
+import { ProviderClients } from '../../driver/provider/provider-client.js';
+import { root } from '../../harness/managed-process.js';
+import { createLogger } from '../../log/logger.js';
+import { fromSamples, fromTask, type SuiteResult } from '../report.js';
+import { SPC_NAME, startPublishStack, type PublishTarget } from '../publish-stack.js';
+
+const run = promisify(execFile);
 
 export interface NodePublishOptions {
   objects: number;
@@ -39,11 +54,25 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
         await stack.publish(current);
       },
     });
-    await bench.run();
+    bench.add('floor csi-empty', async () => {
+      await stack.csi.nodeGetInfo({});
+    });
+    const providers = new ProviderClients({ providerVolume: stack.providerDir, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 4 << 20, maxInflight: 32, callTimeoutMs: 30_000, logger: createLogger({ name: 'bench', level: 'silent' }) });
+    bench.add('floor provider-empty', async () => {
+      await providers.version('fake', 30_000);
+    });
+    try {
+      await bench.run();
+    } finally {
+      providers.close();
+    }
     const results: SuiteResult[] = [];
     for (const task of bench.tasks) {
-      results.push({ ...fromTask(task), rssMb: await stack.driverRssMb(), floorRatio: null, extra: { mountMode: stack.mountMode } });
+      const floor = task.name.startsWith('floor ');
+      results.push({ ...fromTask(task), rssMb: floor ? null : await stack.driverRssMb(), floorRatio: null, ...(floor ? {} : { extra: { mountMode: stack.mountMode } }) });
     }
+    const probe = await run(process.execPath, [join(root, 'dist/bench/http-floor-probe.js'), stack.kubeconfig, `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/default/secretproviderclasses/${SPC_NAME}`, String(Math.max(200, options.iterations))]);
+    results.push({ ...fromSamples('floor api-get', (JSON.parse(probe.stdout) as { samplesMs: number[] }).samplesMs), rssMb: null, floorRatio: null });
     const leftover = stack.api.store.list('secretproviderclasspodstatuses', 'default');
     options.log(`node-publish: ${leftover.length} SecretProviderClassPodStatus objects created`);
     return results;

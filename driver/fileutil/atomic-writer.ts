@@ -25,7 +25,6 @@ import {
   linkSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -34,6 +33,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { buildPayload, type Payload, type ProvidedFile } from './payload.js';
 
@@ -63,16 +63,6 @@ function timestampPrefix(now: Date): string {
   return `..${now.getUTCFullYear()}_${p(now.getUTCMonth() + 1)}_${p(now.getUTCDate())}_${p(now.getUTCHours())}_${p(now.getUTCMinutes())}_${p(now.getUTCSeconds())}.`;
 }
 
-function readLinkOrNull(path: string): string | null {
-  try {
-    return readlinkSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EINVAL') return null;
-    throw err;
-  }
-}
-
 /** Files below `dir`, as slash-separated relative paths. */
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -98,7 +88,28 @@ export interface WriteOptions {
   now?: Date;
 }
 
-/** Writes `payload` into `targetDir` atomically (see the module comment). */
+/** A fresh payload directory `..<timestamp>.<random>` (0755), like mkdtemp but in one syscall. */
+function makePayloadDir(targetDir: string, now: Date): string {
+  const prefix = timestampPrefix(now);
+  for (let attempt = 0; ; attempt++) {
+    const dir = join(targetDir, prefix + randomBytes(5).toString('base64url').slice(0, 6));
+    try {
+      mkdirSync(dir, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 5) continue;
+      throw err;
+    }
+    if ((0o755 & umaskBits) !== 0) chmodSync(dir, 0o755);
+    return dir;
+  }
+}
+
+/**
+ * Writes `payload` into `targetDir` atomically (see the module comment). The directory is
+ * listed once up front; every later decision (first write or not, which user-visible links
+ * exist, which payload dirs to remove) comes from that listing, so a first write costs one
+ * syscall per file and link and no failing lookups.
+ */
 export function writeAtomically(targetDir: string, payload: Payload, options: WriteOptions = {}): WriteResult {
   const now = options.now ?? new Date();
   const gid = options.gid;
@@ -108,7 +119,8 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
   if (gid !== undefined) {
     for (const file of payload.values()) file.mode |= 0o040;
   }
-  const oldTsName = readLinkOrNull(join(targetDir, dataDirName));
+  const entries = new Map(readdirSync(targetDir, { withFileTypes: true }).map((e) => [e.name, e]));
+  const oldTsName = entries.get(dataDirName)?.isSymbolicLink() ? readlinkSync(join(targetDir, dataDirName)) : null;
   const oldTsDir = oldTsName === null ? null : join(targetDir, oldTsName);
   const oldPaths = new Set(oldTsDir === null ? [] : listFiles(oldTsDir));
 
@@ -130,8 +142,7 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
   if (oldTsDir !== null && changedPaths.length === 0) return { changed: false, changedPaths };
 
   // 1. The new payload in a fresh timestamped directory.
-  const tsDir = mkdtempSync(join(targetDir, timestampPrefix(now)));
-  chmodSync(tsDir, 0o755);
+  const tsDir = makePayloadDir(targetDir, now);
   own(tsDir);
   const tsName = posix.basename(tsDir);
   try {
@@ -153,7 +164,7 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
     }
     // 2. The atomic swap.
     const tmpLink = join(targetDir, newDataDirName);
-    rmSync(tmpLink, { force: true });
+    if (entries.has(newDataDirName)) rmSync(tmpLink, { recursive: true, force: true });
     symlinkSync(tsName, tmpLink);
     own(tmpLink, true);
     renameSync(tmpLink, join(targetDir, dataDirName));
@@ -162,23 +173,25 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
     throw err;
   }
 
-  // 3. User-visible links: add the new top-level entries, drop the vanished ones.
+  // 3. User-visible links: add the new top-level entries (replacing anything at that name
+  // that is not a link, which only a hand edit can leave), drop the vanished ones.
   const newTop = new Set([...payload.keys()].map(topLevel));
   for (const name of newTop) {
+    const existing = entries.get(name);
+    if (existing?.isSymbolicLink()) continue;
     const link = join(targetDir, name);
-    if (readLinkOrNull(link) === null) {
-      symlinkSync(posix.join(dataDirName, name), link);
-      own(link, true);
-    }
+    if (existing) rmSync(link, { recursive: true, force: true });
+    symlinkSync(posix.join(dataDirName, name), link);
+    own(link, true);
   }
   for (const name of new Set([...oldPaths].map(topLevel))) {
     if (!newTop.has(name)) rmSync(join(targetDir, name), { force: true });
   }
 
   // 4. The old payload, and any payload dir a crashed write left behind.
-  for (const entry of readdirSync(targetDir)) {
-    if (entry.startsWith('..') && entry !== dataDirName && entry !== tsName) {
-      rmSync(join(targetDir, entry), { recursive: true, force: true });
+  for (const name of entries.keys()) {
+    if (name.startsWith('..') && name !== dataDirName && name !== newDataDirName && name !== tsName) {
+      rmSync(join(targetDir, name), { recursive: true, force: true });
     }
   }
   return { changed: true, changedPaths };

@@ -9,7 +9,6 @@
  * settings one shared keep-alive Agent instead, as client-go's shared transport does.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { createHash } from 'node:crypto';
 import type { AgentOptions } from 'node:https';
 
 /** Loads --kubeconfig, else the in-cluster config, else $KUBECONFIG / ~/.kube/config. */
@@ -37,10 +36,20 @@ type CreateDispatcher = (cluster: unknown, agentOptions: AgentOptions) => Closab
 /** At most this many distinct TLS settings are kept (a rotated client certificate adds one). */
 const maxDispatchers = 4;
 
-function optionsKey(options: unknown): string {
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify(options, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v)));
-  return hash.digest('hex');
+/**
+ * Deep equality of two dispatcher option objects: Buffers (CA, certificate, key) by their
+ * bytes, everything else by value. Comparing beats hashing here: it runs on every request,
+ * and a byte comparison of a certificate costs far less than encoding and hashing it.
+ */
+function sameOptions(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameOptions((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /**
@@ -54,17 +63,20 @@ export function shareDispatchers(kc: KubeConfig): KubeConfig {
   if (typeof original !== 'function') {
     throw new Error('@kubernetes/client-node has no KubeConfig.createDispatcher: review driver/k8s/kube-config.ts for this client version');
   }
-  const cache = new Map<string, Closable | undefined>();
+  // Most recently used first; at most maxDispatchers distinct option sets.
+  const cache: Array<{ options: unknown; dispatcher: Closable | undefined }> = [];
   target.createDispatcher = (cluster, agentOptions) => {
-    const key = optionsKey(kc.createDispatcherOptions(cluster as Parameters<KubeConfig['createDispatcherOptions']>[0], agentOptions));
-    if (cache.has(key)) return cache.get(key);
-    const dispatcher = original.call(kc, cluster, agentOptions);
-    cache.set(key, dispatcher);
-    if (cache.size > maxDispatchers) {
-      const [oldestKey, oldest] = cache.entries().next().value!;
-      cache.delete(oldestKey);
-      void oldest?.close().catch(() => undefined);
+    const options = kc.createDispatcherOptions(cluster as Parameters<KubeConfig['createDispatcherOptions']>[0], agentOptions);
+    const i = cache.findIndex((e) => sameOptions(e.options, options));
+    if (i === 0) return cache[0]!.dispatcher;
+    if (i > 0) {
+      const [hit] = cache.splice(i, 1);
+      cache.unshift(hit!);
+      return hit!.dispatcher;
     }
+    const dispatcher = original.call(kc, cluster, agentOptions);
+    cache.unshift({ options, dispatcher });
+    if (cache.length > maxDispatchers) void cache.pop()!.dispatcher?.close().catch(() => undefined);
     return dispatcher;
   };
   return kc;

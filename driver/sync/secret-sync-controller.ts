@@ -10,7 +10,10 @@
  * the content it was built from (`secrets-store.csi.k8s.io/source-updated-at`) and only
  * newer content replaces it, so it converges to the newest mount whatever order events
  * come in; the SPC is read at every sync, so a changed `secretObjects` applies at the next
- * mount or rotation; every successful mount or rotation on this node triggers a sync.
+ * mount or rotation — except that a sync following a mount or rotation uses the SPC that
+ * publish read moments before (within `freshSpcMs`) instead of reading it again, which saves
+ * one API request per mount, the most common case being an SPC with no `secretObjects`;
+ * every successful mount or rotation on this node triggers a sync.
  * Failures become a Warning event `FailedToCreateSecret` on the pod and a retry with
  * exponential backoff; terminating and finished pods are skipped.
  */
@@ -19,7 +22,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log/logger.js';
 import type { NodeApi } from '../k8s/node-api.js';
 import type { SecretsStoreApi } from '../k8s/secrets-store-api.js';
-import { nodeNameLabel, type OwnerReference, type SecretProviderClassPodStatus } from '../k8s/types.js';
+import { nodeNameLabel, type OwnerReference, type SecretProviderClass, type SecretProviderClassPodStatus } from '../k8s/types.js';
 import type { DriverMetrics } from '../metrics/driver-metrics.js';
 import type { MountRecords } from '../mount-records.js';
 import { secretData, SyncError } from './secret-data.js';
@@ -35,6 +38,8 @@ export interface SecretSyncOptions {
   records: MountRecords;
   logger: Logger;
   backoff?: { initialMs: number; maxMs: number };
+  /** How long the SPC a publish read stands in for a fresh read; default 5 s. */
+  freshSpcMs?: number;
 }
 
 interface QueueState {
@@ -55,6 +60,8 @@ export class SecretSyncController {
   private running = false;
   private stopWatch: (() => void) | undefined;
   private stopped = false;
+  /** The SPC each recent publish read, by pod status key, oldest first. */
+  private readonly freshSpcs = new Map<string, { spc: SecretProviderClass; at: number }>();
 
   constructor(private readonly o: SecretSyncOptions) {}
 
@@ -76,9 +83,35 @@ export class SecretSyncController {
     return this;
   }
 
-  /** A mount or rotation on this node finished: sync its Secrets now. */
-  volumeUpdated(namespace: string, podStatusName: string): void {
-    this.enqueue(`${namespace}/${podStatusName}`);
+  /**
+   * A mount or rotation on this node finished: sync its Secrets now. `spc` is the
+   * SecretProviderClass that publish read; the sync uses it instead of reading it again.
+   */
+  volumeUpdated(namespace: string, podStatusName: string, spc?: SecretProviderClass): void {
+    const key = `${namespace}/${podStatusName}`;
+    if (spc) {
+      this.dropStaleSpcs();
+      this.freshSpcs.delete(key);
+      this.freshSpcs.set(key, { spc, at: Date.now() });
+    }
+    this.enqueue(key);
+  }
+
+  private dropStaleSpcs(): void {
+    const oldest = Date.now() - (this.o.freshSpcMs ?? 5000);
+    for (const [key, e] of this.freshSpcs) {
+      if (e.at >= oldest) break;
+      this.freshSpcs.delete(key);
+    }
+  }
+
+  /** The SPC a publish just read for this pod status, else one read now. */
+  private async spcFor(key: string, namespace: string, name: string): Promise<SecretProviderClass> {
+    this.dropStaleSpcs();
+    const fresh = this.freshSpcs.get(key);
+    this.freshSpcs.delete(key); // one sync per publish
+    if (fresh && fresh.spc.metadata?.name === name) return fresh.spc;
+    return this.o.publishApi.getSecretProviderClass(namespace, name);
   }
 
   private enqueue(key: string): void {
@@ -123,7 +156,7 @@ export class SecretSyncController {
     if (!mounted || !targetPath) return;
     let spc;
     try {
-      spc = await this.o.publishApi.getSecretProviderClass(namespace, secretProviderClassName);
+      spc = await this.spcFor(`${namespace}/${status.metadata.name}`, namespace, secretProviderClassName);
     } catch (err) {
       if ((err as { code?: number }).code === 5 /* NOT_FOUND */) return; // the SPC is gone: nothing to sync
       throw err;

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,32 @@ describe('atomic writer', () => {
     await writeFile(join(dir, '..2020_01_01_00_00_00.crashed', 'half'), 'x');
     writeProviderFiles(dir, [file('a', '2')], 0o644);
     expect(await readdir(dir)).not.toContain('..2020_01_01_00_00_00.crashed');
+  });
+
+  it('recovers from a crash between the ..data_tmp link and the swap, and from a stray file at a visible name', async () => {
+    const dir = await freshDir();
+    writeProviderFiles(dir, [file('a', '1')], 0o644);
+    // A write that died after pointing ..data_tmp at its payload, and a hand-made file where
+    // a user-visible link belongs.
+    await mkdir(join(dir, '..2020_01_01_00_00_00.crashed'));
+    await symlink('..2020_01_01_00_00_00.crashed', join(dir, '..data_tmp'));
+    await writeFile(join(dir, 'b'), 'stray');
+    writeProviderFiles(dir, [file('a', '2'), file('b', 'from provider')], 0o644);
+    const names = await readdir(dir);
+    expect(names).toHaveLength(4);
+    expect(names).toEqual(expect.arrayContaining(['..data', 'a', 'b']));
+    expect(names.find((n) => !['..data', 'a', 'b'].includes(n))).toMatch(/^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.[\w-]{6}$/);
+    expect(await readlink(join(dir, 'b'))).toBe('..data/b');
+    expect(await readFile(join(dir, 'b'), 'utf8')).toBe('from provider');
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe('2');
+  });
+
+  it('writes into an empty directory without leaving anything outside it', async () => {
+    const parent = await freshDir();
+    const dir = join(parent, 'target');
+    await mkdir(dir);
+    writeProviderFiles(dir, [file('x', '1')], 0o644);
+    expect(await readdir(parent)).toEqual(['target']);
   });
 
   it('never shows a concurrent reader a mixed set while payloads swap', async () => {

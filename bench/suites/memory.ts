@@ -1,0 +1,115 @@
+/**
+ * What the driver process holds in memory: idle (started and serving, nothing mounted) and
+ * per mounted volume. The driver runs with `--inspect` so the benchmark can force a full
+ * garbage collection before each heap reading (bench/inspector-session.ts): the per-volume
+ * figure is the heap the driver keeps for a mounted volume (its mount record, the request it
+ * replays for rotation, lock and metric entries), not garbage. RSS deltas are reported
+ * beside it; RSS only grows in steps as V8 takes pages, so it is the coarser figure.
+ * After a second round of mounting and unmounting everything the heap should come back to
+ * where the first round left it: `leakKiB`.
+ */
+import { rssBytes } from '../../harness/managed-process.js';
+import { connectInspector } from '../inspector-session.js';
+import { startPublishStack, type PublishTarget } from '../publish-stack.js';
+import type { SuiteResult } from '../report.js';
+
+export interface MemoryOptions {
+  volumes: number;
+  log: (line: string) => void;
+}
+
+/** RSS once it stops moving (two readings 100 ms apart within 1%, or after 3 s). */
+async function settledRss(pid: number): Promise<number> {
+  let last = (await rssBytes(pid)) ?? 0;
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = (await rssBytes(pid)) ?? 0;
+    if (Math.abs(now - last) <= last * 0.01) return now;
+    last = now;
+  }
+  return last;
+}
+
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+const row = (name: string, rssMb: number, extra: Record<string, number | string>): SuiteResult => ({
+  name,
+  opsPerSec: 0,
+  meanMs: 0,
+  p50Ms: 0,
+  p99Ms: 0,
+  maxMs: 0,
+  samples: 1,
+  rssMb,
+  floorRatio: null,
+  extra,
+});
+
+export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResult[]> {
+  const stack = await startPublishStack({ objects: 10, objectBytes: 1024, driverNodeArgs: ['--inspect=127.0.0.1:0'] });
+  const pid = stack.driver.child.pid!;
+  const inspector = await connectInspector(stack.driver);
+  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+  const kib = (b: number) => Math.round((b / 1024) * 10) / 10;
+  // The benchmark's pods exist only as targets, so nothing garbage-collects their pod
+  // statuses; delete them as the pods' deletion would, so the driver's watch lets go of them.
+  const deletePodStatuses = () => {
+    for (const s of stack.api.store.list('secretproviderclasspodstatuses', 'default')) stack.api.store.delete('secretproviderclasspodstatuses', 'default', s.metadata.name!);
+  };
+  // The driver hears of the deletions through its watch: wait until its heap, collected,
+  // stops shrinking (two readings 100 ms apart within 1%, or 3 s).
+  const settledHeap = async (): Promise<number> => {
+    await inspector.collectGarbage();
+    let last = (await inspector.heapUsage()).usedBytes;
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await inspector.collectGarbage();
+      const now = (await inspector.heapUsage()).usedBytes;
+      if (Math.abs(now - last) <= last * 0.01) return now;
+      last = now;
+    }
+    return last;
+  };
+  try {
+    const idleRss = await settledRss(pid);
+    await inspector.collectGarbage();
+    const idleHeap = (await inspector.heapUsage()).usedBytes;
+
+    // Warm up with a full round of the same size: code compiled, connections open, metric
+    // series created, tables grown to their size; what a second round leaves is a leak.
+    const warm: PublishTarget[] = [];
+    for (let i = 0; i < options.volumes; i++) warm.push(await stack.newTarget());
+    await inBatches(warm, 25, (t) => stack.publish(t));
+    await inBatches(warm, 25, (t) => stack.unpublish(t));
+    deletePodStatuses();
+    const heap0 = await settledHeap();
+    const rss0 = await settledRss(pid);
+
+    const targets: PublishTarget[] = [];
+    for (let i = 0; i < options.volumes; i++) targets.push(await stack.newTarget());
+    await inBatches(targets, 25, (t) => stack.publish(t));
+    const heap1 = await settledHeap();
+    const rss1 = await settledRss(pid);
+
+    await inBatches(targets, 25, (t) => stack.unpublish(t));
+    deletePodStatuses();
+    const heap2 = await settledHeap();
+
+    const n = options.volumes;
+    options.log(`memory: idle RSS ${mib(idleRss)} MiB (heap ${mib(idleHeap)} MiB); ${n} volumes: +${kib((heap1 - heap0) / n)} KiB heap each, +${kib((rss1 - rss0) / n)} KiB RSS each; after unmounting all: ${kib(heap2 - heap0)} KiB heap left`);
+    return [
+      row('driver idle', idleRss / 2 ** 20, { heapMb: mib(idleHeap) }),
+      row(`driver ${n} volumes mounted`, rss1 / 2 ** 20, {
+        volumes: n,
+        heapKiBPerVolume: kib((heap1 - heap0) / n),
+        rssKiBPerVolume: kib((rss1 - rss0) / n),
+        leakKiB: kib(heap2 - heap0),
+      }),
+    ];
+  } finally {
+    inspector.close();
+    await stack.close();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The Secret sync controller against fakes of its two API boundaries: it syncs from the
+ * SecretProviderClass a publish just read instead of reading it again (one API request
+ * fewer per mount), and reads it afresh once that copy is older than `freshSpcMs`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeProviderFiles } from '../../driver/fileutil/atomic-writer.js';
+import type { NodeApi, PodInfo, SecretInfo, WatchHandlers } from '../../driver/k8s/node-api.js';
+import type { SecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
+import type { SecretProviderClass, SecretProviderClassPodStatus } from '../../driver/k8s/types.js';
+import { DriverMetrics } from '../../driver/metrics/driver-metrics.js';
+import { MountRecords } from '../../driver/mount-records.js';
+import { SecretSyncController } from '../../driver/sync/secret-sync-controller.js';
+import { createLogger } from '../../log/logger.js';
+import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+
+let tmp: TempRoot;
+beforeAll(async () => {
+  tmp = await makeTempRoot('sync');
+});
+afterAll(async () => {
+  await tmp.cleanup();
+});
+
+const spc = (secretName: string): SecretProviderClass => ({
+  metadata: { name: 'app', namespace: 'default' },
+  spec: { provider: 'fake', parameters: { objects: '- objectName: password' }, secretObjects: [{ secretName, type: 'Opaque', data: [{ objectName: 'password', key: 'pw' }] }] },
+});
+
+function fakes(spcInApi: SecretProviderClass) {
+  const spcReads: string[] = [];
+  const created: Array<Omit<SecretInfo, 'resourceVersion'>> = [];
+  let handlers: WatchHandlers<SecretProviderClassPodStatus> | undefined;
+  const pod: PodInfo = { name: 'web-0', namespace: 'default', uid: 'uid-1', serviceAccountName: 'default', phase: 'Running', terminating: false, annotations: {}, ownerReferences: [] };
+  const publishApi: SecretsStoreApi = {
+    getSecretProviderClass: async (ns, name) => {
+      spcReads.push(`${ns}/${name}`);
+      return spcInApi;
+    },
+    upsertPodStatus: async () => {
+      throw new Error('not used');
+    },
+    getPodStatus: async () => null,
+  };
+  const nodeApi: NodeApi = {
+    recordEvent: async () => undefined,
+    getPod: async () => pod,
+    getSecret: async () => null,
+    createSecret: async (s) => {
+      created.push(s);
+    },
+    patchSecret: async () => undefined,
+    listPodStatuses: async () => [],
+    annotatePodStatus: async () => undefined,
+    watchPodStatuses: (_selector, h) => {
+      handlers = h;
+      return () => undefined;
+    },
+    watchPods: () => () => undefined,
+  };
+  return { spcReads, created, publishApi, nodeApi, deliver: (s: SecretProviderClassPodStatus) => handlers!.upsert(s) };
+}
+
+async function mountedTarget(name: string): Promise<string> {
+  const target = join(tmp.path, name);
+  await mkdir(target);
+  writeProviderFiles(target, [{ path: 'password', mode: 0o644, contents: Buffer.from('hunter2') }], 0o644);
+  return target;
+}
+
+const podStatus = (targetPath: string): SecretProviderClassPodStatus => ({
+  apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+  kind: 'SecretProviderClassPodStatus',
+  metadata: { name: 'web-0-default-app', namespace: 'default', uid: 'spcps-uid', ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: 'uid-1' }] },
+  status: { podName: 'web-0', secretProviderClassName: 'app', targetPath, mounted: true, objects: [] },
+});
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('SecretSyncController', () => {
+  it('syncs a fresh mount from the SPC its publish read, without reading it again', async () => {
+    const f = fakes(spc('from-api'));
+    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: new MountRecords(), logger: createLogger({ name: 't', level: 'silent' }) }).start();
+    try {
+      const target = await mountedTarget('fresh');
+      // The publish finishes first, then the watch brings the pod status it created.
+      sync.volumeUpdated('default', 'web-0-default-app', spc('from-publish'));
+      f.deliver(podStatus(target));
+      await until(() => f.created.length === 1, 'the Secret');
+      expect(f.created[0]).toMatchObject({ name: 'from-publish', namespace: 'default', data: { pw: Buffer.from('hunter2').toString('base64') } });
+      expect(f.spcReads).toEqual([]);
+    } finally {
+      sync.stop();
+    }
+  });
+
+  it('reads the SPC from the API when the publish copy is older than freshSpcMs, or there is none', async () => {
+    const f = fakes(spc('from-api'));
+    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: new MountRecords(), logger: createLogger({ name: 't', level: 'silent' }), freshSpcMs: 0 }).start();
+    try {
+      const target = await mountedTarget('stale');
+      sync.volumeUpdated('default', 'web-0-default-app', spc('from-publish'));
+      await new Promise((r) => setTimeout(r, 5)); // let the copy age past freshSpcMs = 0
+      f.deliver(podStatus(target));
+      await until(() => f.created.length === 1, 'the Secret');
+      expect(f.created[0]!.name).toBe('from-api');
+      expect(f.spcReads).toEqual(['default/app']);
+    } finally {
+      sync.stop();
+    }
+  });
+});
