@@ -20,18 +20,21 @@ interface Group {
   run(ctx: RunContext): Promise<SuiteResult[]>;
   /** Part of the quick run (and so of the regression gate). */
   quick: boolean;
+  /** Has ratios to floors, so a repeated run (best of N) steadies the gate; others run once. */
+  floors: boolean;
 }
 
 export const groups: Record<string, Group> = {
-  micro: { quick: true, run: (ctx) => runMicroSuites({ quick: ctx.quick, log: ctx.log }) },
+  micro: { quick: true, floors: true, run: (ctx) => runMicroSuites({ quick: ctx.quick, log: ctx.log }) },
   'node-publish': {
     quick: true,
+    floors: true,
     run: (ctx) => runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 100 : 300), timeMs: ctx.quick ? 0 : 3000, log: ctx.log }),
   },
-  storm: { quick: true, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], log: ctx.log }) },
-  memory: { quick: true, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, log: ctx.log }) },
-  rotation: { quick: false, run: (ctx) => runRotationSuites({ volumes: 100, passes: ctx.quick ? 2 : 10, log: ctx.log }) },
-  'sim-cluster': { quick: false, run: (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }) },
+  storm: { quick: true, floors: false, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], log: ctx.log }) },
+  memory: { quick: true, floors: false, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, log: ctx.log }) },
+  rotation: { quick: false, floors: false, run: (ctx) => runRotationSuites({ volumes: 100, passes: ctx.quick ? 2 : 10, log: ctx.log }) },
+  'sim-cluster': { quick: false, floors: false, run: (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }) },
 };
 
 /**
@@ -55,14 +58,15 @@ export function fillCompositeFloors(suites: SuiteResult[]): void {
 }
 
 /**
- * Runs the groups; with `repeat` > 1 each group runs that many times and every suite keeps
- * its best (lowest-p50) run, floors included — on a shared machine noise only ever adds
- * time, so the best of a few runs is the steadier ratio.
+ * Runs the groups; with `repeat` > 1 each group with floors runs that many times and every
+ * suite keeps its best (lowest-p50) run, floors included — on a shared machine noise only
+ * ever adds time, so the best of a few runs is the steadier ratio. Groups without floors
+ * run once.
  */
 export async function runGroups(names: string[], ctx: RunContext, repeat = 1): Promise<SuiteResult[]> {
   const best = new Map<string, SuiteResult>();
   for (const name of names) {
-    for (let i = 0; i < repeat; i++) {
+    for (let i = 0; i < (groups[name]!.floors ? repeat : 1); i++) {
       for (const s of await groups[name]!.run(ctx)) {
         const prev = best.get(s.name);
         if (!prev || s.p50Ms < prev.p50Ms) best.set(s.name, s);

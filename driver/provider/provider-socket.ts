@@ -26,9 +26,10 @@ export function findProviderSocket(name: string, searchDirs: readonly string[]):
   for (const dir of searchDirs) {
     const path = join(dir, `${name}.sock`);
     try {
-      if (statSync(path).isSocket()) return path;
+      // No throw for the common miss (the first search directory rarely has it).
+      if (statSync(path, { throwIfNoEntry: false })?.isSocket()) return path;
     } catch {
-      // not in this directory
+      // not in this directory (ENOTDIR, EACCES)
     }
   }
   throw new CsiError(
