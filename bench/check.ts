@@ -30,7 +30,7 @@ async function main(): Promise<number> {
         json: { type: 'string' },
         baseline: { type: 'string', default: defaultBaseline },
         only: { type: 'string', multiple: true },
-        repeat: { type: 'string', default: '2' },
+        repeat: { type: 'string', default: '3' },
       },
       strict: true,
     }).values;

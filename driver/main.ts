@@ -1,5 +1,13 @@
-#!/usr/bin/env node
-/** secrets-store-csi-driver: parses flags and starts the driver; logic lives elsewhere. */
+#!/usr/bin/env -S node --max-semi-space-size=2
+/**
+ * secrets-store-csi-driver: parses flags and starts the driver; logic lives elsewhere.
+ *
+ * The Node option on the first line caps V8's young generation at 2 MiB per semi-space
+ * (Node 24's default grows it to 16): the driver's garbage is small and short-lived, and the
+ * cap takes about 27 MiB off its idle RSS and about 90 MiB off its peak in a 500-volume
+ * mount storm, with no measurable cost in publish latency (bench/, memory and storm
+ * groups). harness/managed-process.ts starts the driver with the same option.
+ */
 import { createLogger } from '../log/logger.js';
 import { CsiDriver } from './csi-driver.js';
 import { parseDriverFlags, usage } from './flags.js';

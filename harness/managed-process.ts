@@ -14,6 +14,16 @@ export const root = packageRoot();
 
 export type Bin = 'driver/main.js' | 'fake-providers/main.js' | 'cli/main.js';
 
+/**
+ * The Node options each bin runs with in production, as its first line (`#!/usr/bin/env -S
+ * node ...`) and the container entrypoint give them; started from here, a bin gets the same.
+ */
+export const binNodeOptions: Record<Bin, readonly string[]> = {
+  'driver/main.js': ['--max-semi-space-size=2'],
+  'fake-providers/main.js': [],
+  'cli/main.js': [],
+};
+
 export interface ManagedProcess {
   child: ChildProcess;
   stdout(): string;
@@ -37,7 +47,7 @@ export interface StartOptions {
 
 export function startBin(bin: Bin, args: string[], options: StartOptions = {}): ManagedProcess {
   const keep = options.keepChars ?? 4 * 1024 * 1024;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(root, 'dist', bin), ...args], {
+  const child = spawn(process.execPath, [...binNodeOptions[bin], ...(options.nodeArgs ?? []), join(root, 'dist', bin), ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -20,12 +20,15 @@
  */
 import {
   chmodSync,
+  closeSync,
+  fstatSync,
+  openSync,
+  readSync,
   chownSync,
   lchownSync,
   linkSync,
   lstatSync,
   mkdirSync,
-  readFileSync,
   readdirSync,
   readlinkSync,
   renameSync,
@@ -35,7 +38,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
-import { buildPayload, type Payload, type ProvidedFile } from './payload.js';
+import { buildPayload, type FileProjection, type Payload, type ProvidedFile } from './payload.js';
 
 const dataDirName = '..data';
 
@@ -70,8 +73,27 @@ function listFiles(dir: string): string[] {
     .map((e) => posix.relative(dir, join(e.parentPath, e.name)));
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+/**
+ * Whether the regular file at `path` has `file`'s mode and bytes: one open, one fstat, and
+ * a read only when the size matches (listFiles only lists regular files, and payload dirs
+ * hold nothing else).
+ */
+function sameFile(path: string, file: FileProjection): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if ((st.mode & 0o777) !== file.mode || st.size !== file.data.byteLength) return false;
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) return false;
+      off += n;
+    }
+    return Buffer.compare(buf, file.data) === 0;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function topLevel(path: string): string {
@@ -105,10 +127,11 @@ function makePayloadDir(targetDir: string, now: Date): string {
 }
 
 /**
- * Writes `payload` into `targetDir` atomically (see the module comment). The directory is
- * listed once up front; every later decision (first write or not, which user-visible links
- * exist, which payload dirs to remove) comes from that listing, so a first write costs one
- * syscall per file and link and no failing lookups.
+ * Writes `payload` into `targetDir` atomically (see the module comment). An unchanged
+ * payload costs a look at `..data` and a read of each file; a write lists the target once
+ * and takes every later decision (which user-visible links exist, which payload dirs to
+ * remove) from that listing, so it costs one syscall per file and link and no failing
+ * lookups.
  */
 export function writeAtomically(targetDir: string, payload: Payload, options: WriteOptions = {}): WriteResult {
   const now = options.now ?? new Date();
@@ -119,8 +142,8 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
   if (gid !== undefined) {
     for (const file of payload.values()) file.mode |= 0o040;
   }
-  const entries = new Map(readdirSync(targetDir, { withFileTypes: true }).map((e) => [e.name, e]));
-  const oldTsName = entries.get(dataDirName)?.isSymbolicLink() ? readlinkSync(join(targetDir, dataDirName)) : null;
+  const dataLink = join(targetDir, dataDirName);
+  const oldTsName = lstatSync(dataLink, { throwIfNoEntry: false })?.isSymbolicLink() ? readlinkSync(dataLink) : null;
   const oldTsDir = oldTsName === null ? null : join(targetDir, oldTsName);
   const oldPaths = new Set(oldTsDir === null ? [] : listFiles(oldTsDir));
 
@@ -130,9 +153,7 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
     for (const [path, file] of payload) {
       if (!oldPaths.has(path)) continue;
       const oldPath = join(oldTsDir, path);
-      if ((lstatSync(oldPath).mode & 0o777) === file.mode && sameBytes(readFileSync(oldPath), file.data)) {
-        unchanged.add(path);
-      }
+      if (sameFile(oldPath, file)) unchanged.add(path);
     }
   }
   const changedPaths = [
@@ -140,6 +161,9 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
     ...[...oldPaths].filter((p) => !payload.has(p)),
   ].sort();
   if (oldTsDir !== null && changedPaths.length === 0) return { changed: false, changedPaths };
+
+  // What the target holds now: which user-visible links exist, which payload dirs to remove.
+  const entries = new Map(readdirSync(targetDir, { withFileTypes: true }).map((e) => [e.name, e]));
 
   // 1. The new payload in a fresh timestamped directory.
   const tsDir = makePayloadDir(targetDir, now);

@@ -4,11 +4,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { spawnSync } from 'node:child_process';
-import { lstat, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csiClient, kubeletPublishRequest, type CsiClient } from '../../harness/csi-client.js';
-import { root, startBin, type ManagedProcess as TestProcess } from '../../harness/managed-process.js';
+import { binNodeOptions, root, startBin, type ManagedProcess as TestProcess } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 const version = (JSON.parse(spawnSync(process.execPath, ['-p', `JSON.stringify(require('${root}/package.json'))`]).stdout.toString()) as { version: string }).version;
@@ -34,6 +34,16 @@ describe('driver command line', () => {
   it('prints its version', () => {
     const r = runBin(['--version']);
     expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`secrets-store-csi-driver ${version}`);
+  });
+
+  it('runs as an executable with the Node options the harness starts it with', async () => {
+    const script = join(root, 'dist/driver/main.js');
+    const first = (await readFile(script, 'utf8')).split('\n', 1)[0];
+    expect(first).toBe(`#!/usr/bin/env -S node ${binNodeOptions['driver/main.js'].join(' ')}`);
+    // Through its first line, as the package's bin and a container entrypoint run it.
+    const r = spawnSync(script, ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`secrets-store-csi-driver ${version}`);
   });
 
