@@ -2,7 +2,8 @@
 /**
  * `npm run bench:check [-- --tolerance 0.25] [--update-baseline] [--json FILE]
  * [--baseline FILE] [--only GROUP]... [--repeat N]`: the regression gate. Runs the quick
- * groups (each `--repeat` times, keeping every suite's best run) and compares each suite's
+ * groups (those with floors `--repeat` times, 3 by default and 5 for `--update-baseline`,
+ * each suite reporting its median run) and compares each suite's
  * ratio to its floor with bench/baseline.json; a ratio more than `tolerance` worse than the
  * baseline fails the gate (exit 1). Ratios, not times, so the gate survives a faster or
  * slower machine. CI runs it with a looser tolerance (shared machines are noisy): a gross
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
         json: { type: 'string' },
         baseline: { type: 'string', default: defaultBaseline },
         only: { type: 'string', multiple: true },
-        repeat: { type: 'string', default: '3' },
+        repeat: { type: 'string' },
       },
       strict: true,
     }).values;
@@ -39,7 +40,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const baselinePath = args.baseline;
-  const repeat = Number(args.repeat);
+  // A baseline is the reference every later run is judged by: it gets more runs (5) than a
+  // check (3), so that it sits at the middle of the noise rather than at one edge.
+  const repeat = Number(args.repeat ?? (args['update-baseline'] ? 5 : 3));
   if (!Number.isInteger(repeat) || repeat < 1) {
     console.error(`--repeat must be a positive integer, got ${args.repeat}\n${usage}`);
     return 2;
@@ -55,7 +58,7 @@ async function main(): Promise<number> {
     console.error(`unknown benchmark group ${unknown.join(', ')} (groups: ${Object.keys(groups).join(', ')})\n${usage}`);
     return 2;
   }
-  console.log(`bench:check: quick run of ${quick.join(', ')} (best of ${repeat}); tolerance ${Math.round(tolerance * 100)}%; baseline ${baselinePath}`);
+  console.log(`bench:check: quick run of ${quick.join(', ')} (median of ${repeat}); tolerance ${Math.round(tolerance * 100)}%; baseline ${baselinePath}`);
   const suites = await runGroups(quick, { quick: true, iterations: undefined, log: (l) => console.log(l) }, repeat);
   console.log(`\n${formatTable(suites)}`);
   if (args.json) await writeJson(args.json, machineInfo(), suites);

@@ -20,7 +20,7 @@ interface Group {
   run(ctx: RunContext): Promise<SuiteResult[]>;
   /** Part of the quick run (and so of the regression gate). */
   quick: boolean;
-  /** Has ratios to floors, so a repeated run (best of N) steadies the gate; others run once. */
+  /** Has ratios to floors, so repeated runs (the median of N) steady the gate; others run once. */
   floors: boolean;
 }
 
@@ -29,7 +29,7 @@ export const groups: Record<string, Group> = {
   'node-publish': {
     quick: true,
     floors: true,
-    run: (ctx) => runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 100 : 300), timeMs: ctx.quick ? 0 : 3000, log: ctx.log }),
+    run: (ctx) => runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.quick ? 10 : 20, log: ctx.log }),
   },
   storm: { quick: true, floors: false, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], log: ctx.log }) },
   memory: { quick: true, floors: false, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, log: ctx.log }) },
@@ -58,32 +58,28 @@ export function fillCompositeFloors(suites: SuiteResult[]): void {
 }
 
 /**
- * Runs the groups; with `repeat` > 1 each group with floors runs that many times and every
- * suite keeps its best (lowest-p50) run, floors included — on a shared machine noise only
- * ever adds time, so the best of a few runs is the steadier ratio. Groups without floors
- * run once.
+ * Runs the groups. With `repeat` > 1 each group with floors runs that many times; every run's
+ * ratios are computed within that run (its floors were measured alongside it), and each
+ * suite reports the run with its median ratio (median p50 for floors) — one noisy run, fast
+ * or slow, cannot move the verdict. Groups without floors run once.
  */
 export async function runGroups(names: string[], ctx: RunContext, repeat = 1): Promise<SuiteResult[]> {
-  const best = new Map<string, SuiteResult>();
+  const runs: SuiteResult[][] = [];
+  const once: SuiteResult[] = [];
   for (const name of names) {
-    for (let i = 0; i < (groups[name]!.floors ? repeat : 1); i++) {
-      for (const s of await groups[name]!.run(ctx)) {
-        const prev = best.get(s.name);
-        if (!prev || s.p50Ms < prev.p50Ms) best.set(s.name, s);
-      }
+    const group = groups[name]!;
+    for (let i = 0; i < (group.floors ? repeat : 1); i++) {
+      const rows = await group.run(ctx);
+      if (group.floors) (runs[i] ??= []).push(...rows);
+      else once.push(...rows);
     }
   }
-  const suites = [...best.values()];
-  // Micro suites' ratios are recomputed against the best floors.
-  const p50 = (n: string) => best.get(n)?.p50Ms;
-  for (const s of suites) {
-    const label = s.name.split(' ').at(-1)!;
-    const grpc = p50('floor grpc-empty');
-    const write = p50(`floor raw-write ${label}`);
-    if (s.name.startsWith('provider ') && grpc) s.floorRatio = s.p50Ms / grpc;
-    if (s.name.startsWith('write ') && write) s.floorRatio = s.p50Ms / write;
-    if (s.name.startsWith('fetch-and-write ') && grpc && write) s.floorRatio = s.p50Ms / (grpc + write);
-  }
-  fillCompositeFloors(suites);
-  return suites;
+  for (const run of runs) fillCompositeFloors(run);
+  const order = (runs[0] ?? []).map((s) => s.name);
+  const chosen = order.map((name) => {
+    const candidates = runs.map((run) => run.find((s) => s.name === name)).filter((s): s is SuiteResult => s !== undefined);
+    candidates.sort((a, b) => (a.floorRatio ?? a.p50Ms) - (b.floorRatio ?? b.p50Ms));
+    return candidates[Math.floor((candidates.length - 1) / 2)]!;
+  });
+  return [...chosen, ...once];
 }

@@ -7,7 +7,6 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import hdr from 'hdr-histogram-js';
-import type { Task } from 'tinybench';
 
 export interface SuiteResult {
   name: string;
@@ -49,22 +48,6 @@ export function machineInfo(): MachineInfo {
     hostname: os.hostname(),
     date: new Date().toISOString(),
     root: process.getuid?.() === 0,
-  };
-}
-
-/** A suite row from a finished tinybench task; throws if the task errored. */
-export function fromTask(task: Task, name = task.name): Omit<SuiteResult, 'rssMb' | 'floorRatio'> {
-  const r = task.result;
-  if (r.state === 'errored') throw new Error(`benchmark ${name} failed: ${r.error.message}`, { cause: r.error });
-  if (r.state !== 'completed' && r.state !== 'aborted-with-statistics') throw new Error(`benchmark ${name} did not complete (${r.state})`);
-  return {
-    name,
-    opsPerSec: r.throughput.mean,
-    meanMs: r.latency.mean,
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    maxMs: r.latency.max,
-    samples: r.latency.samplesCount,
   };
 }
 

@@ -27,7 +27,8 @@ import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { ProviderClients } from '../../driver/provider/provider-client.js';
 import { startFakeProvider } from '../../fake-providers/fake-provider.js';
 import { createLogger } from '../../log/logger.js';
-import { fromTask, type SuiteResult } from '../report.js';
+import { runInterleaved } from '../interleave.js';
+import type { SuiteResult } from '../report.js';
 
 export interface MicroOptions {
   quick: boolean;
@@ -56,7 +57,9 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
   const cleanups: Array<() => Promise<void> | void> = [];
   try {
     const sizes: Array<[number, number]> = options.quick ? [[10, 1024]] : [[1, 1024], [10, 1024], [100, 1024], [1, 65536], [10, 65536], [100, 65536]];
-    const bench = new Bench({ time: options.quick ? 1000 : 1500, iterations: options.quick ? 300 : 500, warmupIterations: 100, throws: true });
+    // Short rounds, interleaved (bench/interleave.ts): each task gets about a second in all.
+    const rounds = options.quick ? 8 : 10;
+    const bench = new Bench({ time: options.quick ? 120 : 150, iterations: options.quick ? 30 : 50, warmupTime: 20, warmupIterations: 5, throws: true, retainSamples: true });
 
     // A tmpfs for everything written (when root), so writes measure memory, not a disk.
     const fsDir = join(root, 'fs');
@@ -152,8 +155,7 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     const warmAttrs = JSON.stringify({ objects: `- objectName: ${objects[0]!.name}` });
     for (let i = 0; i < 300; i++) await clients.mount('fake', { attributes: warmAttrs, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
     options.log(`micro: ${bench.tasks.length} tasks (${isRoot ? 'tmpfs' : 'no root: plain directories, no mount floor'})`);
-    await bench.run();
-    const rows = new Map(bench.tasks.map((t) => [t.name, fromTask(t)]));
+    const rows = await runInterleaved(bench, { rounds });
     const p50 = (name: string) => rows.get(name)?.p50Ms;
     const floorOf = (name: string): number | undefined => {
       const label = name.split(' ').at(-1)!;

@@ -19,7 +19,8 @@ import { Bench } from 'tinybench';
 import { ProviderClients } from '../../driver/provider/provider-client.js';
 import { root } from '../../harness/managed-process.js';
 import { createLogger } from '../../log/logger.js';
-import { fromSamples, fromTask, type SuiteResult } from '../report.js';
+import { runInterleaved } from '../interleave.js';
+import { fromSamples, type SuiteResult } from '../report.js';
 import { SPC_NAME, startPublishStack, type PublishTarget } from '../publish-stack.js';
 
 const run = promisify(execFile);
@@ -27,9 +28,12 @@ const run = promisify(execFile);
 export interface NodePublishOptions {
   objects: number;
   objectBytes: number;
+  /** Minimum samples per task, over all rounds. */
   iterations: number;
-  /** Minimum time per task in ms (tinybench keeps going until both limits are met). */
+  /** Minimum time per task in ms, over all rounds (tinybench keeps going until both limits are met). */
   timeMs: number;
+  /** Interleaved rounds the samples are spread over. */
+  rounds: number;
   log: (line: string) => void;
 }
 
@@ -38,7 +42,13 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
   try {
     options.log(`node-publish: driver mount mode ${stack.mountMode}, ${options.objects} objects × ${options.objectBytes} B, ≥ ${options.iterations} iterations`);
     const label = `${options.objects}x${options.objectBytes >= 1024 ? `${options.objectBytes / 1024}KiB` : `${options.objectBytes}B`}`;
-    const bench = new Bench({ iterations: options.iterations, time: options.timeMs, warmupIterations: 20, throws: true });
+    // Interleaved rounds (bench/interleave.ts) so the floors and the calls they bound see the
+    // same stretches of machine noise; one warm-up publish first.
+    const rounds = options.rounds;
+    const warm = await stack.newTarget();
+    await stack.publish(warm);
+    await stack.unpublish(warm);
+    const bench = new Bench({ iterations: Math.ceil(options.iterations / rounds), time: options.timeMs / rounds, warmupTime: 0, warmupIterations: 2, throws: true, retainSamples: true });
     let current: PublishTarget | undefined;
     const publishName = `node-publish ${label}`;
     const unpublishName = `node-unpublish ${label}`;
@@ -61,18 +71,28 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
     bench.add('floor provider-empty', async () => {
       await providers.version('fake', 30_000);
     });
+    const apiSamples: number[] = [];
+    const apiPath = `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/default/secretproviderclasses/${SPC_NAME}`;
+    const perRound = Math.max(20, Math.ceil(options.iterations / rounds));
+    let rows;
     try {
-      await bench.run();
+      rows = await runInterleaved(bench, {
+        rounds,
+        beforeRound: async () => {
+          const probe = await run(process.execPath, [join(root, 'dist/bench/http-floor-probe.js'), stack.kubeconfig, apiPath, String(perRound)]);
+          apiSamples.push(...(JSON.parse(probe.stdout) as { samplesMs: number[] }).samplesMs);
+        },
+      });
     } finally {
       providers.close();
     }
     const results: SuiteResult[] = [];
-    for (const task of bench.tasks) {
-      const floor = task.name.startsWith('floor ');
-      results.push({ ...fromTask(task), rssMb: floor ? null : await stack.driverRssMb(), floorRatio: null, ...(floor ? {} : { extra: { mountMode: stack.mountMode } }) });
+    const rss = await stack.driverRssMb();
+    for (const row of rows.values()) {
+      const floor = row.name.startsWith('floor ');
+      results.push({ ...row, rssMb: floor ? null : rss, floorRatio: null, ...(floor ? {} : { extra: { mountMode: stack.mountMode } }) });
     }
-    const probe = await run(process.execPath, [join(root, 'dist/bench/http-floor-probe.js'), stack.kubeconfig, `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/default/secretproviderclasses/${SPC_NAME}`, String(Math.max(200, options.iterations))]);
-    results.push({ ...fromSamples('floor api-get', (JSON.parse(probe.stdout) as { samplesMs: number[] }).samplesMs), rssMb: null, floorRatio: null });
+    results.push({ ...fromSamples('floor api-get', apiSamples), rssMb: null, floorRatio: null });
     const leftover = stack.api.store.list('secretproviderclasspodstatuses', 'default');
     options.log(`node-publish: ${leftover.length} SecretProviderClassPodStatus objects created`);
     return results;
