@@ -17,6 +17,7 @@ import { packageRoot } from '../driver/version.js';
 import { groups, runGroups } from './groups.js';
 import { formatTable, machineInfo, writeJson } from './report.js';
 import { compare, suitesWithErrors, ungated, type Baseline } from './regression-gate.js';
+import { runCli } from './run-cli.js';
 
 const defaultBaseline = join(packageRoot(), 'bench', 'baseline.json');
 const usage = 'usage: npm run bench:check -- [--tolerance 0.25] [--update-baseline] [--json FILE] [--baseline FILE] [--only GROUP]... [--repeat N]';
@@ -98,10 +99,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(1);
-  },
-);
+runCli(main);

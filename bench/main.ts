@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { groups, runGroups } from './groups.js';
 import { formatTable, machineInfo, writeJson } from './report.js';
+import { runCli } from './run-cli.js';
 
 const usage = `usage: npm run bench -- [--quick] [--json FILE] [--only GROUP]... [--iterations N]
 groups: ${Object.keys(groups).join(', ')} (--quick runs ${Object.keys(groups).filter((g) => groups[g]!.quick).join(', ')} briefly)`;
@@ -53,10 +54,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(1);
-  },
-);
+runCli(main);
