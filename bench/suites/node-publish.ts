@@ -94,7 +94,7 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
     }
     results.push({ ...fromSamples('floor api-get', apiSamples), rssMb: null, floorRatio: null });
     const leftover = stack.api.store.list('secretproviderclasspodstatuses', 'default');
-    options.log(`node-publish: ${leftover.length} SecretProviderClassPodStatus objects created`);
+    options.log(`node-publish: ${leftover.length} SecretProviderClassPodStatus objects left (the API server collects those whose pod does not exist)`);
     return results;
   } finally {
     await stack.close();
