@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** sscsi: the harness CLI, verb + noun like kubectl. Commands arrive issue by issue. */
 import { runDemo } from './demo.js';
+import { imageCommand } from './image.js';
 import { kindCommand } from './kind.js';
 import { scenariosRun, scenariosUsage } from './scenarios-run.js';
 import { simUp, simUpUsage } from './sim-up.js';
@@ -11,6 +12,7 @@ Commands:
   scenarios run   run the scenarios (mount, sync, rotation, pod-deletion, provider-outage, mount-storm, driver-restart)
   sim up   start a simulated cluster (API server, kubelet, driver, fake provider) and keep it running
   kind up|down   create a kind cluster with the driver and the fake provider deployed, or delete it
+  image base|build   a local Node 24 base image; the driver and fake-provider images
   demo     a pod with a secrets-store volume on the simulated cluster, end to end
 `;
 
@@ -23,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       if (argv[1] === 'run') return scenariosRun(argv.slice(2));
       process.stderr.write(`sscsi scenarios: unknown command ${JSON.stringify(argv[1] ?? '')}\n${scenariosUsage}`);
       return 2;
+    case 'image':
+      return imageCommand(argv.slice(1));
     case 'kind':
       return kindCommand(argv.slice(1));
     case 'sim':

@@ -12,10 +12,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolMissingError, type CommandResult, type CommandRunner } from './command-runner.js';
+import { stageImageContext } from './image-context.js';
+import { dockerBuildArgs, dockerBuildEnv, driverImage, fakeProviderImage, imageBuilds } from './images.js';
 import { kindConfig } from './kind-config.js';
-
-export const driverImage = 'secrets-store-csi-ts/driver:dev';
-export const fakeProviderImage = 'secrets-store-csi-ts/fake-provider:dev';
 export const crdNames = ['secretproviderclasses.secrets-store.csi.x-k8s.io', 'secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io'];
 export const daemonSets = ['csi-secrets-store', 'fake-provider'];
 
@@ -37,6 +36,8 @@ export interface BootstrapperOptions {
   log: (line: string) => void;
   /** How long to wait for the CRDs and for each DaemonSet. */
   waitTimeout?: string;
+  /** Stages the images' build context (default: image-context.ts in `root`). */
+  stageContext?: () => Promise<void>;
 }
 
 export class BootstrapError extends Error {
@@ -56,9 +57,9 @@ export class KindBootstrapper {
   }
 
   /** Runs one step; a non-zero exit is a BootstrapError with the command and its output. */
-  private async step(what: string, command: string, args: string[], hint = ''): Promise<CommandResult> {
+  private async step(what: string, command: string, args: string[], hint = '', env?: Record<string, string>): Promise<CommandResult> {
     this.o.log(`• ${what}`);
-    const r = await this.o.runner.run(command, args, { cwd: this.o.root });
+    const r = await this.o.runner.run(command, args, { cwd: this.o.root, ...(env ? { env } : {}) });
     if (r.exitCode !== 0) {
       const output = tail(`${r.stdout}\n${r.stderr}`);
       throw new BootstrapError(`${what} failed: \`${[command, ...args].join(' ')}\` exited with ${r.exitCode}${output ? `:\n${output}` : ''}${hint ? `\n${hint}` : ''}`);
@@ -109,12 +110,13 @@ export class KindBootstrapper {
     } else {
       this.o.log(`• reusing kind cluster ${options.name}`);
     }
-    const buildArgs = options.baseImage ? ['--build-arg', `BASE_IMAGE=${options.baseImage}`] : [];
-    for (const [image, dockerfile] of [
-      [driverImage, 'kind/Dockerfile.driver'],
-      [fakeProviderImage, 'kind/Dockerfile.fake-provider'],
-    ] as const) {
-      await this.step(`building ${image}`, 'docker', ['build', '-f', dockerfile, '-t', image, ...buildArgs, '.'], leftHint);
+    try {
+      await (this.o.stageContext ?? (() => stageImageContext(this.o.root, this.o.runner, this.o.log).then(() => undefined)))();
+    } catch (err) {
+      throw new BootstrapError(`staging the image context failed: ${(err as Error).message}\n${leftHint}`);
+    }
+    for (const { image, dockerfile } of imageBuilds) {
+      await this.step(`building ${image}`, 'docker', dockerBuildArgs(dockerfile, image, options.baseImage), leftHint, dockerBuildEnv);
     }
     for (const image of [driverImage, fakeProviderImage]) {
       await this.step(`loading ${image} into the nodes`, 'kind', ['load', 'docker-image', image, '--name', options.name], leftHint);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ToolMissingError, type CommandResult, type CommandRunner } from '../../kind/bootstrap/command-runner.js';
+import { ToolMissingError, type CommandResult, type CommandRunner, type RunOptions } from '../../kind/bootstrap/command-runner.js';
 import { BootstrapError, KindBootstrapper } from '../../kind/bootstrap/kind-bootstrapper.js';
 import { root } from '../../harness/managed-process.js';
 
@@ -19,10 +19,17 @@ type Handler = (command: string, args: readonly string[]) => Partial<CommandResu
 /** Answers every command with success unless a handler says otherwise; records the calls. */
 class ScriptedRunner implements CommandRunner {
   readonly calls: string[] = [];
+  readonly envs: Array<Record<string, string> | undefined> = [];
   kindConfig: unknown;
   constructor(private readonly handler: Handler = () => undefined) {}
-  async run(command: string, args: readonly string[]): Promise<CommandResult> {
+  /** Records a step that is not a command (the context staging). */
+  note(what: string): void {
+    this.calls.push(what);
+    this.envs.push(undefined);
+  }
+  async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     this.calls.push([command, ...args].join(' '));
+    this.envs.push(options.env);
     if (command === 'kind' && args[0] === 'create') this.kindConfig = parse(readFileSync(args[args.indexOf('--config') + 1]!, 'utf8'));
     const r = this.handler(command, args);
     if (r === 'missing') throw new ToolMissingError(command);
@@ -30,7 +37,8 @@ class ScriptedRunner implements CommandRunner {
   }
 }
 
-const bootstrapper = (runner: CommandRunner, log: string[] = []) => new KindBootstrapper({ runner, root: '/project', log: (l) => log.push(l), waitTimeout: '90s' });
+const bootstrapper = (runner: ScriptedRunner, log: string[] = []) =>
+  new KindBootstrapper({ runner, root: '/project', log: (l) => log.push(l), waitTimeout: '90s', stageContext: async () => runner.note('(stage .image)') });
 const failure = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -57,6 +65,7 @@ describe('sscsi kind up: the plan', () => {
       ...toolChecks,
       'kind get clusters',
       create,
+      '(stage .image)',
       'docker build -f kind/Dockerfile.driver -t secrets-store-csi-ts/driver:dev --build-arg BASE_IMAGE=sscsi-base:24 .',
       'docker build -f kind/Dockerfile.fake-provider -t secrets-store-csi-ts/fake-provider:dev --build-arg BASE_IMAGE=sscsi-base:24 .',
       'kind load docker-image secrets-store-csi-ts/driver:dev --name ci',
@@ -76,10 +85,13 @@ describe('sscsi kind up: the plan', () => {
       ],
     });
     expect(log.at(-1)).toBe('ready: kubectl --context kind-ci (kubeconfig: kind get kubeconfig --name ci)');
+    // The classic builder, which builds FROM a locally imported base and needs no buildx.
+    const builds = runner.calls.map((c, i) => (c.startsWith('docker build') ? runner.envs[i] : null)).filter((e) => e !== null);
+    expect(builds).toEqual([{ DOCKER_BUILDKIT: '0' }, { DOCKER_BUILDKIT: '0' }]);
   });
 
-  it('the manifests it applies by name are in the project', () => {
-    for (const f of ['kind/manifests/secrets-store.csi.x-k8s.io_secretproviderclasses.yaml', 'kind/manifests/secrets-store.csi.x-k8s.io_secretproviderclasspodstatuses.yaml']) {
+  it('the Dockerfiles and manifests it names are in the project', () => {
+    for (const f of ['kind/Dockerfile.driver', 'kind/Dockerfile.fake-provider', 'kind/manifests/secrets-store.csi.x-k8s.io_secretproviderclasses.yaml', 'kind/manifests/secrets-store.csi.x-k8s.io_secretproviderclasspodstatuses.yaml']) {
       expect(() => readFileSync(join(root, f))).not.toThrow();
     }
   });
