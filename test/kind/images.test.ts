@@ -34,7 +34,7 @@ let tmp: TempRoot;
 const containers: string[] = [];
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
-describe.skipIf(!engine)('container images (Docker engine %s)', () => {
+describe.skipIf(!engine)(`container images (Docker engine ${engine || 'absent'})`, () => {
   beforeAll(async () => {
     tmp = await makeTempRoot('images');
     await buildLocalBaseImage(runner, () => undefined, base);
