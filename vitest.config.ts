@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // Builds the container images once where a Docker engine runs (test/helpers/image-setup.ts).
+    globalSetup: ['test/helpers/image-setup.ts'],
   },
 });

@@ -1,5 +1,5 @@
 /**
- * `sscsi scenarios run [--target sim|kind] [--only NAME...] [--junit FILE] [--json FILE] [--pods N]`:
+ * `sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--only NAME...] [--junit FILE] [--json FILE] [--pods N]`:
  * runs the scenarios, prints progress and the result table, writes JUnit XML and JSON when
  * asked, and exits 1 when any check failed (2 for bad usage).
  */
@@ -9,12 +9,15 @@ import { formatTable, writeReports } from '../scenarios/report.js';
 import { allScenarios } from '../scenarios/all.js';
 import { SimCluster } from '../sim/cluster/sim-cluster.js';
 
-export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
+export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
 
 Scenarios: ${allScenarios.map((s) => s.name).join(', ')}
 
 Options:
   --target sim|kind   where to run (default sim: the embedded simulated cluster)
+  --runtime process|docker
+                      on the sim, the driver and fake providers as processes (default) or as
+                      containers on the local Docker engine (images from npm run sscsi -- image build)
   --only NAME         run only this scenario (repeatable)
   --junit FILE        write JUnit XML (one testsuite per scenario)
   --json FILE         write the results as JSON
@@ -28,6 +31,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
       args: argv,
       options: {
         target: { type: 'string', default: 'sim' },
+        runtime: { type: 'string', default: 'process' },
         only: { type: 'string', multiple: true },
         junit: { type: 'string' },
         json: { type: 'string' },
@@ -62,12 +66,17 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi scenarios run: --target must be sim or kind, got ${JSON.stringify(values.target)}\n`);
     return 2;
   }
+  const runtime = values.runtime;
+  if (runtime !== 'process' && runtime !== 'docker') {
+    process.stderr.write(`sscsi scenarios run: --runtime must be process or docker, got ${JSON.stringify(runtime)}\n`);
+    return 2;
+  }
   const selected = values.only ? allScenarios.filter((s) => values.only!.includes(s.name)) : allScenarios;
   const run = await runScenarios(selected, {
-    target: 'sim',
+    target: runtime === 'docker' ? 'sim+docker' : 'sim',
     pods,
     startCluster: (needs) =>
-      new SimCluster({ ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}), kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings } }).start(),
+      new SimCluster({ runtime, ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}), kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings } }).start(),
   });
   process.stdout.write(`\n${formatTable(run)}\n`);
   await writeReports(run, { junit: values.junit, json: values.json });

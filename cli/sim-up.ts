@@ -11,7 +11,7 @@ import { parseDuration } from '../driver/flags.js';
 import { mountsUnder } from '../driver/mount/mount-info.js';
 import { SimCluster } from '../sim/cluster/sim-cluster.js';
 
-export const simUpUsage = `Usage: sscsi sim up [--nodes N] [--republish-period DURATION] [--state-dir DIR] [-- DRIVER_FLAGS...]
+export const simUpUsage = `Usage: sscsi sim up [--nodes N] [--republish-period DURATION] [--state-dir DIR] [--runtime process|docker] [-- DRIVER_FLAGS...]
 
 Starts a simulated cluster and keeps it running until interrupted.
 
@@ -19,6 +19,8 @@ Options:
   --nodes N                     simulated nodes, each with a kubelet, a driver and a fake provider (default 1)
   --republish-period DURATION   how often the kubelet republishes mounted volumes (default 60s)
   --state-dir DIR               where kubeconfigs, sockets, logs and sim.json go (default: a new temp dir)
+  --runtime process|docker      the driver and fake providers as processes (default) or as containers on
+                                the local Docker engine (images from npm run sscsi -- image build)
   -- DRIVER_FLAGS...            passed to every driver, e.g. -- --enable-secret-rotation --rotation-poll-interval=2s
 `;
 
@@ -34,6 +36,7 @@ export async function simUp(argv: string[]): Promise<number> {
         nodes: { type: 'string', default: '1' },
         'republish-period': { type: 'string', default: '60s' },
         'state-dir': { type: 'string' },
+        runtime: { type: 'string', default: 'process' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -46,6 +49,11 @@ export async function simUp(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(simUpUsage);
     return 0;
+  }
+  const runtime = values.runtime;
+  if (runtime !== 'process' && runtime !== 'docker') {
+    process.stderr.write(`sscsi sim up: --runtime must be process or docker, got ${JSON.stringify(runtime)}\n`);
+    return 2;
   }
   const nodes = Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
@@ -65,7 +73,7 @@ export async function simUp(argv: string[]): Promise<number> {
   process.stderr.write('starting the simulated cluster...\n');
   let cluster;
   try {
-    cluster = await new SimCluster({ ...(stateDir ? { stateDir } : {}), nodes, driverArgs, kubeletTimings: { republishPeriodMs } }).start();
+    cluster = await new SimCluster({ ...(stateDir ? { stateDir } : {}), nodes, driverArgs, runtime, kubeletTimings: { republishPeriodMs } }).start();
   } catch (err) {
     process.stderr.write(`sscsi sim up: failed to start: ${(err as Error).message}\n`);
     return 1;

@@ -61,6 +61,20 @@ export function unmountPath(target: string, detach = false): void {
   throw err;
 }
 
+const MS_BIND = 4096;
+const MS_REC = 16384;
+const MS_SHARED = 1 << 20;
+
+/**
+ * mount --rbind DIR DIR && mount --make-rshared DIR: makes DIR a mount point whose mounts
+ * propagate both ways, so a container that binds it with rshared propagation shares its
+ * mounts with the host (what Bidirectional propagation needs of the kubelet's pods dir).
+ */
+export function bindSharedMount(dir: string): void {
+  if (loadLibc().mount(dir, dir, 'none', MS_BIND | MS_REC, null) !== 0) throw syscallError('mount', dir);
+  if (loadLibc().mount('none', dir, 'none', MS_SHARED | MS_REC, null) !== 0) throw syscallError('mount', dir);
+}
+
 /** umount2(TARGET, 0): true when something was unmounted, false when TARGET is no mount point or does not exist. */
 export function unmountIfMounted(target: string): boolean {
   if (loadLibc().umount2(target, 0) === 0) return true;

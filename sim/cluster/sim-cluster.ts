@@ -15,12 +15,12 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { bindSharedMount, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
 import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { packageRoot } from '../../driver/version.js';
 import { rssBytes, startBin, type ManagedProcess } from '../../harness/managed-process.js';
@@ -29,6 +29,8 @@ import { serviceAccountUser } from '../apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../apiserver/api-server.js';
 import { SimKubelet, type KubeletTimings } from '../kubelet/kubelet.js';
 import type { Cluster, ComponentControl, FileStat, KubeObject, ListFilter, ObjectRef, PodRef, ProviderControl } from './cluster.js';
+import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
+import { ContainerComponent, imagePresent } from './container-component.js';
 import { KubeObjects } from './kube-objects.js';
 
 export interface ProviderSpec {
@@ -47,7 +49,14 @@ export interface SimClusterOptions {
   driverArgs?: string[];
   kubeletTimings?: Partial<KubeletTimings>;
   logger?: Logger;
+  /**
+   * How the driver and the providers run: as OS processes (default), or as containers on a
+   * local Docker engine from the images of kind/Dockerfile.* (container-component.ts).
+   */
+  runtime?: Runtime;
 }
+
+export type Runtime = 'process' | 'docker';
 
 export const defaultStoreFile = () => join(packageRoot(), 'fake-providers', 'examples', 'store.yaml');
 
@@ -116,16 +125,25 @@ class ProcessComponent implements ComponentControl {
   }
 }
 
-class ProviderComponent extends ProcessComponent implements ProviderControl {
+type Component = ComponentControl & { pid(): number | undefined };
+
+/** A provider: its component (process or container) and where it serves. */
+class ProviderComponent implements ProviderControl {
   constructor(
-    name: string,
+    private readonly inner: Component,
     readonly socket: string,
     readonly control: string,
-    args: () => string[],
-    logFile: string,
-  ) {
-    super(name, 'fake-providers/main.js', args, /^\{"ready":true/, logFile);
+  ) {}
+  get name(): string {
+    return this.inner.name;
   }
+  running = () => this.inner.running();
+  start = () => this.inner.start();
+  stop = () => this.inner.stop();
+  kill = () => this.inner.kill();
+  restart = () => this.inner.restart();
+  logs = () => this.inner.logs();
+  rssBytes = () => this.inner.rssBytes();
 }
 
 export interface SimNode {
@@ -135,12 +153,13 @@ export interface SimNode {
   csiSocket: string;
   providerDir: string;
   metricsAddr: string;
-  driver: ComponentControl & { pid(): number | undefined };
+  driver: Component;
   providers: ProviderControl[];
   kubelet: SimKubelet;
 }
 
 export interface StartedSimCluster extends Cluster {
+  readonly runtime: Runtime;
   readonly root: string;
   readonly api: StartedSimApiServer;
   readonly nodes: SimNode[];
@@ -165,6 +184,14 @@ export class SimCluster {
     await mkdir(root, { recursive: true });
     const logStream = this.options.logger ? undefined : createWriteStream(join(root, 'kubelet.log'), { flags: 'a' });
     const logger = this.options.logger ?? createLogger({ name: 'sscsi-sim', level: 'info', destination: logStream! });
+    const runtime = this.options.runtime ?? 'process';
+    if (runtime === 'docker') {
+      for (const image of [driverImage, fakeProviderImage]) {
+        if (!imagePresent(image)) throw new Error(`--runtime docker needs the image ${image} on the local Docker engine: build it with npm run sscsi -- image build (see README, Run on a real cluster)`);
+      }
+      // The containers bind the root with rshared propagation: it must be a shared mount.
+      bindSharedMount(root);
+    }
     const api = await new SimApiServer().start();
     const nodes: SimNode[] = [];
     const stopAll = async () => {
@@ -195,37 +222,42 @@ export class SimCluster {
         const csiSocket = join(dir, 'plugins', 'csi-secrets-store', 'csi.sock');
         await mkdir(kubeletRoot, { recursive: true });
         await mkdir(providerDir, { recursive: true });
+        // The provider containers run unprivileged: they may create their sockets here (sticky,
+        // like /tmp), as the fake-provider DaemonSet's init container allows on a node.
+        // Its parents need only be traversable (0711: no listing of the kubeconfigs beside them).
+        if (runtime === 'docker') {
+          await chmod(providerDir, 0o1777);
+          for (const d of [root, join(root, 'nodes'), dir]) await chmod(d, 0o711);
+        }
         const providers: ProviderComponent[] = [];
         for (const spec of providerSpecs) {
           const socket = join(providerDir, `${spec.name}.sock`);
           const port = await freePort();
-          const p = new ProviderComponent(
-            spec.name,
-            socket,
-            `http://127.0.0.1:${port}`,
-            () => ['--name', spec.name, '--socket', socket, '--store', spec.storeFile ?? defaultStoreFile(), '--control-addr', `127.0.0.1:${port}`, '--log-format-json'],
-            join(dir, `provider-${spec.name}.log`),
-          );
+          const args = () => ['--name', spec.name, '--socket', socket, '--store', spec.storeFile ?? defaultStoreFile(), '--control-addr', `127.0.0.1:${port}`, '--log-format-json'];
+          const ready = /^\{"ready":true/;
+          const inner: Component =
+            runtime === 'docker'
+              ? new ContainerComponent(spec.name, { image: fakeProviderImage, sharedDirs: [root], readOnlyDirs: [dirname(spec.storeFile ?? defaultStoreFile())], mounts: false }, args, ready)
+              : new ProcessComponent(spec.name, 'fake-providers/main.js', args, ready, join(dir, `provider-${spec.name}.log`));
+          const p = new ProviderComponent(inner, socket, `http://127.0.0.1:${port}`);
           await p.start();
           providers.push(p);
         }
         const metricsAddr = `127.0.0.1:${await freePort()}`;
-        const driver = new ProcessComponent(
-          'secrets-store-csi-driver',
-          'driver/main.js',
-          () => [
-            `--endpoint=unix://${csiSocket}`,
-            `--nodeid=${name}`,
-            `--provider-volume=${providerDir}`,
-            `--additional-provider-volume-paths=${join(dir, 'etc-providers')}`,
-            `--metrics-addr=${metricsAddr}`,
-            `--kubeconfig=${driverKubeconfig}`,
-            '--log-format-json',
-            ...(this.options.driverArgs ?? []),
-          ],
-          /CSI driver serving/,
-          join(dir, 'driver.log'),
-        );
+        const driverArgs = () => [
+          `--endpoint=unix://${csiSocket}`,
+          `--nodeid=${name}`,
+          `--provider-volume=${providerDir}`,
+          `--additional-provider-volume-paths=${join(dir, 'etc-providers')}`,
+          `--metrics-addr=${metricsAddr}`,
+          `--kubeconfig=${driverKubeconfig}`,
+          '--log-format-json',
+          ...(this.options.driverArgs ?? []),
+        ];
+        const driver: Component =
+          runtime === 'docker'
+            ? new ContainerComponent('secrets-store-csi-driver', { image: driverImage, sharedDirs: [root], mounts: true }, driverArgs, /CSI driver serving/)
+            : new ProcessComponent('secrets-store-csi-driver', 'driver/main.js', driverArgs, /CSI driver serving/, join(dir, 'driver.log'));
         await driver.start();
         const kubelet = new SimKubelet({
           store: api.store,
@@ -267,6 +299,7 @@ export class SimCluster {
       });
       return {
         target: 'sim',
+        runtime,
         root,
         api,
         nodes,

@@ -1,7 +1,8 @@
 /**
  * The container images, built for real where a Docker engine runs (CI starts one; see
- * .ci/run): a Node 24 base made from this machine's Node (nothing can be pulled here), the
- * staged context, both Dockerfiles with that BASE_IMAGE. Then the containers do their jobs:
+ * .ci/run) by test/helpers/image-setup.ts: a Node 24 base made from this machine's Node
+ * (nothing can be pulled here), the staged context, both Dockerfiles with that BASE_IMAGE.
+ * Then the containers do their jobs:
  * the driver answers --version, and the fake provider, unprivileged and with no network,
  * serves its socket on a shared directory where the driver's provider client on the host
  * mounts objects through it. Without an engine the suite is skipped, saying why.
@@ -9,38 +10,29 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProviderClients } from '../../driver/provider/provider-client.js';
 import { waitForFile, root } from '../../harness/managed-process.js';
-import { buildLocalBaseImage } from '../../kind/bootstrap/base-image.js';
-import { ExecaRunner } from '../../kind/bootstrap/command-runner.js';
-import { stageImageContext } from '../../kind/bootstrap/image-context.js';
-import { buildImages, driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
+import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
 import { createLogger } from '../../log/logger.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
-const engine = (() => {
-  try {
-    return execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-})();
-if (!engine) console.warn('images.test: skipped — no Docker engine answers `docker version` here (CI starts one; see .ci/run)');
+const outcome = inject('images');
+if (!outcome.engine) console.warn(`images.test: skipped — ${outcome.error} (CI starts one; see .ci/run)`);
 
-const runner = new ExecaRunner();
-const base = 'sscsi-node-base:test';
 let tmp: TempRoot;
 const containers: string[] = [];
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
-describe.skipIf(!engine)(`container images (Docker engine ${engine || 'absent'})`, () => {
+describe.skipIf(!outcome.engine)(`container images (Docker engine ${outcome.engine || 'absent'})`, () => {
   beforeAll(async () => {
     tmp = await makeTempRoot('images');
-    await buildLocalBaseImage(runner, () => undefined, base);
-    await stageImageContext(root, runner, () => undefined);
-    await buildImages(runner, root, () => undefined, base);
-  }, 300_000);
+  });
+
+  it('both images build FROM a base made from this machine\'s Node (test/helpers/image-setup.ts built them)', () => {
+    expect(outcome.error).toBeNull();
+    expect(docker('image', 'inspect', outcome.baseImage, '--format', '{{.Os}}/{{.Architecture}}')).toBe('linux/amd64');
+  });
   afterAll(async () => {
     for (const c of containers) {
       try {
