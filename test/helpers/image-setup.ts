@@ -1,17 +1,20 @@
 /**
  * vitest global setup: where a Docker engine answers, build the container images once for
- * the whole run — a Node 24 base from this machine's Node (nothing can be pulled here), the
+ * the whole run (or keep those already built from the same compiled files, by a digest label) — a Node 24 base from this machine's Node (nothing can be pulled here), the
  * staged context, both Dockerfiles — so the tests that use them (test/kind/images.test.ts,
  * test/sim/docker-runtime.test.ts) run against images of this very checkout, whatever order
  * vitest runs them in. The outcome is handed to the tests (`inject('images')`): a failed
  * build fails the image tests with its message; no engine skips them, saying so.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildLocalBaseImage } from '../../kind/bootstrap/base-image.js';
 import { ExecaRunner } from '../../kind/bootstrap/command-runner.js';
 import { stageImageContext } from '../../kind/bootstrap/image-context.js';
-import { buildImages } from '../../kind/bootstrap/images.js';
+import { buildImages, driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
 import { packageRoot } from '../../driver/version.js';
 
 export interface ImagesOutcome {
@@ -29,6 +32,24 @@ declare module 'vitest' {
 }
 
 export const testBaseImage = 'sscsi-node-base:test';
+const contextLabel = 'secrets-store-csi-ts.context';
+
+/** A digest of what the images carry: the lockfile, the fake provider's store, every compiled file. */
+async function contextDigest(root: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of ['package-lock.json', 'fake-providers/examples/store.yaml']) hash.update(await readFile(join(root, f)));
+  const files = (await readdir(join(root, 'dist'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.endsWith('.map')).map((e) => join(e.parentPath, e.name)).sort();
+  for (const f of files) hash.update(f).update(await readFile(f));
+  return hash.digest('hex').slice(0, 32);
+}
+
+const labelOf = (image: string) => {
+  try {
+    return execFileSync('docker', ['image', 'inspect', '-f', `{{index .Config.Labels "${contextLabel}"}}`, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+};
 
 export default async function setup(project: TestProject): Promise<void> {
   let engine = '';
@@ -44,9 +65,16 @@ export default async function setup(project: TestProject): Promise<void> {
   const runner = new ExecaRunner();
   const quiet = () => undefined;
   try {
+    // Images already built from exactly this checkout's compiled files are kept (a run of
+    // one test file need not rebuild them); anything else is built afresh.
+    const digest = await contextDigest(packageRoot());
+    if (labelOf(driverImage) === digest && labelOf(fakeProviderImage) === digest) {
+      project.provide('images', { engine, error: null, baseImage: testBaseImage });
+      return;
+    }
     await buildLocalBaseImage(runner, quiet, testBaseImage);
     await stageImageContext(packageRoot(), runner, quiet);
-    await buildImages(runner, packageRoot(), quiet, testBaseImage);
+    await buildImages(runner, packageRoot(), quiet, testBaseImage, { [contextLabel]: digest });
     project.provide('images', { engine, error: null, baseImage: testBaseImage });
   } catch (err) {
     project.provide('images', { engine, error: (err as Error).message, baseImage: testBaseImage });
