@@ -11,6 +11,7 @@
  * 127.0.0.1 — no bridge, no other address.
  */
 import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { rssBytes } from '../../harness/managed-process.js';
 import type { ComponentControl } from './cluster.js';
@@ -27,7 +28,14 @@ export interface ContainerSpec {
   readOnlyDirs?: string[];
   /** Root with SYS_ADMIN (mounts) or the image's own user. */
   mounts: boolean;
+  /** Also append everything the container writes to this file (as the process runtime does). */
+  logFile?: string;
+  /** Labels on the container (the sim marks its containers with its root directory). */
+  labels?: Record<string, string>;
 }
+
+/** The label every container of a simulated cluster carries: the cluster's root directory. */
+export const simRootLabel = 'secrets-store-csi-ts.sim-root';
 
 /** Whether `image` is present on the local engine (nothing can be pulled). */
 export function imagePresent(image: string): boolean {
@@ -60,14 +68,18 @@ export class ContainerComponent implements ComponentControl {
     let c = new GenericContainer(this.spec.image)
       .withCommand(this.args())
       .withNetworkMode('host')
+      .withLabels(this.spec.labels ?? {})
       .withBindMounts([
         ...this.spec.sharedDirs.map((d) => ({ source: d, target: d, mode: 'rw,rshared' as 'rw' })),
         ...(this.spec.readOnlyDirs ?? []).map((d) => ({ source: d, target: d, mode: 'ro' as const })),
       ])
       .withLogConsumer((stream) => {
+        const file = this.spec.logFile ? createWriteStream(this.spec.logFile, { flags: 'a' }) : undefined;
         stream.on('data', (d: Buffer | string) => {
           this.output = (this.output + d.toString()).slice(-256 * 1024);
+          file?.write(d);
         });
+        stream.on('end', () => file?.end());
       })
       .withWaitStrategy(Wait.forLogMessage(this.ready).withStartupTimeout(60_000));
     if (this.spec.mounts) c = c.withUser('0:0').withAddedCapabilities('SYS_ADMIN').withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined');

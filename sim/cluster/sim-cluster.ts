@@ -30,7 +30,7 @@ import { SimApiServer, type StartedSimApiServer } from '../apiserver/api-server.
 import { SimKubelet, type KubeletTimings } from '../kubelet/kubelet.js';
 import type { Cluster, ComponentControl, FileStat, KubeObject, ListFilter, ObjectRef, PodRef, ProviderControl } from './cluster.js';
 import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
-import { ContainerComponent, imagePresent } from './container-component.js';
+import { ContainerComponent, imagePresent, simRootLabel } from './container-component.js';
 import { KubeObjects } from './kube-objects.js';
 
 export interface ProviderSpec {
@@ -237,7 +237,7 @@ export class SimCluster {
           const ready = /^\{"ready":true/;
           const inner: Component =
             runtime === 'docker'
-              ? new ContainerComponent(spec.name, { image: fakeProviderImage, sharedDirs: [root], readOnlyDirs: [dirname(spec.storeFile ?? defaultStoreFile())], mounts: false }, args, ready)
+              ? new ContainerComponent(spec.name, { image: fakeProviderImage, sharedDirs: [root], readOnlyDirs: [dirname(spec.storeFile ?? defaultStoreFile())], mounts: false, logFile: join(dir, `provider-${spec.name}.log`), labels: { [simRootLabel]: root } }, args, ready)
               : new ProcessComponent(spec.name, 'fake-providers/main.js', args, ready, join(dir, `provider-${spec.name}.log`));
           const p = new ProviderComponent(inner, socket, `http://127.0.0.1:${port}`);
           await p.start();
@@ -256,7 +256,7 @@ export class SimCluster {
         ];
         const driver: Component =
           runtime === 'docker'
-            ? new ContainerComponent('secrets-store-csi-driver', { image: driverImage, sharedDirs: [root], mounts: true }, driverArgs, /CSI driver serving/)
+            ? new ContainerComponent('secrets-store-csi-driver', { image: driverImage, sharedDirs: [root], mounts: true, logFile: join(dir, 'driver.log'), labels: { [simRootLabel]: root } }, driverArgs, /CSI driver serving/)
             : new ProcessComponent('secrets-store-csi-driver', 'driver/main.js', driverArgs, /CSI driver serving/, join(dir, 'driver.log'));
         await driver.start();
         const kubelet = new SimKubelet({

@@ -1,8 +1,9 @@
 /** The sscsi CLI as users run it. */
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
@@ -74,8 +75,26 @@ describe('sscsi sim up', () => {
     expect(await mountsUnder(state)).toEqual([]);
   });
 
+  const images = inject('images');
+  it.skipIf(!images.engine || images.error !== null)('sim up --runtime docker runs the driver and the provider as containers, and removes them on SIGTERM', async () => {
+    tmp = await makeTempRoot('sim-up-docker');
+    const state = join(tmp.path, 'state');
+    proc = startBin('cli/main.js', ['sim', 'up', '--runtime', 'docker', '--state-dir', state]);
+    await proc.waitForLine(/simulated cluster ready in \d+ ms/, 120_000);
+    const sim = JSON.parse(await readFile(join(state, 'sim.json'), 'utf8')) as { providers: Array<{ control: string }> };
+    const st = (await (await fetch(`${sim.providers[0]!.control}/state`)).json()) as { objects: unknown[] };
+    expect(st.objects.length).toBeGreaterThan(0);
+    expect(await readFile(join(state, 'nodes', 'sim-node', 'driver.log'), 'utf8')).toMatch(/CSI driver serving/);
+    const ours = (all = false) => execFileSync('docker', ['ps', ...(all ? ['-a'] : []), '--filter', `label=secrets-store-csi-ts.sim-root=${state}`, '--format', '{{.Image}}'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).sort();
+    expect(ours()).toEqual(['secrets-store-csi-ts/driver:dev', 'secrets-store-csi-ts/fake-provider:dev']);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+    expect(await mountsUnder(state)).toEqual([]);
+    expect(ours(true)).toEqual([]);
+  });
+
   it('refuses bad options with exit code 2', async () => {
-    for (const args of [['--nodes', '0'], ['--republish-period', 'soon'], ['--bogus']]) {
+    for (const args of [['--nodes', '0'], ['--republish-period', 'soon'], ['--runtime', 'podman'], ['--bogus']]) {
       proc = startBin('cli/main.js', ['sim', 'up', ...args]);
       expect(await proc.exited(), args.join(' ')).toBe(2);
       expect(proc.stderr()).toMatch(/sscsi sim up/);

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { junitXml } from '../../scenarios/report.js';
 import { runScenarios } from '../../scenarios/runner.js';
@@ -50,9 +50,24 @@ describe('sscsi scenarios run', () => {
     expect(proc.stderr()).toMatch(/unknown scenario nope/);
     proc = startBin('cli/main.js', ['scenarios', 'run', '--pods', '0']);
     expect(await proc.exited()).toBe(2);
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--runtime', 'podman']);
+    expect(await proc.exited()).toBe(2);
+    expect(proc.stderr()).toMatch(/--runtime must be process or docker, got "podman"/);
     proc = startBin('cli/main.js', ['scenarios', 'run', '--target', 'kind']);
     expect(await proc.exited()).toBe(1);
     expect(proc.stderr()).toMatch(/kind target is not available/);
+  });
+
+  const images = inject('images');
+  it.skipIf(!images.engine || images.error !== null)('runs the mount scenario with the driver and the provider as containers (--runtime docker)', async () => {
+    tmp = await makeTempRoot('scenarios-docker');
+    const json = join(tmp.path, 'results.json');
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--runtime', 'docker', '--only', 'mount', '--json', json]);
+    const code = await proc.exited();
+    expect(code, proc.stdout() + proc.stderr()).toBe(0);
+    expect(proc.stdout()).toMatch(/1\/1 scenarios passed on sim\+docker/);
+    const results = JSON.parse(await readFile(json, 'utf8')) as { passed: boolean; target: string };
+    expect(results).toMatchObject({ passed: true, target: 'sim+docker' });
   });
 });
 

@@ -13,7 +13,7 @@ import { readlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
-import { imagePresent } from '../../sim/cluster/container-component.js';
+import { imagePresent, simRootLabel } from '../../sim/cluster/container-component.js';
 import { SimCluster, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
 import { fakeSpc, podWithSecrets } from '../helpers/manifests.js';
 
@@ -35,11 +35,13 @@ describe.skipIf(!images)('the simulated cluster on the docker runtime', () => {
     await c.apply(fakeSpc('app', ns, ['db-password', 'api-key']));
   }, 120_000);
   afterAll(async () => {
+    const root = c?.root;
     await c?.stop();
-    // Nothing is left: no container of ours, no mount.
-    const names = execFileSync('docker', ['ps', '-a', '--format', '{{.Image}}'], { encoding: 'utf8' });
-    expect(names).not.toContain(driverImage);
-    expect(names).not.toContain(fakeProviderImage);
+    // Nothing of this cluster is left: no container, no mount.
+    if (root) {
+      expect(execFileSync('docker', ['ps', '-a', '--filter', `label=${simRootLabel}=${root}`, '--format', '{{.ID}}'], { encoding: 'utf8' }).trim()).toBe('');
+      expect(await mountsUnder(root)).toEqual([]);
+    }
   });
 
   it('runs the driver and the provider in containers, in their own mount namespaces', async () => {
@@ -47,9 +49,8 @@ describe.skipIf(!images)('the simulated cluster on the docker runtime', () => {
     const pid = c.nodes[0]!.driver.pid();
     expect(pid).toBeGreaterThan(0);
     expect(await readlink(`/proc/${pid}/ns/mnt`)).not.toBe(await readlink('/proc/self/ns/mnt'));
-    const running = execFileSync('docker', ['ps', '--format', '{{.Image}}'], { encoding: 'utf8' });
-    expect(running).toContain(driverImage);
-    expect(running).toContain(fakeProviderImage);
+    const running = execFileSync('docker', ['ps', '--filter', `label=${simRootLabel}=${c.root}`, '--format', '{{.Image}}'], { encoding: 'utf8' }).trim().split('\n').sort();
+    expect(running).toEqual([driverImage, fakeProviderImage]);
   });
 
   it('the tmpfs the driver mounts in its container appears on the host with the files, and pod deletion unmounts it there', async () => {
