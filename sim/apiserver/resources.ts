@@ -46,6 +46,12 @@ export const resourceKinds: ResourceKind[] = [
     shortNames: ['deploy'], categories: ['all'], statusSubresource: true, fieldSelectors: [],
   },
   {
+    // Served (stored, listed, watched, patched) so kind/manifests apply here as on a cluster;
+    // the simulated cluster runs no DaemonSet controller: its drivers are its own processes.
+    group: 'apps', versions: ['v1'], plural: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', namespaced: true,
+    shortNames: ['ds'], categories: ['all'], statusSubresource: true, fieldSelectors: [],
+  },
+  {
     group: 'apps', versions: ['v1'], plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
     shortNames: ['rs'], categories: ['all'], statusSubresource: true, fieldSelectors: [],
   },
