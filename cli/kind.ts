@@ -9,7 +9,7 @@ import { packageRoot } from '../driver/version.js';
 import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { BootstrapError, KindBootstrapper } from '../kind/bootstrap/kind-bootstrapper.js';
 
-export const kindUsage = `Usage: sscsi kind up [--name NAME] [--image kindest/node:TAG] [--reuse] [--base-image IMAGE] [--timeout DURATION]
+export const kindUsage = `Usage: sscsi kind up [--name NAME] [--image kindest/node:TAG] [--reuse] [--base-image IMAGE] [--token-audience AUD]... [--timeout DURATION]
        sscsi kind down [--name NAME]
 
   up    creates a kind cluster (one control plane, one worker), builds the driver and
@@ -22,6 +22,8 @@ Options:
   --image IMAGE        kindest/node image for the nodes (default: kind's own)
   --reuse              deploy into the cluster of that name if it exists instead of failing
   --base-image IMAGE   BASE_IMAGE for both Dockerfiles (default node:24-slim)
+  --token-audience AUD the kubelet passes a service-account token for AUD to providers
+                       (the CSIDriver's tokenRequests; repeatable; default none)
   --timeout DURATION   how long to wait for the CRDs and each DaemonSet, e.g. 180s (default)
 
 Needs kind, docker (with a running engine) and kubectl on PATH.
@@ -37,6 +39,7 @@ function parse(argv: string[], verb: 'up' | 'down') {
             image: { type: 'string' },
             reuse: { type: 'boolean', default: false },
             'base-image': { type: 'string' },
+            'token-audience': { type: 'string', multiple: true },
             timeout: { type: 'string', default: '180s' },
           }
         : {}),
@@ -44,7 +47,7 @@ function parse(argv: string[], verb: 'up' | 'down') {
     },
     strict: true,
     allowPositionals: false,
-  }).values as { name: string; image?: string; reuse?: boolean; 'base-image'?: string; timeout?: string; help: boolean };
+  }).values as { name: string; image?: string; reuse?: boolean; 'base-image'?: string; 'token-audience'?: string[]; timeout?: string; help: boolean };
 }
 
 export async function kindCommand(argv: string[]): Promise<number> {
@@ -86,6 +89,7 @@ export async function kindCommand(argv: string[]): Promise<number> {
         reuse: values.reuse ?? false,
         ...(values.image ? { nodeImage: values.image } : {}),
         ...(values['base-image'] ? { baseImage: values['base-image'] } : {}),
+        ...(values['token-audience'] ? { tokenAudiences: values['token-audience'] } : {}),
       });
       process.stdout.write(`${context}\n`);
     }

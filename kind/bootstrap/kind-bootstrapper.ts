@@ -8,7 +8,8 @@
  * `BootstrapError` naming the step, the command and the end of its output; a cluster made
  * before the failure is left for inspection (the message says how to delete it).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolMissingError, type CommandResult, type CommandRunner } from './command-runner.js';
@@ -26,6 +27,11 @@ export interface UpOptions {
   reuse: boolean;
   /** `BASE_IMAGE` build argument for both images (e.g. a locally made Node 24 base). */
   baseImage?: string;
+  /**
+   * Audiences the kubelet requests service-account tokens for and passes to providers
+   * (the CSIDriver's tokenRequests, DESIGN §2.3); none by default.
+   */
+  tokenAudiences?: string[];
 }
 
 export interface BootstrapperOptions {
@@ -92,6 +98,7 @@ export class KindBootstrapper {
     const context = `kind-${options.name}`;
     const kubectl = (...args: string[]) => ['--context', context, ...args];
     await this.checkTools();
+    const manifestFiles = (await readdir(join(this.o.root, 'kind/manifests'))).filter((f) => f.endsWith('.yaml')).sort();
     const clusters = (await this.step('listing kind clusters', 'kind', ['get', 'clusters'])).stdout.split('\n').map((l) => l.trim());
     const exists = clusters.includes(options.name);
     if (exists && !options.reuse) {
@@ -128,7 +135,22 @@ export class KindBootstrapper {
       leftHint,
     );
     await this.step('waiting for the CRDs to be Established', 'kubectl', kubectl('wait', '--for=condition=Established', ...crdNames.map((n) => `crd/${n}`), `--timeout=${this.timeout}`), leftHint);
-    await this.step('applying kind/manifests', 'kubectl', kubectl('apply', '-f', 'kind/manifests'), leftHint);
+    if (options.tokenAudiences?.length) {
+      // The CSIDriver with tokenRequests, applied in place of kind/manifests/csidriver.yaml.
+      const dir = await mkdtemp(join(tmpdir(), 'sscsi-kind-manifests-'));
+      try {
+        const csidriver = parse(await readFile(join(this.o.root, 'kind/manifests/csidriver.yaml'), 'utf8')) as { spec: Record<string, unknown> };
+        csidriver.spec.tokenRequests = options.tokenAudiences.map((audience) => ({ audience }));
+        const file = join(dir, 'csidriver.yaml');
+        await writeFile(file, stringify(csidriver));
+        await this.step(`applying the CSIDriver with token requests for ${options.tokenAudiences.join(', ')}`, 'kubectl', kubectl('apply', '-f', file), leftHint);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      await this.step('applying kind/manifests', 'kubectl', kubectl('apply', ...manifestFiles.filter((f) => f !== 'csidriver.yaml').flatMap((f) => ['-f', `kind/manifests/${f}`])), leftHint);
+    } else {
+      await this.step('applying kind/manifests', 'kubectl', kubectl('apply', '-f', 'kind/manifests'), leftHint);
+    }
     for (const ds of daemonSets) {
       await this.step(
         `waiting for DaemonSet kube-system/${ds} to be ready`,

@@ -21,6 +21,7 @@ class ScriptedRunner implements CommandRunner {
   readonly calls: string[] = [];
   readonly envs: Array<Record<string, string> | undefined> = [];
   kindConfig: unknown;
+  appliedCsiDriver: unknown;
   constructor(private readonly handler: Handler = () => undefined) {}
   /** Records a step that is not a command (the context staging). */
   note(what: string): void {
@@ -31,6 +32,8 @@ class ScriptedRunner implements CommandRunner {
     this.calls.push([command, ...args].join(' '));
     this.envs.push(options.env);
     if (command === 'kind' && args[0] === 'create') this.kindConfig = parse(readFileSync(args[args.indexOf('--config') + 1]!, 'utf8'));
+    const applied = args.find((a) => a.endsWith('csidriver.yaml') && a.startsWith('/'));
+    if (command === 'kubectl' && applied) this.appliedCsiDriver = parse(readFileSync(applied, 'utf8'));
     const r = this.handler(command, args);
     if (r === 'missing') throw new ToolMissingError(command);
     return { exitCode: 0, stdout: '', stderr: '', ...r };
@@ -38,7 +41,7 @@ class ScriptedRunner implements CommandRunner {
 }
 
 const bootstrapper = (runner: ScriptedRunner, log: string[] = []) =>
-  new KindBootstrapper({ runner, root: '/project', log: (l) => log.push(l), waitTimeout: '90s', stageContext: async () => runner.note('(stage .image)') });
+  new KindBootstrapper({ runner, root, log: (l) => log.push(l), waitTimeout: '90s', stageContext: async () => runner.note('(stage .image)') });
 const failure = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -147,6 +150,23 @@ describe('sscsi kind up: the plan', () => {
     const runner = new ScriptedRunner((c, a) => (c === 'kubectl' && a.includes('wait') ? { exitCode: 1, stderr: 'error: timed out waiting for the condition on customresourcedefinitions/secretproviderclasses.secrets-store.csi.x-k8s.io' } : undefined));
     expect(await failure(bootstrapper(runner).up({ name: 'ci', reuse: false }))).toMatch(/^waiting for the CRDs to be Established failed/);
     expect(runner.calls.some((c) => c.includes('apply -f kind/manifests') && !c.includes('.yaml'))).toBe(false);
+  });
+});
+
+describe('sscsi kind up --token-audience', () => {
+  it('applies the CSIDriver with tokenRequests for the audiences, then the other manifests file by file', async () => {
+    const runner = new ScriptedRunner();
+    await bootstrapper(runner).up({ name: 'ci', reuse: false, tokenAudiences: ['api://AzureADTokenExchange', 'vault'] });
+    expect(runner.appliedCsiDriver).toMatchObject({
+      kind: 'CSIDriver',
+      metadata: { name: 'secrets-store.csi.k8s.io' },
+      spec: { requiresRepublish: true, tokenRequests: [{ audience: 'api://AzureADTokenExchange' }, { audience: 'vault' }] },
+    });
+    const rest = runner.calls.find((c) => c.startsWith(`kubectl ${ctx} apply -f kind/manifests/fake-provider.yaml`))!;
+    expect(rest).toBeDefined();
+    expect(rest).not.toContain('csidriver.yaml');
+    expect(rest).toContain('-f kind/manifests/secrets-store-csi-driver.yaml');
+    expect(runner.calls).not.toContain(`kubectl ${ctx} apply -f kind/manifests`);
   });
 });
 
