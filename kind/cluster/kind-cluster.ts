@@ -65,127 +65,137 @@ export class KindCluster {
     const clusters = (await this.run('kind', ['get', 'clusters'])).split('\n').map((l) => l.trim());
     if (!clusters.includes(name)) throw new KindClusterError(`no kind cluster named ${name}: create one with sscsi kind up --name ${name}`);
     const dir = await mkdtemp(join(tmpdir(), 'sscsi-kind-target-'));
-    const kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, await this.run('kind', ['get', 'kubeconfig', '--name', name]), { mode: 0o600 });
-    const kc = shareDispatchers(new KubeConfig());
-    kc.loadFromFile(kubeconfig);
-    const objects = new KubeObjects(kc);
-    // Workers first: scenario pods run there, and drivers()[0] is the driver they meet.
-    const nodeNames = (await this.run('kind', ['get', 'nodes', '--name', name]))
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .sort((a, b) => Number(a.endsWith('-control-plane')) - Number(b.endsWith('-control-plane')) || a.localeCompare(b));
+    // What a failed start must undo, newest first: port-forwards, the driver flags, the dir.
+    const undo: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
+    try {
+      const kubeconfig = join(dir, 'kubeconfig');
+      await writeFile(kubeconfig, await this.run('kind', ['get', 'kubeconfig', '--name', name]), { mode: 0o600 });
+      const kc = shareDispatchers(new KubeConfig());
+      kc.loadFromFile(kubeconfig);
+      const objects = new KubeObjects(kc);
+      // Workers first: scenario pods run there, and drivers()[0] is the driver they meet.
+      const nodeNames = (await this.run('kind', ['get', 'nodes', '--name', name]))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .sort((a, b) => Number(a.endsWith('-control-plane')) - Number(b.endsWith('-control-plane')) || a.localeCompare(b));
 
-    const podOn = async (app: string, node: string): Promise<KubeObject | undefined> =>
-      (await objects.list('v1', 'Pod', 'kube-system', { labelSelector: `app=${app}`, fieldSelector: `spec.nodeName=${node}` })).find((p) => !p.metadata.deletionTimestamp);
-    const readyTimeout = this.o.readyTimeoutMs ?? 120_000;
-    const waitReady = async (app: string, node: string, notUid?: string): Promise<KubeObject> => {
-      const until = Date.now() + readyTimeout;
-      for (;;) {
-        const p = await podOn(app, node);
-        const ready = (p?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-        if (p && ready && p.metadata.uid !== notUid) return p;
-        if (Date.now() > until) throw new KindClusterError(`no ready ${app} pod on node ${node} within ${readyTimeout} ms; see kubectl --context ${context} -n kube-system get pods -l app=${app} -o wide`);
-        await new Promise((r) => setTimeout(r, 500));
+      const podOn = async (app: string, node: string): Promise<KubeObject | undefined> =>
+        (await objects.list('v1', 'Pod', 'kube-system', { labelSelector: `app=${app}`, fieldSelector: `spec.nodeName=${node}` })).find((p) => !p.metadata.deletionTimestamp);
+      const readyTimeout = this.o.readyTimeoutMs ?? 120_000;
+      const waitReady = async (app: string, node: string, notUid?: string): Promise<KubeObject> => {
+        const until = Date.now() + readyTimeout;
+        for (;;) {
+          const p = await podOn(app, node);
+          const ready = (p?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+          if (p && ready && p.metadata.uid !== notUid) return p;
+          if (Date.now() > until) throw new KindClusterError(`no ready ${app} pod on node ${node} within ${readyTimeout} ms; see kubectl --context ${context} -n kube-system get pods -l app=${app} -o wide`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      };
+
+      // Scenario needs: extra driver flags, for this run only.
+      let originalArgs: string[] | undefined;
+      const restoreDriverArgs = async () => {
+        if (!originalArgs) return;
+        const ds = (await objects.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: driverDs.name })) as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } };
+        ds.spec.template.spec.containers.find((c) => c.name === driverDs.container)!.args = originalArgs;
+        await objects.apply(ds);
+      };
+      if (this.o.driverArgs?.length) {
+        const ds = (await objects.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: driverDs.name })) as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } };
+        const container = ds.spec.template.spec.containers.find((c) => c.name === driverDs.container)!;
+        originalArgs = container.args ?? [];
+        const flagName = (a: string) => a.replace(/=.*$/, '');
+        const extra = this.o.driverArgs;
+        container.args = [...originalArgs.filter((a) => !extra.some((e) => flagName(e) === flagName(a))), ...extra];
+        await objects.apply(ds);
+        undo.push(restoreDriverArgs);
+        await kubectl('-n', 'kube-system', 'rollout', 'status', `daemonset/${driverDs.name}`, `--timeout=${Math.round(readyTimeout / 1000)}s`);
       }
-    };
 
-    // Scenario needs: extra driver flags, for this run only.
-    let originalArgs: string[] | undefined;
-    if (this.o.driverArgs?.length) {
-      const ds = (await objects.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: driverDs.name })) as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } };
-      const container = ds.spec.template.spec.containers.find((c) => c.name === driverDs.container)!;
-      originalArgs = container.args ?? [];
-      const flagName = (a: string) => a.replace(/=.*$/, '');
-      const extra = this.o.driverArgs;
-      container.args = [...originalArgs.filter((a) => !extra.some((e) => flagName(e) === flagName(a))), ...extra];
-      await objects.apply(ds);
-      await kubectl('-n', 'kube-system', 'rollout', 'status', `daemonset/${driverDs.name}`, `--timeout=${Math.round(readyTimeout / 1000)}s`);
-    }
-
-    const drivers = nodeNames.map((node) => new DaemonSetPodControl(`${driverDs.name}@${node}`, context, node, driverDs.app, { podOn, waitReady, kubectl }));
-    const providers = await Promise.all(
-      nodeNames.map(async (node) => {
+      const drivers = nodeNames.map((node) => new DaemonSetPodControl(`${driverDs.name}@${node}`, context, node, driverDs.app, { podOn, waitReady, kubectl }));
+      const providers: FakeProviderControl[] = [];
+      for (const node of nodeNames) {
         const p = new FakeProviderControl(`fake@${node}`, context, node, providerDs.app, { podOn, waitReady, kubectl }, this.o.forwarder);
         await p.connect();
-        return p;
-      }),
-    );
+        providers.push(p);
+        undo.push(() => p.disconnect());
+      }
 
-    const nodeOf = async (pod: PodRef): Promise<{ node: string; uid: string }> => {
-      const obj = await objects.get({ apiVersion: 'v1', kind: 'Pod', namespace: pod.namespace, name: pod.name });
-      if (!obj) throw new KindClusterError(`pod ${pod.namespace}/${pod.name} not found`);
-      const node = (obj.spec as { nodeName?: string }).nodeName;
-      if (!node) throw new KindClusterError(`pod ${pod.namespace}/${pod.name} is not scheduled to a node`);
-      return { node, uid: obj.metadata.uid! };
-    };
-    const volumeFile = async (pod: PodRef, volume: string, path: string) => {
-      const { node, uid } = await nodeOf(pod);
-      const base = posix.join(kubeletPodsDir, uid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
-      const full = posix.resolve(base, path);
-      if (!full.startsWith(`${base}/`)) throw new KindClusterError(`path ${path} leaves the volume`);
-      return { node, full };
-    };
+      const nodeOf = async (pod: PodRef): Promise<{ node: string; uid: string }> => {
+        const obj = await objects.get({ apiVersion: 'v1', kind: 'Pod', namespace: pod.namespace, name: pod.name });
+        if (!obj) throw new KindClusterError(`pod ${pod.namespace}/${pod.name} not found`);
+        const node = (obj.spec as { nodeName?: string }).nodeName;
+        if (!node) throw new KindClusterError(`pod ${pod.namespace}/${pod.name} is not scheduled to a node`);
+        return { node, uid: obj.metadata.uid! };
+      };
+      const volumeFile = async (pod: PodRef, volume: string, path: string) => {
+        const { node, uid } = await nodeOf(pod);
+        const base = posix.join(kubeletPodsDir, uid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
+        const full = posix.resolve(base, path);
+        if (!full.startsWith(`${base}/`)) throw new KindClusterError(`path ${path} leaves the volume`);
+        return { node, full };
+      };
 
-    return {
-      target: 'kind',
-      context,
-      nodeNames,
-      kubeconfig,
-      apply: (o) => objects.apply(o),
-      get: (ref) => objects.get(ref),
-      list: (apiVersion, kind, namespace, filter) => objects.list(apiVersion, kind, namespace, filter),
-      delete: (ref, options) => objects.delete(ref, options),
-      waitForPod: (pod, until, timeoutMs) => objects.waitForPod(pod, until, timeoutMs),
-      events: (namespace, involvedName) => objects.events(namespace, involvedName),
-      watchPods: (namespace, onEvent) => objects.watchPods(namespace, onEvent),
-      readFile: async (pod, volume, path) => {
-        const { node, full } = await volumeFile(pod, volume, path);
-        return Buffer.from((await this.run('docker', ['exec', node, 'base64', '-w0', full])).trim(), 'base64');
-      },
-      async statFile(pod, volume, path): Promise<FileStat> {
-        const { node, full } = await volumeFile(pod, volume, path);
-        const [ino, mtime, mode, size, gid] = (await runner.run('docker', ['exec', node, 'stat', '-L', '-c', '%i %Y %a %s %g', full])).stdout.trim().split(' ').map((x, i) => (i === 2 ? parseInt(x, 8) : Number(x)));
-        if ([ino, mtime, mode, size, gid].some((v) => v === undefined || Number.isNaN(v))) throw new KindClusterError(`cannot stat ${full} on ${node}`);
-        return { ino: ino!, mtimeMs: mtime! * 1000, mode: mode!, size: size!, gid: gid! };
-      },
-      async leftovers() {
-        // Only what secrets-store volumes leave: CSI volume mounts, and pod dirs of pods gone.
-        const live = new Set((await objects.list('v1', 'Pod')).map((p) => p.metadata.uid));
-        const mounts: string[] = [];
-        const podDirs: string[] = [];
-        for (const node of nodeNames) {
-          const info = await runner.run('docker', ['exec', node, 'cat', '/proc/self/mountinfo']);
-          for (const line of info.stdout.split('\n')) {
-            const mp = line.split(' ')[4];
-            if (mp?.startsWith(`${kubeletPodsDir}/`) && mp.includes('/volumes/kubernetes.io~csi/')) mounts.push(`${node}:${mp}`);
+      return {
+        target: 'kind',
+        context,
+        nodeNames,
+        kubeconfig,
+        apply: (o) => objects.apply(o),
+        get: (ref) => objects.get(ref),
+        list: (apiVersion, kind, namespace, filter) => objects.list(apiVersion, kind, namespace, filter),
+        delete: (ref, options) => objects.delete(ref, options),
+        waitForPod: (pod, until, timeoutMs) => objects.waitForPod(pod, until, timeoutMs),
+        events: (namespace, involvedName) => objects.events(namespace, involvedName),
+        watchPods: (namespace, onEvent) => objects.watchPods(namespace, onEvent),
+        readFile: async (pod, volume, path) => {
+          const { node, full } = await volumeFile(pod, volume, path);
+          return Buffer.from((await this.run('docker', ['exec', node, 'base64', '-w0', full])).trim(), 'base64');
+        },
+        async statFile(pod, volume, path): Promise<FileStat> {
+          const { node, full } = await volumeFile(pod, volume, path);
+          const [ino, mtime, mode, size, gid] = (await runner.run('docker', ['exec', node, 'stat', '-L', '-c', '%i %Y %a %s %g', full])).stdout.trim().split(' ').map((x, i) => (i === 2 ? parseInt(x, 8) : Number(x)));
+          if ([ino, mtime, mode, size, gid].some((v) => v === undefined || Number.isNaN(v))) throw new KindClusterError(`cannot stat ${full} on ${node}`);
+          return { ino: ino!, mtimeMs: mtime! * 1000, mode: mode!, size: size!, gid: gid! };
+        },
+        async leftovers() {
+          // Only what secrets-store volumes leave: CSI volume mounts, and pod dirs of pods gone.
+          const live = new Set((await objects.list('v1', 'Pod')).map((p) => p.metadata.uid));
+          const mounts: string[] = [];
+          const podDirs: string[] = [];
+          for (const node of nodeNames) {
+            const info = await runner.run('docker', ['exec', node, 'cat', '/proc/self/mountinfo']);
+            for (const line of info.stdout.split('\n')) {
+              const mp = line.split(' ')[4];
+              if (mp?.startsWith(`${kubeletPodsDir}/`) && mp.includes('/volumes/kubernetes.io~csi/')) mounts.push(`${node}:${mp}`);
+            }
+            const ls = await runner.run('docker', ['exec', node, 'ls', '-1', kubeletPodsDir]);
+            for (const uid of ls.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) if (!live.has(uid)) podDirs.push(`${node}:${kubeletPodsDir}/${uid}`);
           }
-          const ls = await runner.run('docker', ['exec', node, 'ls', '-1', kubeletPodsDir]);
-          for (const uid of ls.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) if (!live.has(uid)) podDirs.push(`${node}:${kubeletPodsDir}/${uid}`);
-        }
-        return { mounts, podDirs };
-      },
-      async driverMetrics(node = 0): Promise<string> {
-        const nodeName = nodeNames[node];
-        if (!nodeName) throw new KindClusterError(`no node ${node}`);
-        const pod = await podOn(driverDs.app, nodeName);
-        if (!pod) throw new KindClusterError(`no driver pod on ${nodeName}`);
-        return kubectl('get', '--raw', `/api/v1/namespaces/kube-system/pods/${pod.metadata.name}:8095/proxy/metrics`);
-      },
-      drivers: () => drivers,
-      providers: (name?: string) => (name === undefined || name === 'fake' ? providers : []),
-      async stop() {
-        for (const p of providers) await p.disconnect();
-        for (const node of nodeNames) await runner.run('kubectl', ['--context', context, 'label', 'node', node, `${fakeProviderOffLabel}-`]);
-        if (originalArgs) {
-          const ds = (await objects.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: driverDs.name })) as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } };
-          ds.spec.template.spec.containers.find((c) => c.name === driverDs.container)!.args = originalArgs;
-          await objects.apply(ds);
-        }
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+          return { mounts, podDirs };
+        },
+        async driverMetrics(node = 0): Promise<string> {
+          const nodeName = nodeNames[node];
+          if (!nodeName) throw new KindClusterError(`no node ${node}`);
+          const pod = await podOn(driverDs.app, nodeName);
+          if (!pod) throw new KindClusterError(`no driver pod on ${nodeName}`);
+          return kubectl('get', '--raw', `/api/v1/namespaces/kube-system/pods/${pod.metadata.name}:8095/proxy/metrics`);
+        },
+        drivers: () => drivers,
+        providers: (name?: string) => (name === undefined || name === 'fake' ? providers : []),
+        async stop() {
+          for (const p of providers) await p.disconnect();
+          for (const node of nodeNames) await runner.run('kubectl', ['--context', context, 'label', 'node', node, `${fakeProviderOffLabel}-`]);
+          await restoreDriverArgs();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      for (const u of undo.reverse()) await u().catch(() => undefined);
+      throw err;
+    }
   }
 }
 

@@ -7,7 +7,7 @@
  * controller would. kind itself cannot run here; `scenarios run --target kind` refuses in one
  * line (test/scenarios/scenarios-cli.test.ts).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +175,25 @@ describe('the kind target', () => {
     expect(p.running()).toBe(true);
     expect(p.control).not.toBe(controlBefore);
     expect(script.calls).toContain(`kubectl --context kind-ci label node ci-worker ${fakeProviderOffLabel}-`);
+  });
+
+  it('a start that fails half-way undoes what it did: port-forwards closed, driver flags restored, no temp dir left', async () => {
+    const argsOf = () => (api.store.get('daemonsets', 'kube-system', 'csi-secrets-store') as unknown as { spec: { template: { spec: { containers: Array<{ name: string; args: string[] }> } } } }).spec.template.spec.containers.find((x) => x.name === 'secrets-store')!.args;
+    const before = [...argsOf()];
+    const dirsBefore = (await readdir(tmpdir())).filter((d) => d.startsWith('sscsi-kind-target-'));
+    const opened = new Set<string>();
+    let calls = 0;
+    const failing: PortForwarder = {
+      async forward(_context, _ns, pod) {
+        if (++calls === 2) throw new Error('kubectl port-forward failed');
+        opened.add(pod);
+        return { url: 'http://127.0.0.1:1', stop: async () => void opened.delete(pod) };
+      },
+    };
+    await expect(new KindCluster({ name: 'ci', runner: script, forwarder: failing, driverArgs: ['--rotation-poll-interval=9s'], readyTimeoutMs: 5000 }).start()).rejects.toThrow(/port-forward failed/);
+    expect(opened.size).toBe(0);
+    expect(argsOf()).toEqual(before);
+    expect((await readdir(tmpdir())).filter((d) => d.startsWith('sscsi-kind-target-'))).toEqual(dirsBefore);
   });
 
   it('stop closes the port-forwards, clears the labels and restores the driver flags', async () => {
