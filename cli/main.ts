@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** sscsi: the harness CLI, verb + noun like kubectl. Commands arrive issue by issue. */
+import { conformanceCommand } from './conformance.js';
 import { runDemo } from './demo.js';
 import { imageCommand } from './image.js';
 import { kindCommand } from './kind.js';
@@ -13,6 +14,7 @@ Commands:
   sim up   start a simulated cluster (API server, kubelet, driver, fake provider) and keep it running
   kind up|down   create a kind cluster with the driver and the fake provider deployed, or delete it
   image base|build   a local Node 24 base image; the driver and fake-provider images
+  conformance provider|driver   check any provider or any driver against the contract (JUnit for CI gates)
   demo     a pod with a secrets-store volume on the simulated cluster, end to end
 `;
 
@@ -25,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       if (argv[1] === 'run') return scenariosRun(argv.slice(2));
       process.stderr.write(`sscsi scenarios: unknown command ${JSON.stringify(argv[1] ?? '')}\n${scenariosUsage}`);
       return 2;
+    case 'conformance':
+      return conformanceCommand(argv.slice(1));
     case 'image':
       return imageCommand(argv.slice(1));
     case 'kind':

@@ -46,8 +46,13 @@ export interface StartOptions {
 }
 
 export function startBin(bin: Bin, args: string[], options: StartOptions = {}): ManagedProcess {
+  return startCommand(process.execPath, [...binNodeOptions[bin], ...(options.nodeArgs ?? []), join(root, 'dist', bin), ...args], options);
+}
+
+/** Any executable (e.g. another driver build under test), managed the same way; `nodeArgs` do not apply. */
+export function startCommand(command: string, args: string[], options: StartOptions = {}): ManagedProcess {
   const keep = options.keepChars ?? 4 * 1024 * 1024;
-  const child = spawn(process.execPath, [...binNodeOptions[bin], ...(options.nodeArgs ?? []), join(root, 'dist', bin), ...args], {
+  const child = spawn(command, args, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,7 +74,14 @@ export function startBin(bin: Bin, args: string[], options: StartOptions = {}): 
     err = trim(err + d.toString());
     [...waiters].forEach((w) => w());
   });
-  const exit = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exit = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+    // A command that cannot be started (ENOENT, EACCES) never exits: it errors.
+    child.once('error', (e) => {
+      err += `${e.message}\n`;
+      resolve(-1);
+    });
+  });
   return {
     child,
     stdout: () => out,

@@ -26,6 +26,13 @@ function protoPath(name: string): string {
 
 let csi: CsiProto | undefined;
 let provider: ProviderProto | undefined;
+let providerDefinition: protoLoader.PackageDefinition | undefined;
+
+/** The provider proto's package definition: its services with their (de)serializers. */
+export function providerPackageDefinition(): protoLoader.PackageDefinition {
+  providerDefinition ??= protoLoader.loadSync(protoPath('provider.proto'), protoLoaderOptions);
+  return providerDefinition;
+}
 
 /** The csi.v1 package: Identity, Node and Controller services and their messages. */
 export function loadCsiProto(): CsiProto {
@@ -37,8 +44,6 @@ export function loadCsiProto(): CsiProto {
 
 /** The v1alpha1 package: the CSIDriverProvider service every provider serves. */
 export function loadProviderProto(): ProviderProto {
-  provider ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync(protoPath('provider.proto'), protoLoaderOptions),
-  ) as unknown as ProviderProto;
+  provider ??= grpc.loadPackageDefinition(providerPackageDefinition()) as unknown as ProviderProto;
   return provider;
 }

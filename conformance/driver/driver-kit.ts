@@ -1,0 +1,152 @@
+/**
+ * The driver conformance kit acting as the kubelet: it creates the pods and
+ * SecretProviderClasses in the API server, lays out target paths as the kubelet does
+ * (parents made, the target itself left to the driver), sends NodePublishVolume and
+ * NodeUnpublishVolume as the kubelet sends them, and keeps what it published so it can
+ * clean up whatever the checks leave.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import type { CsiClient } from '../../harness/csi-client.js';
+import { kubeletPublishRequest } from '../../harness/csi-client.js';
+import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
+import type { KubeObject } from '../../sim/apiserver/object-store.js';
+import { fail } from '../check.js';
+import { namespace, providerName, type DriverEnv } from './driver-env.js';
+
+export const tokensKey = 'csi.storage.k8s.io/serviceAccount.tokens';
+
+export interface RpcOutcome<T = unknown> {
+  ok: boolean;
+  reply?: T;
+  code: string;
+  details: string;
+  ms: number;
+}
+
+export interface DriverKitOptions {
+  env: DriverEnv;
+  client: CsiClient;
+  driverName: string;
+  /** What the driver wrote to stdout/stderr so far; undefined when the kit cannot see it. */
+  output(): Promise<string | undefined>;
+  /** Where the output comes from, for evidence. */
+  outputSource: string;
+  /** The deadline of a publish whose provider hangs. */
+  hangDeadlineMs: number;
+}
+
+export class DriverKit {
+  private readonly pods = new Map<string, { name: string; uid: string }>();
+  /** Targets of publishes that may have succeeded, unpublished at the end. */
+  readonly touched = new Set<string>();
+  private mainPublish: Promise<{ pod: { name: string; uid: string }; target: string; outcome: RpcOutcome }> | undefined;
+
+  constructor(readonly options: DriverKitOptions) {}
+
+  get env(): DriverEnv {
+    return this.options.env;
+  }
+
+  get client(): CsiClient {
+    return this.options.client;
+  }
+
+  /** Calls an RPC and turns the result into an outcome (never throws for a gRPC error). */
+  async rpc<T>(call: Promise<T>): Promise<RpcOutcome<T>> {
+    const t = performance.now();
+    try {
+      const reply = await call;
+      return { ok: true, reply, code: 'OK', details: '', ms: performance.now() - t };
+    } catch (err) {
+      const e = err as grpc.ServiceError;
+      if (typeof e.code !== 'number') throw err;
+      return { ok: false, code: grpc.status[e.code] ?? String(e.code), details: e.details ?? e.message, ms: performance.now() - t };
+    }
+  }
+
+  /** A pod of the kit's namespace (created on first use), with the uid the API server gave it. */
+  pod(name: string, ns = namespace): { name: string; uid: string } {
+    const key = `${ns}/${name}`;
+    let p = this.pods.get(key);
+    if (!p) {
+      const obj = this.env.api.store.create('pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: ns },
+        spec: { nodeName: this.env.nodeId, serviceAccountName: 'default', containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+      } as KubeObject);
+      p = { name, uid: obj.metadata.uid! };
+      this.pods.set(key, p);
+    }
+    return p;
+  }
+
+  /** Creates or replaces a v1 SecretProviderClass. */
+  spc(name: string, spec: Record<string, unknown>, ns = namespace): void {
+    const store = this.env.api.store;
+    if (store.get('secretproviderclasses', ns, name)) store.delete('secretproviderclasses', ns, name);
+    store.create('secretproviderclasses', { apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name, namespace: ns }, spec } as KubeObject);
+  }
+
+  /** The kit's objects as the fake provider's `objects` parameter. */
+  objectsParameter(): string {
+    return stringify(this.env.objects.map((o) => ({ objectName: o.name, fileName: o.fileName, ...(o.mode !== undefined ? { mode: `0${o.mode.toString(8)}` } : {}) })));
+  }
+
+  /** The main SPC, naming every object of the kit's provider. */
+  mainSpc(name = 'conformance-spc'): string {
+    this.spc(name, { provider: providerName, parameters: { objects: this.objectsParameter() } });
+    return name;
+  }
+
+  /** The kubelet's target path for a pod volume; its parent exists, the target does not. */
+  async target(uid: string, volume = 'secrets'): Promise<string> {
+    const t = join(this.env.kubeletRoot, 'pods', uid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
+    await mkdir(dirname(t), { recursive: true });
+    return t;
+  }
+
+  request(target: string, pod: { name: string; uid: string }, spc: string, extra: { secrets?: Record<string, string>; volumeContext?: Record<string, string> } = {}): NodePublishVolumeRequest {
+    return kubeletPublishRequest({ targetPath: target, spc, pod: { name: pod.name, namespace, uid: pod.uid, serviceAccount: 'default' }, ...extra });
+  }
+
+  async publish(req: NodePublishVolumeRequest, deadlineMs?: number): Promise<RpcOutcome> {
+    if (req.target_path) this.touched.add(req.target_path);
+    return this.rpc(this.client.nodePublishVolume(req, deadlineMs !== undefined ? { deadlineMs } : {}));
+  }
+
+  async unpublish(target: string, volumeId = 'csi-conformance'): Promise<RpcOutcome> {
+    const o = await this.rpc(this.client.nodeUnpublishVolume({ volume_id: volumeId, target_path: target }));
+    if (o.ok) this.touched.delete(target);
+    return o;
+  }
+
+  /**
+   * The publish the publish-group checks inspect: pod `conformance-0`, the main SPC, the
+   * nodePublish secrets and a service-account token as the kubelet would pass them.
+   */
+  published(): Promise<{ pod: { name: string; uid: string }; target: string; outcome: RpcOutcome }> {
+    this.mainPublish ??= (async () => {
+      const pod = this.pod('conformance-0');
+      const spc = this.mainSpc();
+      const target = await this.target(pod.uid);
+      const tokens = JSON.stringify({ 'conformance.secrets-store-csi-ts': { token: this.env.token, expirationTimestamp: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z') } });
+      const outcome = await this.publish(this.request(target, pod, spc, { secrets: this.env.nodePublishSecrets, volumeContext: { [tokensKey]: tokens } }));
+      return { pod, target, outcome };
+    })();
+    return this.mainPublish;
+  }
+
+  /** The main publication, or the check fails saying it was not made. */
+  async okPublished(): Promise<{ pod: { name: string; uid: string }; target: string }> {
+    const p = await this.published();
+    if (!p.outcome.ok) fail(`not evaluated: the publish of the main volume failed (${p.outcome.code}: ${p.outcome.details})`, 'a published volume', `${p.outcome.code}: ${p.outcome.details}`);
+    return p;
+  }
+}
+
+/** The outcome as one line of evidence. */
+export const describeRpc = (o: RpcOutcome) => (o.ok ? `OK in ${o.ms.toFixed(1)} ms` : `${o.code}: ${o.details}`);
