@@ -4,9 +4,8 @@
  * --driver-bin — with the upstream flags; with --endpoint the user starts it with the
  * flags the kit prints, and the kit waits for the socket.
  */
-import { parseArgs } from 'node:util';
-import { driverCheckIds, runDriverKit } from '../conformance/driver/run-driver-kit.js';
-import { duration, finishKit, UsageError } from './conformance.js';
+import { driverCheckIds, runDriverKit, type DriverKitRun } from '../conformance/driver/run-driver-kit.js';
+import { checkOnly, duration, runKitCommand, UsageError } from './kit-command.js';
 
 export const driverConformanceUsage = `Usage: sscsi conformance driver [--endpoint unix:///path.sock | --driver-bin PATH] [options]
 
@@ -30,70 +29,47 @@ Options:
   --json FILE               write the results as JSON
 `;
 
-export async function conformanceDriver(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        endpoint: { type: 'string' },
-        'driver-log': { type: 'string' },
-        'driver-bin': { type: 'string' },
-        'driver-arg': { type: 'string', multiple: true },
-        'state-dir': { type: 'string' },
-        'node-id': { type: 'string', default: 'conformance-node' },
-        'driver-name': { type: 'string', default: 'secrets-store.csi.k8s.io' },
-        wait: { type: 'string' },
-        'hang-deadline': { type: 'string' },
-        only: { type: 'string', multiple: true },
-        junit: { type: 'string' },
-        json: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`sscsi conformance driver: ${(err as Error).message}\n${driverConformanceUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(driverConformanceUsage);
-    return 0;
-  }
-  let options;
-  try {
-    if (values.endpoint && (values['driver-bin'] || values['driver-arg'])) throw new UsageError('--endpoint is a driver you start yourself: it does not go with --driver-bin or --driver-arg');
-    if (values['driver-log'] && !values.endpoint) throw new UsageError('--driver-log goes with --endpoint (the output of a driver the kit starts is read directly)');
-    if (values.endpoint && !values.endpoint.startsWith('unix://')) throw new UsageError(`--endpoint must be unix:///path/to/csi.sock, got ${JSON.stringify(values.endpoint)}`);
-    const unknownChecks = (values.only ?? []).filter((id) => !driverCheckIds.includes(id));
-    if (unknownChecks.length > 0) throw new UsageError(`unknown check ${unknownChecks.join(', ')}; the checks are ${driverCheckIds.join(', ')}`);
-    options = {
-      endpoint: values.endpoint,
-      driverLog: values['driver-log'],
-      driverBin: values['driver-bin'],
-      driverArgs: values['driver-arg'] ?? [],
-      stateDir: values['state-dir'],
-      nodeId: values['node-id'],
-      driverName: values['driver-name'],
-      waitMs: duration(values.wait, '--wait', 120_000),
-      hangDeadlineMs: duration(values['hang-deadline'], '--hang-deadline', 3000),
-      only: values.only,
-      out: process.stdout,
-    };
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`sscsi conformance driver: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  process.stdout.write('driver conformance\n');
-  let run;
-  try {
-    run = await runDriverKit(options);
-  } catch (err) {
-    process.stderr.write(`sscsi conformance driver: ${(err as Error).message}\n`);
-    return 1;
-  }
-  return finishKit(run, { junit: values.junit, json: values.json });
+const str = (v: unknown) => v as string | undefined;
+
+export function conformanceDriver(argv: string[]): Promise<number> {
+  return runKitCommand<DriverKitRun>(argv, {
+    name: 'sscsi conformance driver',
+    usage: driverConformanceUsage,
+    options: {
+      endpoint: { type: 'string' },
+      'driver-log': { type: 'string' },
+      'driver-bin': { type: 'string' },
+      'driver-arg': { type: 'string', multiple: true },
+      'state-dir': { type: 'string' },
+      'node-id': { type: 'string', default: 'conformance-node' },
+      'driver-name': { type: 'string', default: 'secrets-store.csi.k8s.io' },
+      wait: { type: 'string' },
+      'hang-deadline': { type: 'string' },
+      only: { type: 'string', multiple: true },
+    },
+    async prepare(v) {
+      const endpoint = str(v.endpoint);
+      const driverArgs = (v['driver-arg'] as string[] | undefined) ?? [];
+      if (endpoint && (v['driver-bin'] || driverArgs.length > 0)) throw new UsageError('--endpoint is a driver you start yourself: it does not go with --driver-bin or --driver-arg');
+      if (v['driver-log'] && !endpoint) throw new UsageError('--driver-log goes with --endpoint (the output of a driver the kit starts is read directly)');
+      if (endpoint && !endpoint.startsWith('unix://')) throw new UsageError(`--endpoint must be unix:///path/to/csi.sock, got ${JSON.stringify(endpoint)}`);
+      const only = v.only as string[] | undefined;
+      checkOnly(only, driverCheckIds);
+      return {
+        endpoint,
+        driverLog: str(v['driver-log']),
+        driverBin: str(v['driver-bin']),
+        driverArgs,
+        stateDir: str(v['state-dir']),
+        nodeId: str(v['node-id'])!,
+        driverName: str(v['driver-name'])!,
+        waitMs: duration(str(v.wait), '--wait', 120_000),
+        hangDeadlineMs: duration(str(v['hang-deadline']), '--hang-deadline', 3000),
+        only,
+        out: process.stdout,
+      };
+    },
+    banner: () => 'driver conformance',
+    run: runDriverKit,
+  });
 }

@@ -4,14 +4,11 @@
  * exits 0 when nothing failed, 1 when a check failed or the kit could not run, 2 for bad usage.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../driver/flags.js';
-import type { KitResult } from '../conformance/check.js';
-import { formatKitTable, writeKitReports } from '../conformance/report.js';
-import { readSpcFile, SpcFileError, type SpcDoc } from '../conformance/spc-file.js';
-import { providerCheckIds, runProviderKit } from '../conformance/provider/run-provider-kit.js';
+import { readSpcFile } from '../conformance/spc-file.js';
+import { providerCheckIds, runProviderKit, type ProviderKitRun } from '../conformance/provider/run-provider-kit.js';
 import { conformanceDriver, driverConformanceUsage } from './conformance-driver.js';
+import { checkOnly, duration, positiveInt, runKitCommand, UsageError } from './kit-command.js';
 
 export const providerConformanceUsage = `Usage: sscsi conformance provider --socket PATH --spc FILE [options]
 
@@ -34,26 +31,6 @@ Options:
 
 export const conformanceUsage = `Usage: sscsi conformance provider|driver [options]   (--help on each for its options)\n`;
 
-export class UsageError extends Error {}
-
-export function positiveInt(text: string | undefined, flag: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-export function duration(text: string | undefined, flag: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  try {
-    const ms = parseDuration(text, flag.replace(/^--/, ''));
-    if (ms <= 0) throw new Error(`${flag} must be positive`);
-    return ms;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 async function secretsFile(path: string): Promise<Record<string, string>> {
   const doc = parseYaml(await readFile(path, 'utf8')) as unknown;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc) || !Object.values(doc).every((v) => typeof v === 'string')) {
@@ -62,79 +39,43 @@ async function secretsFile(path: string): Promise<Record<string, string>> {
   return doc as Record<string, string>;
 }
 
-/** Prints the table, writes the reports, and gives the exit code. */
-export async function finishKit(run: KitResult, files: { junit?: string | undefined; json?: string | undefined }): Promise<number> {
-  process.stdout.write(`\n${formatKitTable(run)}\n`);
-  await writeKitReports(run, files);
-  if (files.junit) process.stdout.write(`JUnit: ${files.junit}\n`);
-  if (files.json) process.stdout.write(`JSON: ${files.json}\n`);
-  return run.passed ? 0 : 1;
-}
+const str = (v: unknown) => v as string | undefined;
 
-async function conformanceProvider(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        socket: { type: 'string' },
-        spc: { type: 'string' },
-        'unknown-spc': { type: 'string' },
-        secrets: { type: 'string' },
-        deadline: { type: 'string' },
-        timeout: { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-call-recv-msg-size': { type: 'string' },
-        only: { type: 'string', multiple: true },
-        junit: { type: 'string' },
-        json: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`sscsi conformance provider: ${(err as Error).message}\n${providerConformanceUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(providerConformanceUsage);
-    return 0;
-  }
-  let options;
-  try {
-    if (!values.socket || !values.spc) throw new UsageError('--socket and --spc are required');
-    const unknownChecks = (values.only ?? []).filter((id) => !providerCheckIds.includes(id));
-    if (unknownChecks.length > 0) throw new UsageError(`unknown check ${unknownChecks.join(', ')}; the checks are ${providerCheckIds.join(', ')}`);
-    const spc = await readSpcFile(values.spc);
-    const unknownSpc: SpcDoc | undefined = values['unknown-spc'] ? await readSpcFile(values['unknown-spc']) : undefined;
-    options = {
-      socket: values.socket,
-      spc,
-      unknownSpc,
-      deadlineMs: duration(values.deadline, '--deadline', 5000),
-      timeoutMs: duration(values.timeout, '--timeout', 30_000),
-      concurrency: positiveInt(values.concurrency, '--concurrency', 50, 1000),
-      maxRecvBytes: positiveInt(values['max-call-recv-msg-size'], '--max-call-recv-msg-size', 4 * 1024 * 1024),
-      ...(values.secrets ? { secrets: await secretsFile(values.secrets) } : {}),
-      only: values.only,
-      out: process.stdout,
-    };
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof SpcFileError) {
-      process.stderr.write(`sscsi conformance provider: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  process.stdout.write(`provider conformance: unix://${options.socket} with SecretProviderClass ${options.spc.namespace}/${options.spc.name} (provider ${options.spc.provider})\n`);
-  let run;
-  try {
-    run = await runProviderKit(options);
-  } catch (err) {
-    process.stderr.write(`sscsi conformance provider: ${(err as Error).message}\n`);
-    return 1;
-  }
-  return finishKit(run, { junit: values.junit, json: values.json });
+function conformanceProvider(argv: string[]): Promise<number> {
+  return runKitCommand<ProviderKitRun>(argv, {
+    name: 'sscsi conformance provider',
+    usage: providerConformanceUsage,
+    options: {
+      socket: { type: 'string' },
+      spc: { type: 'string' },
+      'unknown-spc': { type: 'string' },
+      secrets: { type: 'string' },
+      deadline: { type: 'string' },
+      timeout: { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-call-recv-msg-size': { type: 'string' },
+      only: { type: 'string', multiple: true },
+    },
+    async prepare(v) {
+      if (!v.socket || !v.spc) throw new UsageError('--socket and --spc are required');
+      const only = v.only as string[] | undefined;
+      checkOnly(only, providerCheckIds);
+      return {
+        socket: str(v.socket)!,
+        spc: await readSpcFile(str(v.spc)!),
+        unknownSpc: v['unknown-spc'] ? await readSpcFile(str(v['unknown-spc'])!) : undefined,
+        deadlineMs: duration(str(v.deadline), '--deadline', 5000),
+        timeoutMs: duration(str(v.timeout), '--timeout', 30_000),
+        concurrency: positiveInt(str(v.concurrency), '--concurrency', 50, 1000),
+        maxRecvBytes: positiveInt(str(v['max-call-recv-msg-size']), '--max-call-recv-msg-size', 4 * 1024 * 1024),
+        ...(v.secrets ? { secrets: await secretsFile(str(v.secrets)!) } : {}),
+        only,
+        out: process.stdout,
+      };
+    },
+    banner: (o) => `provider conformance: unix://${o.socket} with SecretProviderClass ${o.spc.namespace}/${o.spc.name} (provider ${o.spc.provider})`,
+    run: runProviderKit,
+  });
 }
 
 export async function conformanceCommand(argv: string[]): Promise<number> {

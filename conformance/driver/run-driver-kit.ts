@@ -5,9 +5,9 @@
  * unpublished, the driver the kit started is stopped, and the world is torn down.
  */
 import { access, constants, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { csiClient, type CsiClient } from '../../harness/csi-client.js';
+import { freePort } from '../../harness/free-port.js';
 import { startBin, startCommand, type ManagedProcess } from '../../harness/managed-process.js';
 import { parseUnixEndpoint } from '../../grpc/unix-socket.js';
 import { runChecks, type KitResult } from '../check.js';
@@ -34,17 +34,6 @@ export interface DriverKitRun {
   hangDeadlineMs?: number;
   only?: readonly string[] | undefined;
   out?: NodeJS.WritableStream;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
 }
 
 /** The upstream flags a driver needs to live in the kit's world. */

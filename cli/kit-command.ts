@@ -1,0 +1,88 @@
+/**
+ * What the two conformance commands share: flags parsed strictly (2 and the usage on a
+ * mistake), --help, the kit run (1 with one line when it cannot run), then the table,
+ * the JUnit and JSON files, and the exit code (0 conforms, 1 does not).
+ */
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { KitResult } from '../conformance/check.js';
+import { formatKitTable, writeKitReports } from '../conformance/report.js';
+import { SpcFileError } from '../conformance/spc-file.js';
+import { parseDuration } from '../driver/flags.js';
+
+export class UsageError extends Error {}
+
+export function positiveInt(text: string | undefined, flag: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function duration(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  try {
+    const ms = parseDuration(text, flag.replace(/^--/, ''));
+    if (ms <= 0) throw new Error(`${flag} must be positive`);
+    return ms;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Rejects `--only` names that are not checks of the kit. */
+export function checkOnly(only: string[] | undefined, ids: readonly string[]): void {
+  const unknown = (only ?? []).filter((id) => !ids.includes(id));
+  if (unknown.length > 0) throw new UsageError(`unknown check ${unknown.join(', ')}; the checks are ${ids.join(', ')}`);
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+export interface KitCommand<T> {
+  /** e.g. "sscsi conformance provider". */
+  name: string;
+  usage: string;
+  options: ParseArgsOptionsConfig;
+  /** Turns the flags into the kit's options; throws UsageError (or SpcFileError) for bad input. */
+  prepare(values: Values): Promise<T>;
+  /** The line printed before the kit starts. */
+  banner(options: T): string;
+  run(options: T): Promise<KitResult>;
+}
+
+export async function runKitCommand<T>(argv: string[], command: KitCommand<T>): Promise<number> {
+  let values: Values;
+  try {
+    values = parseArgs({ args: argv, options: { ...command.options, junit: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true }).values as Values;
+  } catch (err) {
+    process.stderr.write(`${command.name}: ${(err as Error).message}\n${command.usage}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(command.usage);
+    return 0;
+  }
+  let options: T;
+  try {
+    options = await command.prepare(values);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof SpcFileError) {
+      process.stderr.write(`${command.name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  process.stdout.write(`${command.banner(options)}\n`);
+  let result: KitResult;
+  try {
+    result = await command.run(options);
+  } catch (err) {
+    process.stderr.write(`${command.name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const files = { junit: values.junit as string | undefined, json: values.json as string | undefined };
+  process.stdout.write(`\n${formatKitTable(result)}\n`);
+  await writeKitReports(result, files);
+  if (files.junit) process.stdout.write(`JUnit: ${files.junit}\n`);
+  if (files.json) process.stdout.write(`JSON: ${files.json}\n`);
+  return result.passed ? 0 : 1;
+}
