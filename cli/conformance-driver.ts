@@ -18,7 +18,7 @@ Options:
   --endpoint unix:///PATH   a driver you start yourself; the kit prints the flags to give it and waits
   --driver-log FILE         with --endpoint: the driver's output, for the no-secret check
   --driver-bin PATH         a driver binary the kit starts with the upstream flags (default: this package's driver)
-  --driver-arg FLAG         an extra flag for the driver the kit starts (repeatable)
+  --driver-arg=FLAG         an extra flag for the driver the kit starts (repeatable; note the =)
   --state-dir DIR           where the kit's world lives (kubeconfig, provider sockets, kubelet dir); default a temp dir
   --node-id ID              the --nodeid the driver is given (default conformance-node)
   --driver-name NAME        the name GetPluginInfo must return (default secrets-store.csi.k8s.io)

@@ -5,12 +5,12 @@
  * in the target after a failed mount. The kit runs through its CLI; the drivers are real
  * processes and sockets.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KitResult } from '../../conformance/check.js';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { startBin, waitForFile, type ManagedProcess } from '../../harness/managed-process.js';
+import { root, startBin, waitForFile, type ManagedProcess } from '../../harness/managed-process.js';
 import { startCsiProxy, type CsiProxy, type ProxyFlaw } from '../helpers/csi-proxy.js';
 import { isRoot, makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
@@ -51,6 +51,24 @@ describe.skipIf(!isRoot)('sscsi conformance driver', () => {
     // Everything the kit published was unpublished; its driver and providers are gone.
     expect(await mountsUnder(state)).toEqual([]);
     expect(await stat(join(state, 'providers', 'conformance.sock')).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('starts any driver binary taking the upstream flags (--driver-bin, --driver-arg) and reads its output', async () => {
+    tmp = await makeTempRoot('conformance-bin');
+    const bin = join(tmp.path, 'other-driver');
+    const flagsSeen = join(tmp.path, 'flags');
+    // Another build of a driver: a launcher script, as a packaged binary would be.
+    await writeFile(bin, `#!/bin/sh\necho "$@" > ${flagsSeen}\nexec "${process.execPath}" "${join(root, 'dist', 'driver', 'main.js')}" "$@"\n`, { mode: 0o755 });
+    const json = join(tmp.path, 'driver.json');
+    const only = ['plugin-info', 'publish-tmpfs', 'publish-contents', 'unpublish', 'no-secret-in-output'];
+    const kit = startBin('cli/main.js', ['conformance', 'driver', '--driver-bin', bin, '--driver-arg=--log-format-json', '--json', json, ...only.flatMap((id) => ['--only', id])]);
+    procs.push(kit);
+    expect(await kit.exited(), `${kit.stdout()}\n${kit.stderr()}`).toBe(0);
+    const result = JSON.parse(await readFile(json, 'utf8')) as KitResult;
+    expect(result.target).toBe(bin);
+    expect(result.checks.map((c) => [c.id, c.result])).toEqual(only.map((id) => [id, 'passed']));
+    const flags = await readFile(flagsSeen, 'utf8');
+    for (const f of ['--endpoint=unix://', '--nodeid=conformance-node', '--provider-volume=', '--kubeconfig=', '--log-format-json']) expect(flags).toContain(f);
   });
 
   /** The kit waits on --endpoint; the test starts our driver with the flags it printed, behind a flawed proxy. */
