@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { readSpcFile } from '../conformance/spc-file.js';
+import { loadSpcFile } from '../harness/spc-file.js';
 import { providerCheckIds, runProviderKit, type ProviderKitRun } from '../conformance/provider/run-provider-kit.js';
 import { conformanceDriver, driverConformanceUsage } from './conformance-driver.js';
 import { checkOnly, duration, positiveInt, runKitCommand, UsageError } from './kit-command.js';
@@ -62,8 +62,8 @@ function conformanceProvider(argv: string[]): Promise<number> {
       checkOnly(only, providerCheckIds);
       return {
         socket: str(v.socket)!,
-        spc: await readSpcFile(str(v.spc)!),
-        unknownSpc: v['unknown-spc'] ? await readSpcFile(str(v['unknown-spc'])!) : undefined,
+        spc: await loadSpcFile(str(v.spc)!),
+        unknownSpc: v['unknown-spc'] ? await loadSpcFile(str(v['unknown-spc'])!) : undefined,
         deadlineMs: duration(str(v.deadline), '--deadline', 5000),
         timeoutMs: duration(str(v.timeout), '--timeout', 30_000),
         concurrency: positiveInt(str(v.concurrency), '--concurrency', 50, 1000),

@@ -6,7 +6,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { KitResult } from '../conformance/check.js';
 import { formatKitTable, writeKitReports } from '../conformance/report.js';
-import { SpcFileError } from '../conformance/spc-file.js';
+import { SpcFileError } from '../harness/spc-file.js';
 import { parseDuration } from '../driver/flags.js';
 
 export class UsageError extends Error {}

@@ -2,10 +2,12 @@
  * `sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--only NAME...] [--junit FILE] [--json FILE] [--pods N]`:
  * runs the scenarios, prints progress and the result table, writes JUnit XML and JSON when
  * asked, and exits 1 when any check failed (2 for bad usage).
+ * With `--provider NAME=SOCKET --spc FILE` they run against the user's provider on the
+ * simulated cluster (scenarios/byo/): its probe Mount says what every volume must hold.
  */
 import { parseArgs } from 'node:util';
 import { runScenarios } from '../scenarios/runner.js';
-import { formatTable, writeReports } from '../scenarios/report.js';
+import { formatTable, writeReports, type RunResult } from '../scenarios/report.js';
 import { allScenarios } from '../scenarios/all.js';
 import { SimCluster } from '../sim/cluster/sim-cluster.js';
 import type { Cluster } from '../sim/cluster/cluster.js';
@@ -15,8 +17,15 @@ import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { KindBootstrapper } from '../kind/bootstrap/kind-bootstrapper.js';
 import { KindCluster } from '../kind/cluster/kind-cluster.js';
 import { KubectlPortForwarder } from '../kind/cluster/port-forward.js';
+import type { Scenario } from '../scenarios/scenario.js';
+import { byoScenarios } from '../scenarios/byo/all.js';
+import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
+import { loadSpcFile } from '../harness/spc-file.js';
+import type { ExternalProviderSpec } from '../sim/cluster/external-provider.js';
+import { parseProviderFlags } from './provider-flag.js';
 
 export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
+       sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
 
 Scenarios: ${allScenarios.map((s) => s.name).join(', ')}
 
@@ -31,6 +40,14 @@ Options:
   --junit FILE        write JUnit XML (one testsuite per scenario)
   --json FILE         write the results as JSON
   --pods N            pods per mount-storm round (default 200)
+  --provider NAME=SOCKET_PATH
+                      run against your provider (a process you started, serving the v1alpha1
+                      CSIDriverProvider API on SOCKET_PATH) on the simulated cluster; needs --spc.
+                      What its Mount answers for the SPC is what every pod must see. rotation,
+                      provider-outage and the steps that inject faults are skipped (they need
+                      the fake provider's control API)
+  --spc FILE          a SecretProviderClass (YAML, v1 or v1alpha1) written for that provider:
+                      spec.provider must be NAME; spec.secretObjects, if any, drive the sync scenario
 `;
 
 export async function scenariosRun(argv: string[]): Promise<number> {
@@ -46,6 +63,8 @@ export async function scenariosRun(argv: string[]): Promise<number> {
         junit: { type: 'string' },
         json: { type: 'string' },
         pods: { type: 'string' },
+        provider: { type: 'string', multiple: true },
+        spc: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -78,6 +97,15 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi scenarios run: --runtime must be process or docker, got ${JSON.stringify(runtime)}\n`);
     return 2;
   }
+  const providers = values.provider ?? [];
+  if (providers.length > 0 || values.spc !== undefined) {
+    const usage = byoUsageError(providers, values.spc, values.target, runtime);
+    if (usage) {
+      process.stderr.write(`sscsi scenarios run: ${usage}\n`);
+      return 2;
+    }
+    return runByo(providers[0]!, values.spc!, { only: values.only, pods, junit: values.junit, json: values.json });
+  }
   let startCluster: (needs: ClusterNeeds) => Promise<Cluster>;
   let target: string;
   if (values.target === 'kind') {
@@ -97,9 +125,72 @@ export async function scenariosRun(argv: string[]): Promise<number> {
   }
   const selected = values.only ? allScenarios.filter((s) => values.only!.includes(s.name)) : allScenarios;
   const run = await runScenarios(selected, { target, pods, startCluster });
+  return report(run, values);
+}
+
+async function report(run: RunResult, files: { junit?: string | undefined; json?: string | undefined }): Promise<number> {
   process.stdout.write(`\n${formatTable(run)}\n`);
-  await writeReports(run, { junit: values.junit, json: values.json });
-  if (values.junit) process.stdout.write(`JUnit: ${values.junit}\n`);
-  if (values.json) process.stdout.write(`JSON: ${values.json}\n`);
+  await writeReports(run, files);
+  if (files.junit) process.stdout.write(`JUnit: ${files.junit}\n`);
+  if (files.json) process.stdout.write(`JSON: ${files.json}\n`);
   return run.passed ? 0 : 1;
+}
+
+/** What is wrong with a --provider/--spc command line, or undefined. */
+function byoUsageError(providers: string[], spc: string | undefined, target: string, runtime: string): string | undefined {
+  if (providers.length === 0) return '--spc needs --provider NAME=SOCKET_PATH: the provider the SecretProviderClass is written for';
+  if (spc === undefined) return '--provider needs --spc FILE: a SecretProviderClass written for that provider (what to mount is its own convention)';
+  if (providers.length > 1) return '--provider is given more than once: scenarios run against one provider at a time';
+  if (target !== 'sim') return `--provider runs on the simulated cluster only (--target sim): on ${target} the provider would have to be deployed to the cluster's nodes`;
+  if (runtime !== 'process') return '--provider needs --runtime process: with --runtime docker the driver runs in a container, where the socket of your provider is not visible';
+  return undefined;
+}
+
+interface ByoOptions {
+  only: string[] | undefined;
+  pods: number | undefined;
+  junit: string | undefined;
+  json: string | undefined;
+}
+
+/** The scenarios against the user's provider: check the usage, probe the provider, run. */
+async function runByo(providerFlag: string, spcFile: string, options: ByoOptions): Promise<number> {
+  let provider: ExternalProviderSpec;
+  let spc;
+  try {
+    [provider] = parseProviderFlags([providerFlag]) as [ExternalProviderSpec];
+    spc = await loadSpcFile(spcFile, provider.name);
+  } catch (err) {
+    process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n`);
+    return 2;
+  }
+  let expectation;
+  try {
+    expectation = await probeProvider(provider, spc);
+  } catch (err) {
+    process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    [
+      `probed the external provider ${provider.name} at ${provider.socket} with ${spc.file}: ${expectation.objectVersions.length} object(s), ${expectation.files.length} file(s)${expectation.writtenByProvider ? ' (written by the provider itself)' : ''}`,
+      ...expectation.objectVersions.map((o) => `  object ${o.id} version ${o.version}`),
+      ...expectation.files.map((f) => `  file ${f.path} mode ${f.mode.toString(8).padStart(4, '0')} ${digest(f.contents)}`),
+      '',
+    ].join('\n'),
+  );
+  const scenarios: Scenario[] = byoScenarios({ provider, spc, expectation });
+  const selected = options.only ? scenarios.filter((s) => options.only!.includes(s.name)) : scenarios;
+  const startCluster = async (needs: ClusterNeeds): Promise<Cluster> => {
+    // The provider is the user's: if it went away, say so rather than wait for every pod.
+    await checkReachable(provider);
+    return new SimCluster({
+      providers: [],
+      externalProviders: [provider],
+      ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}),
+      kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings },
+    }).start();
+  };
+  const run = await runScenarios(selected, { target: 'sim', pods: options.pods, startCluster, externalProvider: { name: provider.name, socket: provider.socket } });
+  return report(run, options);
 }

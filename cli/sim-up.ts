@@ -3,15 +3,18 @@
  * driver and a fake provider `fake` serving fake-providers/examples/store.yaml), prints
  * where everything is, writes the same to <state-dir>/sim.json for tools, and keeps running
  * until SIGINT or SIGTERM, when it tears everything down and leaves no mount behind.
+ * `--provider NAME=SOCKET_PATH` adds a provider the user runs: every node's driver reaches it
+ * as <provider dir>/NAME.sock; the sim never starts or stops it.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../driver/flags.js';
 import { mountsUnder } from '../driver/mount/mount-info.js';
-import { SimCluster } from '../sim/cluster/sim-cluster.js';
+import { SimCluster, type ExternalProviderSpec } from '../sim/cluster/sim-cluster.js';
+import { parseProviderFlags } from './provider-flag.js';
 
-export const simUpUsage = `Usage: sscsi sim up [--nodes N] [--republish-period DURATION] [--state-dir DIR] [--runtime process|docker] [-- DRIVER_FLAGS...]
+export const simUpUsage = `Usage: sscsi sim up [--nodes N] [--republish-period DURATION] [--state-dir DIR] [--runtime process|docker] [--provider NAME=SOCKET_PATH]... [-- DRIVER_FLAGS...]
 
 Starts a simulated cluster and keeps it running until interrupted.
 
@@ -21,6 +24,10 @@ Options:
   --state-dir DIR               where kubeconfigs, sockets, logs and sim.json go (default: a new temp dir)
   --runtime process|docker      the driver and fake providers as processes (default) or as containers on
                                 the local Docker engine (images from npm run sscsi -- image build)
+  --provider NAME=SOCKET_PATH   a provider you run, serving the v1alpha1 CSIDriverProvider API on
+                                SOCKET_PATH: every driver reaches it as NAME (spec.provider: NAME);
+                                the sim does not start or stop it (repeatable; process runtime only).
+                                The fake provider "fake" still runs unless NAME is fake.
   -- DRIVER_FLAGS...            passed to every driver, e.g. -- --enable-secret-rotation --rotation-poll-interval=2s
 `;
 
@@ -37,6 +44,7 @@ export async function simUp(argv: string[]): Promise<number> {
         'republish-period': { type: 'string', default: '60s' },
         'state-dir': { type: 'string' },
         runtime: { type: 'string', default: 'process' },
+        provider: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -68,12 +76,23 @@ export async function simUp(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi sim up: ${(err as Error).message}\n`);
     return 2;
   }
+  if (values.provider?.length && runtime === 'docker') {
+    process.stderr.write('sscsi sim up: --provider needs --runtime process: with --runtime docker the drivers run in containers, where the socket of your provider is not visible\n');
+    return 2;
+  }
+  let externalProviders: ExternalProviderSpec[];
+  try {
+    externalProviders = parseProviderFlags(values.provider ?? []);
+  } catch (err) {
+    process.stderr.write(`sscsi sim up: ${(err as Error).message}\n`);
+    return 2;
+  }
   const stateDir = values['state-dir'] ? resolve(values['state-dir']) : undefined;
   const started = performance.now();
   process.stderr.write('starting the simulated cluster...\n');
   let cluster;
   try {
-    cluster = await new SimCluster({ ...(stateDir ? { stateDir } : {}), nodes, driverArgs, runtime, kubeletTimings: { republishPeriodMs } }).start();
+    cluster = await new SimCluster({ ...(stateDir ? { stateDir } : {}), nodes, driverArgs, runtime, externalProviders, kubeletTimings: { republishPeriodMs } }).start();
   } catch (err) {
     process.stderr.write(`sscsi sim up: failed to start: ${(err as Error).message}\n`);
     return 1;
@@ -88,7 +107,9 @@ export async function simUp(argv: string[]): Promise<number> {
       `  kubeconfig:       ${description.kubeconfig}`,
       `  API server:       ${cluster.api.url}`,
       ...cluster.nodes.map((n) => `  driver (${n.name}): unix://${n.csiSocket}  metrics http://${n.metricsAddr}/metrics  log ${join(n.dir, 'driver.log')}`),
-      ...description.providers.map((p) => `  provider ${p.name} (${p.node}): control ${p.control}  socket ${p.socket}`),
+      ...description.providers.map((p) =>
+        'external' in p ? `  provider ${p.name} (${p.node}): external  socket ${p.socket}  linked as ${p.link}` : `  provider ${p.name} (${p.node}): control ${p.control}  socket ${p.socket}`,
+      ),
       `  state:            ${simJson}`,
       '',
       `try: kubectl --kubeconfig ${description.kubeconfig} get pods,secretproviderclasses,secretproviderclasspodstatuses -A`,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { packageRoot } from '../driver/version.js';
-import type { Cluster, KubeObject, PodRef } from '../sim/cluster/cluster.js';
+import { controlUrl, type Cluster, type KubeObject, type PodRef } from '../sim/cluster/cluster.js';
 import { isRunning } from '../sim/cluster/kube-objects.js';
 import type { StepContext } from './scenario.js';
 
@@ -88,15 +88,16 @@ export interface ProviderState {
 
 export async function providerState(cluster: Cluster, i = 0): Promise<ProviderState> {
   const p = cluster.providers('fake')[i]!;
-  return (await (await fetch(`${p.control}/state`)).json()) as ProviderState;
+  return (await (await fetch(`${controlUrl(p)}/state`)).json()) as ProviderState;
 }
 
 /** Sets an object on every fake provider of the cluster; returns its new version. */
 export async function putObject(cluster: Cluster, name: string, contents: string): Promise<string> {
   let version = '';
   for (const p of cluster.providers('fake')) {
-    const res = await fetch(`${p.control}/objects/${name}`, { method: 'PUT', body: JSON.stringify({ contents }) });
-    if (!res.ok) throw new Error(`PUT /objects/${name} on ${p.control}: HTTP ${res.status} ${await res.text()}`);
+    const control = controlUrl(p);
+    const res = await fetch(`${control}/objects/${name}`, { method: 'PUT', body: JSON.stringify({ contents }) });
+    if (!res.ok) throw new Error(`PUT /objects/${name} on ${control}: HTTP ${res.status} ${await res.text()}`);
     version = ((await res.json()) as { version: string }).version;
   }
   return version;
@@ -104,8 +105,9 @@ export async function putObject(cluster: Cluster, name: string, contents: string
 
 export async function setFault(cluster: Cluster, fault: Record<string, unknown> | null): Promise<void> {
   for (const p of cluster.providers('fake')) {
-    const res = await fetch(`${p.control}/faults`, fault ? { method: 'PUT', body: JSON.stringify(fault) } : { method: 'DELETE' });
-    if (!res.ok) throw new Error(`faults on ${p.control}: HTTP ${res.status} ${await res.text()}`);
+    const control = controlUrl(p);
+    const res = await fetch(`${control}/faults`, fault ? { method: 'PUT', body: JSON.stringify(fault) } : { method: 'DELETE' });
+    if (!res.ok) throw new Error(`faults on ${control}: HTTP ${res.status} ${await res.text()}`);
   }
 }
 

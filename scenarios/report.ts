@@ -1,7 +1,7 @@
 /**
  * Scenario results as people and CI read them: a plain table (scenario, step, result,
  * duration, key figures), JUnit XML (one testsuite per scenario, one testcase per step)
- * and a JSON document.
+ * and a JSON document. Skipped scenarios and steps carry the reason they were skipped.
  */
 import { writeFile } from 'node:fs/promises';
 
@@ -13,23 +13,35 @@ export interface StepResult {
   durationMs: number;
   figures: Record<string, string | number>;
   failure?: { message: string; expected?: unknown; seen?: unknown; events?: string[] };
+  /** Why a skipped step did not run. */
+  skipReason?: string;
 }
 
 export interface ScenarioResult {
   name: string;
   title: string;
+  /** Every step that ran passed (false for a skipped scenario: see `skipped`). */
   passed: boolean;
+  /** The whole scenario was skipped (it does not fail the run); `skipReason` says why. */
+  skipped?: boolean;
+  skipReason?: string;
   durationMs: number;
   steps: StepResult[];
 }
 
 export interface RunResult {
   target: string;
+  /** The user's provider the scenarios ran against (`--provider`), if any. */
+  externalProvider?: { name: string; socket: string };
   startedAt: string;
   durationMs: number;
+  /** Nothing failed (skipped scenarios and steps do not count). */
   passed: boolean;
   scenarios: ScenarioResult[];
 }
+
+/** The reason of a step skipped because one before it failed. */
+export const earlierStepFailed = 'an earlier step of the scenario failed';
 
 const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 const figuresText = (f: Record<string, string | number>) =>
@@ -38,13 +50,25 @@ const figuresText = (f: Record<string, string | number>) =>
     .join(' ');
 
 export function formatTable(run: RunResult): string {
-  const rows = run.scenarios.flatMap((s) => s.steps.map((st) => [s.name, st.name, st.result === 'passed' ? 'pass' : st.result === 'failed' ? 'FAIL' : 'skip', ms(st.durationMs), figuresText(st.figures)]));
+  const rows = run.scenarios.flatMap((s) =>
+    s.steps.map((st) => [s.name, st.name, st.result === 'passed' ? 'pass' : st.result === 'failed' ? 'FAIL' : 'skip', ms(st.durationMs), st.result === 'skipped' && st.skipReason ? `skipped: ${st.skipReason}` : figuresText(st.figures)]),
+  );
   const header = ['scenario', 'step', 'result', 'duration', 'key figures'];
   const widths = header.map((h, i) => Math.min(i === 4 ? 200 : 70, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '', summaryLine(run)].join('\n');
+}
+
+/** E.g. "5/7 scenarios passed, 2 skipped, 2 steps skipped on sim (external provider acme) in 20.1 s". */
+export function summaryLine(run: RunResult): string {
   const total = run.scenarios.length;
   const passed = run.scenarios.filter((s) => s.passed).length;
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '', `${passed}/${total} scenarios passed on ${run.target} in ${ms(run.durationMs)}`].join('\n');
+  const skipped = run.scenarios.filter((s) => s.skipped).length;
+  // Steps skipped for a reason of their own, in scenarios that ran (not after a failure).
+  const skippedSteps = run.scenarios.filter((s) => !s.skipped).reduce((a, s) => a + s.steps.filter((st) => st.result === 'skipped' && st.skipReason !== earlierStepFailed).length, 0);
+  const counts = [`${passed}/${total} scenarios passed`, ...(skipped ? [`${skipped} skipped`] : []), ...(skippedSteps ? [`${skippedSteps} step${skippedSteps > 1 ? 's' : ''} skipped`] : [])];
+  const target = run.externalProvider ? `${run.target} (external provider ${run.externalProvider.name})` : run.target;
+  return `${counts.join(', ')} on ${target} in ${ms(run.durationMs)}`;
 }
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd]/gu, '');
@@ -57,7 +81,7 @@ export function junitXml(run: RunResult): string {
       const props = Object.entries(st.figures).map(([k, v]) => `        <property name="${xml(k)}" value="${xml(String(v))}"/>`);
       const body = [
         ...(props.length ? ['      <properties>', ...props, '      </properties>'] : []),
-        ...(st.result === 'skipped' ? ['      <skipped message="an earlier step of the scenario failed"/>'] : []),
+        ...(st.result === 'skipped' ? [`      <skipped message="${xml(st.skipReason ?? earlierStepFailed)}"/>`] : []),
         ...(st.failure
           ? [
               `      <failure message="${xml(st.failure.message)}" type="CheckFailure">${xml(

@@ -3,10 +3,12 @@
  * simulated cluster starts a fresh one per scenario), a namespace of its own, then its
  * steps in order. Progress goes to `out` as it happens (each step; a bar during storms);
  * a failed step stops its scenario (later steps are skipped — they build on it) and is
- * reported with what was expected, what was seen and the pod's recent events.
+ * reported with what was expected, what was seen and the pod's recent events. A scenario
+ * with a `skip` reason starts no cluster; it, and a step with a `skip` reason, are reported
+ * skipped with that reason and do not fail the run.
  */
 import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
-import type { RunResult, ScenarioResult, StepResult } from './report.js';
+import { earlierStepFailed, type RunResult, type ScenarioResult, type StepResult } from './report.js';
 import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type StepContext } from './scenario.js';
 
 export interface RunOptions {
@@ -15,6 +17,8 @@ export interface RunOptions {
   startCluster(needs: ClusterNeeds): Promise<Cluster>;
   pods?: number | undefined;
   out?: NodeJS.WritableStream;
+  /** The user's provider the scenarios run against, recorded in the result. */
+  externalProvider?: { name: string; socket: string };
 }
 
 async function podEvents(cluster: Cluster, pod: PodRef): Promise<string[]> {
@@ -40,6 +44,13 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
     const sStarted = performance.now();
     const steps: StepResult[] = [];
     write(`\n▶ ${scenario.name}: ${scenario.title}\n`);
+    if (scenario.skip !== undefined) {
+      const reason = scenario.skip;
+      write(`  - skipped: ${reason}\n`);
+      const skipped = scenario.steps.map((st): StepResult => ({ name: st.name, result: 'skipped', durationMs: 0, figures: {}, skipReason: reason }));
+      results.push({ name: scenario.name, title: scenario.title, passed: false, skipped: true, skipReason: reason, durationMs: 0, steps: skipped });
+      continue;
+    }
     let cluster: Cluster | undefined;
     let failed = false;
     try {
@@ -48,8 +59,13 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
       await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
       for (const step of scenario.steps) {
         if (failed) {
-          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {} });
+          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {}, skipReason: earlierStepFailed });
           write(`  - ${step.name} (skipped)\n`);
+          continue;
+        }
+        if (step.skip !== undefined) {
+          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {}, skipReason: step.skip });
+          write(`  - ${step.name} (skipped: ${step.skip})\n`);
           continue;
         }
         const figures: Record<string, string | number> = {};
@@ -125,5 +141,12 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
     }
     results.push({ name: scenario.name, title: scenario.title, passed: !failed, durationMs: performance.now() - sStarted, steps });
   }
-  return { target: options.target, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, passed: results.every((r) => r.passed), scenarios: results };
+  return {
+    target: options.target,
+    ...(options.externalProvider ? { externalProvider: options.externalProvider } : {}),
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    passed: results.every((r) => r.passed || r.skipped === true),
+    scenarios: results,
+  };
 }

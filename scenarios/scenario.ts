@@ -3,7 +3,9 @@
  * cluster it needs, and named steps run in order against the `Cluster` interface. A step
  * checks what a user would look at; a failed check says what was expected, what was seen
  * and, for a pod, its recent events. Key figures a step records end up in the table, the
- * JSON and the JUnit properties.
+ * JSON and the JUnit properties. A scenario or a step that cannot run against the target
+ * (e.g. it needs the fake provider's control API and the provider is the user's) carries a
+ * `skip` reason: it is reported as skipped with that reason and does not fail the run.
  */
 import type { KubeletTimings } from '../sim/kubelet/kubelet.js';
 import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
@@ -39,6 +41,8 @@ export interface CheckDetails {
 
 export interface Step {
   name: string;
+  /** Why this step does not run here; the steps after it still run. */
+  skip?: string;
   run(ctx: StepContext): Promise<void>;
 }
 
@@ -46,6 +50,8 @@ export interface Scenario {
   name: string;
   title: string;
   cluster?: ClusterNeeds;
+  /** Why this scenario does not run here: no cluster is started and every step is skipped. */
+  skip?: string;
   steps: Step[];
   /** Runs after the steps whatever happened (stop readers, timers, faults). */
   cleanup?: () => Promise<void>;

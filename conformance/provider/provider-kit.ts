@@ -8,16 +8,16 @@ import type { MountRequest } from '../../proto/gen/v1alpha1/MountRequest.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import type { VersionResponse__Output } from '../../proto/gen/v1alpha1/VersionResponse.js';
 import { fail } from '../check.js';
-import type { SpcDoc } from '../spc-file.js';
+import type { SpcFile } from '../../harness/spc-file.js';
 import { describeOutcome, type CallOutcome, type ProviderProbe } from './provider-probe.js';
 
 export const tokensAttribute = 'csi.storage.k8s.io/serviceAccount.tokens';
 
 export interface ProviderKitOptions {
   probe: ProviderProbe;
-  spc: SpcDoc;
+  spc: SpcFile;
   /** An SPC naming an object the provider does not have. */
-  unknownSpc?: SpcDoc | undefined;
+  unknownSpc?: SpcFile | undefined;
   /** A reply must arrive within this (the stated deadline). */
   deadlineMs: number;
   /** Concurrent Mount calls in the load check. */
@@ -44,7 +44,7 @@ export class ProviderKit {
   }
 
   /** The volume context the kubelet sends for a pod, as the driver merges it into the attributes. */
-  podInfo(spc: SpcDoc = this.options.spc): Record<string, string> {
+  podInfo(spc: SpcFile = this.options.spc): Record<string, string> {
     return {
       secretProviderClass: spc.name,
       'csi.storage.k8s.io/pod.name': 'conformance-0',
@@ -55,7 +55,7 @@ export class ProviderKit {
     };
   }
 
-  request(overrides: { spc?: SpcDoc; attributes?: Record<string, string>; secrets?: string; permission?: number; current?: Array<{ id: string; version: string }> } = {}): MountRequest {
+  request(overrides: { spc?: SpcFile; attributes?: Record<string, string>; secrets?: string; permission?: number; current?: Array<{ id: string; version: string }> } = {}): MountRequest {
     const spc = overrides.spc ?? this.options.spc;
     return {
       attributes: JSON.stringify({ ...spc.parameters, ...this.podInfo(spc), ...overrides.attributes }),

@@ -7,15 +7,15 @@ import { stat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runChecks, type KitResult } from '../check.js';
-import type { SpcDoc } from '../spc-file.js';
+import type { SpcFile } from '../../harness/spc-file.js';
 import { providerChecks } from './provider-checks.js';
 import { ProviderKit } from './provider-kit.js';
 import { ProviderProbe } from './provider-probe.js';
 
 export interface ProviderKitRun {
   socket: string;
-  spc: SpcDoc;
-  unknownSpc?: SpcDoc | undefined;
+  spc: SpcFile;
+  unknownSpc?: SpcFile | undefined;
   deadlineMs?: number;
   /** How long one call may take before the kit gives up on it. */
   timeoutMs?: number;

@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { shareDispatchers } from '../../driver/k8s/kube-config.js';
-import type { Cluster, ComponentControl, FileStat, KubeObject, PodRef, ProviderControl } from '../../sim/cluster/cluster.js';
+import type { Cluster, ComponentControl, FileStat, KubeObject, ManagedProviderControl, PodRef } from '../../sim/cluster/cluster.js';
 import { KubeObjects } from '../../sim/cluster/kube-objects.js';
 import type { CommandRunner } from '../bootstrap/command-runner.js';
 import type { PortForward, PortForwarder } from './port-forward.js';
@@ -260,7 +260,7 @@ class DaemonSetPodControl implements ComponentControl {
 }
 
 /** The fake provider on one node: an outage takes the node out of its DaemonSet until start(). */
-class FakeProviderControl extends DaemonSetPodControl implements ProviderControl {
+class FakeProviderControl extends DaemonSetPodControl implements ManagedProviderControl {
   private forward: PortForward | undefined;
   readonly socket = '/etc/kubernetes/secrets-store-csi-providers/fake.sock';
 

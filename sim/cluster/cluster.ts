@@ -51,10 +51,34 @@ export interface FileStat {
 
 export type PodEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; pod: KubeObject };
 
-export interface ProviderControl extends ComponentControl {
+/** A fake provider the cluster runs: it can be stopped and killed, and has a control API. */
+export interface ManagedProviderControl extends ComponentControl {
+  readonly external?: false;
   /** The fake provider's control API base URL (http://host:port). */
   readonly control: string;
   readonly socket: string;
+}
+
+/**
+ * A provider the user runs (`sscsi sim up --provider NAME=SOCKET`): the cluster makes its
+ * socket reachable to every driver but does not start, stop or control it — start, stop,
+ * kill and restart reject, and there is no control API.
+ */
+export interface ExternalProviderControl extends ComponentControl {
+  readonly external: true;
+  readonly control?: undefined;
+  /** The socket the provider serves on, as the user gave it (absolute). */
+  readonly socket: string;
+  /** Where the node's driver finds it: `<provider dir>/<name>.sock`, a link to `socket`. */
+  readonly link: string;
+}
+
+export type ProviderControl = ManagedProviderControl | ExternalProviderControl;
+
+/** The control API of a fake provider; a clear error for an external provider. */
+export function controlUrl(p: ProviderControl): string {
+  if (p.external) throw new Error(`external provider ${p.name} is not managed by the simulated cluster: it has no control API`);
+  return p.control;
 }
 
 export interface Cluster {
@@ -86,7 +110,7 @@ export interface Cluster {
   events(namespace: string, involvedName?: string): Promise<KubeObject[]>;
   /** One driver per node. */
   drivers(): ComponentControl[];
-  /** The fake providers (per node on multi-node clusters). */
+  /** The providers (per node on multi-node clusters): fake ones and external ones (`external: true`). */
   providers(name?: string): ProviderControl[];
   stop(): Promise<void>;
 }

@@ -7,7 +7,7 @@
  *   <root>/driver-kubeconfig          the driver's ServiceAccount identity (RBAC enforced)
  *   <root>/nodes/<node>/kubelet/      the kubelet's root (pods/<uid>/volumes/...)
  *   <root>/nodes/<node>/plugins/csi-secrets-store/csi.sock
- *   <root>/nodes/<node>/providers/<name>.sock
+ *   <root>/nodes/<node>/providers/<name>.sock   (a link to the socket of an external provider)
  *   <root>/nodes/<node>/*.log         what each process wrote
  *   <root>/kubelet.log                what the simulated kubelets did (pino JSON)
  *
@@ -16,22 +16,25 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { bindSharedMount, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
 import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { packageRoot } from '../../driver/version.js';
+import { freePort } from '../../harness/free-port.js';
 import { rssBytes, startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { serviceAccountUser } from '../apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../apiserver/api-server.js';
 import { SimKubelet, type KubeletTimings } from '../kubelet/kubelet.js';
-import type { Cluster, ComponentControl, FileStat, KubeObject, ListFilter, ObjectRef, PodRef, ProviderControl } from './cluster.js';
+import type { Cluster, ComponentControl, FileStat, KubeObject, ListFilter, ManagedProviderControl, ObjectRef, PodRef, ProviderControl } from './cluster.js';
 import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
 import { ContainerComponent, imagePresent, simRootLabel } from './container-component.js';
 import { KubeObjects } from './kube-objects.js';
+import { checkExternalProvider, ExternalProvider, linkExternalProvider, type ExternalProviderSpec } from './external-provider.js';
+
+export type { ExternalProviderSpec };
 
 export interface ProviderSpec {
   name: string;
@@ -45,6 +48,12 @@ export interface SimClusterOptions {
   nodes?: number;
   /** Fake providers started on every node; default one named `fake`. */
   providers?: ProviderSpec[];
+  /**
+   * Providers the user runs, reachable from every node's driver (a link in its provider
+   * directory); not started or stopped by the cluster. One replaces a fake provider of the
+   * same name. Process runtime only: a container would not see the socket.
+   */
+  externalProviders?: ExternalProviderSpec[];
   /** Extra flags for the driver. */
   driverArgs?: string[];
   kubeletTimings?: Partial<KubeletTimings>;
@@ -59,17 +68,6 @@ export interface SimClusterOptions {
 export type Runtime = 'process' | 'docker';
 
 export const defaultStoreFile = () => join(packageRoot(), 'fake-providers', 'examples', 'store.yaml');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** A process of ours that can be stopped, killed and started again with the same flags. */
 class ProcessComponent implements ComponentControl {
@@ -128,7 +126,7 @@ class ProcessComponent implements ComponentControl {
 type Component = ComponentControl & { pid(): number | undefined };
 
 /** A provider: its component (process or container) and where it serves. */
-class ProviderComponent implements ProviderControl {
+class ProviderComponent implements ManagedProviderControl {
   constructor(
     private readonly inner: Component,
     readonly socket: string,
@@ -172,13 +170,37 @@ export interface StartedSimCluster extends Cluster {
 export interface SimDescription {
   kubeconfig: string;
   driver: { endpoint: string; metrics: string; node: string; nodes: Array<{ node: string; endpoint: string; metrics: string }> };
-  providers: Array<{ name: string; socket: string; control: string; node: string }>;
+  providers: Array<SimProviderDescription | SimExternalProviderDescription>;
+}
+
+/** A fake provider the sim runs. */
+export interface SimProviderDescription {
+  name: string;
+  socket: string;
+  control: string;
+  node: string;
+}
+
+/** A provider the user runs: `socket` is theirs, `link` is where the node's driver finds it. */
+export interface SimExternalProviderDescription {
+  name: string;
+  external: true;
+  socket: string;
+  link: string;
+  node: string;
 }
 
 export class SimCluster {
   constructor(private readonly options: SimClusterOptions = {}) {}
 
   async start(): Promise<StartedSimCluster> {
+    // External providers are checked before anything is created.
+    const externals = (this.options.externalProviders ?? []).map(checkExternalProvider);
+    const duplicate = externals.find((e, i) => externals.findIndex((x) => x.name === e.name) !== i);
+    if (duplicate) throw new Error(`external provider ${duplicate.name} is given twice`);
+    if (externals.length > 0 && this.options.runtime === 'docker') {
+      throw new Error(`external providers need the process runtime: with --runtime docker the drivers run in containers and cannot reach ${externals.map((e) => e.socket).join(', ')}`);
+    }
     const ownRoot = this.options.stateDir === undefined;
     const root = ownRoot ? await mkdtemp(join(tmpdir(), 'sscsi-sim-')) : resolve(this.options.stateDir!);
     await mkdir(root, { recursive: true });
@@ -198,7 +220,11 @@ export class SimCluster {
       for (const n of nodes) await n.kubelet.stop({ unpublish: true }).catch(() => undefined);
       for (const n of nodes) {
         await n.driver.stop().catch(() => undefined);
-        for (const p of n.providers) await p.stop().catch(() => undefined);
+        for (const p of n.providers) {
+          // External providers are the user's: only the link to them goes.
+          if (p.external) await rm(p.link, { force: true }).catch(() => undefined);
+          else await p.stop().catch(() => undefined);
+        }
       }
       await api.stop();
       for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
@@ -212,7 +238,7 @@ export class SimCluster {
       const driverKubeconfig = join(root, 'driver-kubeconfig');
       await api.writeKubeconfig(driverKubeconfig, { token: driverToken, user: 'secrets-store-csi-driver' });
 
-      const providerSpecs = this.options.providers ?? [{ name: 'fake' }];
+      const providerSpecs = (this.options.providers ?? [{ name: 'fake' }]).filter((p) => !externals.some((e) => e.name === p.name));
       const nodeCount = this.options.nodes ?? 1;
       for (let i = 0; i < nodeCount; i++) {
         const name = nodeCount === 1 ? 'sim-node' : `sim-node-${i + 1}`;
@@ -229,7 +255,7 @@ export class SimCluster {
           await chmod(providerDir, 0o1777);
           for (const d of [root, join(root, 'nodes'), dir]) await chmod(d, 0o711);
         }
-        const providers: ProviderComponent[] = [];
+        const providers: ProviderControl[] = [];
         for (const spec of providerSpecs) {
           const socket = join(providerDir, `${spec.name}.sock`);
           const port = await freePort();
@@ -243,6 +269,7 @@ export class SimCluster {
           await p.start();
           providers.push(p);
         }
+        for (const e of externals) providers.push(new ExternalProvider(e.name, e.socket, await linkExternalProvider(e, providerDir)));
         const metricsAddr = `127.0.0.1:${await freePort()}`;
         const driverArgs = () => [
           `--endpoint=unix://${csiSocket}`,
@@ -295,7 +322,9 @@ export class SimCluster {
           node: nodes[0]!.name,
           nodes: nodes.map((n) => ({ node: n.name, endpoint: `unix://${n.csiSocket}`, metrics: `http://${n.metricsAddr}/metrics` })),
         },
-        providers: nodes.flatMap((n) => n.providers.map((p) => ({ name: p.name, socket: p.socket, control: p.control, node: n.name }))),
+        providers: nodes.flatMap((n) =>
+          n.providers.map((p) => (p.external ? { name: p.name, external: true as const, socket: p.socket, link: p.link, node: n.name } : { name: p.name, socket: p.socket, control: p.control, node: n.name })),
+        ),
       });
       return {
         target: 'sim',

@@ -1,0 +1,84 @@
+/**
+ * sync, for the user's provider: a Deployment mounts the user's SecretProviderClass and every
+ * `spec.secretObjects` entry becomes a Secret whose data is the mounted file each
+ * `objectName` names (for kubernetes.io/tls, the key and certificates out of the PEM), with
+ * the managed label and the ReplicaSet as owner; deleting the Deployment garbage-collects
+ * them. Skipped when the SecretProviderClass has no secretObjects.
+ */
+import type { SecretObject } from '../../driver/k8s/types.js';
+import { certificateChainPem, privateKeyPem } from '../../driver/sync/secret-data.js';
+import { deploymentManifest, runningPods } from '../fixtures.js';
+import type { Scenario, StepContext } from '../scenario.js';
+import { applySpc, type ByoTarget } from './byo-target.js';
+import { digest } from './provider-probe.js';
+
+const app = 'consumer';
+const secretRef = (ctx: StepContext, name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace: ctx.namespace, name });
+
+/** The data a Secret of `entry` must hold, from the files the provider answered; or why it cannot. */
+function expectedData(t: ByoTarget, entry: SecretObject): Record<string, Buffer> | string {
+  const data: Record<string, Buffer> = {};
+  for (const d of entry.data ?? []) {
+    const file = t.expectation.files.find((f) => f.path === d.objectName);
+    if (!file) return `objectName ${JSON.stringify(d.objectName)} of Secret ${entry.secretName} is not a file the provider mounts (${t.expectation.files.map((f) => f.path).join(', ')})`;
+    const where = `Secret ${entry.secretName} key ${d.key}`;
+    try {
+      if (entry.type === 'kubernetes.io/tls' && d.key === 'tls.key') data[d.key] = Buffer.from(privateKeyPem(file.contents.toString('utf8'), where));
+      else if (entry.type === 'kubernetes.io/tls' && d.key === 'tls.crt') data[d.key] = Buffer.from(certificateChainPem(file.contents.toString('utf8'), where));
+      else data[d.key] = file.contents;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return data;
+}
+
+export function byoSyncScenario(t: ByoTarget): Scenario {
+  const entries = t.spc.secretObjects;
+  return {
+    name: 'sync',
+    title: `Secrets synced from ${t.provider.name}'s files by spec.secretObjects, owned by the ReplicaSet, garbage-collected`,
+    ...(entries.length === 0 ? { skip: `the SecretProviderClass in ${t.spc.file} has no spec.secretObjects: nothing to sync` } : {}),
+    steps: [
+      {
+        name: 'a Deployment creates every Secret of the secretObjects',
+        async run(ctx) {
+          await applySpc(ctx, t);
+          await ctx.cluster.apply(deploymentManifest(ctx.namespace, app, t.spc.name, 1));
+          const pods = await runningPods(ctx, app, 1);
+          const pod = { namespace: ctx.namespace, name: pods[0]!.metadata.name! };
+          const rs = pods[0]!.metadata.ownerReferences?.[0];
+          for (const entry of entries) {
+            const expected = expectedData(t, entry);
+            await ctx.check(typeof expected !== 'string', `the data of Secret ${entry.secretName} comes from mounted files`, { expected: 'every objectName a mounted file', seen: expected });
+            const want = expected as Record<string, Buffer>;
+            const secret = await ctx.eventually(() => ctx.cluster.get(secretRef(ctx, entry.secretName)), `the Secret ${entry.secretName} exists`, 15_000, { pod });
+            const data = Object.fromEntries(Object.entries((secret.data as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+            const shown = (d: Record<string, Buffer>) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, digest(v)]));
+            const same = Object.keys(data).length === Object.keys(want).length && Object.entries(want).every(([k, v]) => data[k]?.equals(v));
+            await ctx.check(same, `the data of ${entry.secretName} is the mounted files its secretObjects entry names`, { expected: shown(want), seen: shown(data) });
+            const type = entry.type || 'Opaque';
+            await ctx.check(secret.type === type, `${entry.secretName} has type ${type}`, { expected: type, seen: secret.type });
+            const labels = secret.metadata.labels ?? {};
+            await ctx.check(labels['secrets-store.csi.k8s.io/managed'] === 'true' && Object.entries(entry.labels ?? {}).every(([k, v]) => labels[k] === v), `${entry.secretName} has the managed label and the entry's labels`, { expected: { 'secrets-store.csi.k8s.io/managed': 'true', ...entry.labels }, seen: labels });
+            const owners = await ctx.eventually(async () => {
+              const o = (await ctx.cluster.get(secretRef(ctx, entry.secretName)))?.metadata.ownerReferences ?? [];
+              return o.length > 0 && o;
+            }, `${entry.secretName} gets an owner`, 15_000);
+            await ctx.check(owners.length === 1 && owners[0]!.kind === 'ReplicaSet' && owners[0]!.uid === rs?.uid, `${entry.secretName} is owned by the ReplicaSet`, { expected: rs, seen: owners });
+          }
+          ctx.figures.secrets = entries.length;
+        },
+      },
+      {
+        name: 'deleting the Deployment garbage-collects the Secrets',
+        async run(ctx) {
+          await ctx.cluster.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ctx.namespace, name: app });
+          for (const entry of entries) {
+            await ctx.eventually(async () => (await ctx.cluster.get(secretRef(ctx, entry.secretName))) === undefined, `the Secret ${entry.secretName} is garbage-collected`, 30_000);
+          }
+        },
+      },
+    ],
+  };
+}

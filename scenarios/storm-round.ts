@@ -1,0 +1,141 @@
+/**
+ * One mount-storm round, for any provider: N pods (`--pods`, default 200) created at once;
+ * every pod runs and, at the moment it turns Running, its volume already holds every file
+ * it should (upstream issue #1051 saw pods run with missing files under load). Recorded:
+ * create-to-Running and publish latency percentiles, the driver's peak RSS and, for the fake
+ * provider, its most concurrent Mount calls; then all pods are deleted and nothing may leak.
+ * A round may kill and restart the driver midway, or (fake provider only) slow the provider
+ * down so calls pile up against the driver's bound on in-flight Mount calls.
+ */
+import hdr from 'hdr-histogram-js';
+import { histogramBuckets, isRunning, podManifest, quantileBetween } from './fixtures.js';
+import type { StepContext } from './scenario.js';
+
+export interface StormRound {
+  label: string;
+  /** Kill -9 the driver when this share of the pods runs, and start it again. */
+  killDriverAt?: number;
+  /** The fake provider answers this much later (fake provider only). */
+  latencyMs?: number;
+  /** With latency and no driver kill: the bound the provider's in-flight peak must stay within. */
+  maxInflight?: number;
+}
+
+/** The fake provider's hooks a round may use; an external provider has none. */
+export interface FakeProviderHooks {
+  resetMaxInflight(): Promise<void>;
+  setLatency(latencyMs: number | null): Promise<void>;
+  maxInflight(): Promise<number>;
+}
+
+export interface StormPlan {
+  /** The provider the pods mount from (the metrics' provider label). */
+  provider: string;
+  /** The SecretProviderClass of pod i. */
+  spcOf(i: number): string;
+  /** What pod i's volume must hold when it runs: path → contents. */
+  expected(i: number): ReadonlyMap<string, Buffer>;
+  fake?: FakeProviderHooks;
+}
+
+function percentiles(samples: number[]) {
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
+  for (const s of samples) h.recordValue(Math.max(1, Math.round(s)));
+  const max = Math.max(...samples);
+  return { p50: Math.min(max, h.getValueAtPercentile(50)), p95: Math.min(max, h.getValueAtPercentile(95)), p99: Math.min(max, h.getValueAtPercentile(99)), max };
+}
+
+export async function storm(ctx: StepContext, round: StormRound, plan: StormPlan): Promise<void> {
+  const n = ctx.pods ?? 200;
+  const ns = ctx.namespace;
+  if (round.latencyMs && !plan.fake) throw new Error(`the round "${round.label}" slows the provider down: only the fake provider can`);
+  await plan.fake?.resetMaxInflight();
+  if (round.latencyMs) await plan.fake!.setLatency(round.latencyMs);
+  const labels = `provider="${plan.provider}",os_type="linux"`;
+  const metricsBefore = await ctx.cluster.driverMetrics();
+  const created = new Map<string, number>();
+  const running = new Map<string, number>();
+  const incomplete: string[] = [];
+  const checks: Array<Promise<void>> = [];
+  let peakRss = 0;
+  const rssTimer = setInterval(() => {
+    void ctx.cluster.drivers()[0]!.rssBytes().then((r) => {
+      if (r !== undefined) peakRss = Math.max(peakRss, r);
+    });
+  }, 100);
+  let restarted: Promise<void> | undefined;
+  const stopWatch = await ctx.cluster.watchPods(ns, ({ type, pod }) => {
+    const name = pod.metadata.name!;
+    if (type === 'DELETED' || running.has(name) || !isRunning(pod)) return;
+    running.set(name, Date.now());
+    // At the moment it runs, the pod's volume must hold every file.
+    const expected = plan.expected(Number(name.split('-').at(-1)));
+    checks.push(
+      (async () => {
+        for (const [path, contents] of expected) {
+          const seen = await ctx.cluster.readFile({ namespace: ns, name }, 'secrets', path).catch(() => undefined);
+          if (!seen?.equals(contents)) incomplete.push(`${name}/${path}`);
+        }
+      })(),
+    );
+    ctx.progress(running.size, n, `Running (${round.label})`);
+    if (round.killDriverAt !== undefined && !restarted && running.size >= round.killDriverAt * n) {
+      const driver = ctx.cluster.drivers()[0]!;
+      restarted = driver.kill().then(() => driver.start());
+      ctx.log(`killed the driver (kill -9) with ${running.size}/${n} pods Running; restarting it`);
+    }
+  });
+  try {
+    const names = Array.from({ length: n }, (_, i) => `storm-${i}`);
+    await Promise.all(
+      names.map(async (name, i) => {
+        created.set(name, Date.now());
+        await ctx.cluster.apply(podManifest(ns, name, [{ name: 'secrets', spc: plan.spcOf(i) }], { app: 'storm' }));
+      }),
+    );
+    ctx.progress(running.size, n, `Running (${round.label})`);
+    await ctx.eventually(async () => running.size === n, `all ${n} pods Running`, 60_000 + n * 300, {
+      expected: n,
+      seen: async () => `${running.size} Running; not yet: ${names.filter((x) => !running.has(x)).slice(0, 5).join(', ')}`,
+      pod: { namespace: ns, name: names.find((x) => !running.has(x)) ?? names[0]! },
+    });
+    await restarted;
+    await Promise.all(checks);
+  } finally {
+    stopWatch();
+    clearInterval(rssTimer);
+    if (round.latencyMs) await plan.fake!.setLatency(null);
+  }
+  await ctx.check(incomplete.length === 0, 'every pod had all its objects at the moment it turned Running', { expected: [], seen: incomplete.slice(0, 10) });
+  const latencies = [...running].map(([name, t]) => t - created.get(name)!);
+  const p = percentiles(latencies);
+  const providerMaxInflight = await plan.fake?.maxInflight();
+  const metricsAfter = await ctx.cluster.driverMetrics();
+  const before = histogramBuckets(metricsBefore, 'node_publish_duration_seconds', labels);
+  const after = histogramBuckets(metricsAfter, 'node_publish_duration_seconds', labels);
+  Object.assign(ctx.figures, {
+    pods: n,
+    runP50Ms: p.p50,
+    runP95Ms: p.p95,
+    runP99Ms: p.p99,
+    runMaxMs: p.max,
+    publishP50Ms: Math.round((quantileBetween(before, after, 0.5) ?? 0) * 1000 * 10) / 10,
+    publishP99Ms: Math.round((quantileBetween(before, after, 0.99) ?? 0) * 1000 * 10) / 10,
+    ...(providerMaxInflight === undefined ? {} : { providerMaxInflight }),
+    driverPeakRssMb: Math.round((peakRss / 2 ** 20) * 10) / 10,
+  });
+  if (round.latencyMs && round.killDriverAt === undefined && round.maxInflight !== undefined && providerMaxInflight !== undefined) {
+    const bound = round.maxInflight;
+    await ctx.check(providerMaxInflight <= bound, `the provider never saw more than --provider-max-inflight=${bound} Mount calls at once`, { expected: `<= ${bound}`, seen: providerMaxInflight });
+    await ctx.check(providerMaxInflight >= Math.min(bound, n) / 2, 'the calls did pile up against the bound', { expected: `>= ${Math.min(bound, n) / 2}`, seen: providerMaxInflight });
+  }
+
+  // Delete them all; nothing may leak.
+  const t = Date.now();
+  await Promise.all(Array.from({ length: n }, (_, i) => ctx.cluster.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: `storm-${i}` })));
+  await ctx.eventually(async () => (await ctx.cluster.list('v1', 'Pod', ns, { labelSelector: 'app=storm' })).length === 0, 'all pods deleted', 60_000 + n * 200);
+  ctx.figures.deleteAllMs = Date.now() - t;
+  const left = await ctx.cluster.leftovers();
+  await ctx.check(left.mounts.length === 0 && left.podDirs.length === 0, 'no leaked mount or pod directory', { expected: { mounts: 0, podDirs: 0 }, seen: { mounts: left.mounts.slice(0, 5), podDirs: left.podDirs.slice(0, 5), counts: [left.mounts.length, left.podDirs.length] } });
+  await ctx.eventually(async () => (await ctx.cluster.list('secrets-store.csi.x-k8s.io/v1', 'SecretProviderClassPodStatus', ns)).length === 0, 'every pod status collected', 30_000);
+}

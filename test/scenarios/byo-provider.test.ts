@@ -1,0 +1,186 @@
+/**
+ * "Bring your own provider": `sscsi scenarios run --provider NAME=SOCKET --spc FILE` against
+ * a provider process the test starts itself (our fake provider binary, run as an outside
+ * process named `acme` with its own store), driven through the CLI as a provider author
+ * would: the scenarios that need no fault injection pass, the others are skipped with their
+ * reason; the checks fail when the provider's answers change or it goes away; usage
+ * mistakes are one line and exit code 2.
+ */
+import { writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import type { RunResult } from '../../scenarios/report.js';
+import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+
+const secrets = { password: 'acme-pw-0c4f1e', apiKey: 'acme-key-9b2d77' };
+const store = `objects:
+  - name: db-password
+    version: "7"
+    contents: "${secrets.password}"
+  - name: api-key
+    version: "v3"
+    contents: "${secrets.apiKey}"
+`;
+const spc = (provider: string, objects = ['db-password', 'api-key']) => `apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: acme-creds
+spec:
+  provider: ${provider}
+  parameters:
+    objects: |
+${objects.map((o) => (o === 'db-password' ? `      - objectName: ${o}\n        mode: "0600"` : `      - objectName: ${o}\n        fileName: keys/${o}`)).join('\n')}
+  secretObjects:
+    - secretName: acme-db
+      labels: {team: acme}
+      data:
+        - objectName: db-password
+          key: password
+        - objectName: keys/api-key
+          key: apikey
+`;
+
+interface Provider {
+  proc: ManagedProcess;
+  socket: string;
+  control: string;
+}
+
+let tmp: TempRoot;
+let acme: Provider;
+const procs: ManagedProcess[] = [];
+
+/** Our fake provider binary as the user's own provider process. */
+async function startProvider(name: string, dir: string): Promise<Provider> {
+  const storeFile = join(dir, `${name}-store.yaml`);
+  await writeFile(storeFile, store);
+  const socket = join(dir, `${name}.sock`);
+  const proc = startBin('fake-providers/main.js', ['--name', name, '--socket', socket, '--store', storeFile, '--control-addr', '127.0.0.1:0']);
+  procs.push(proc);
+  const ready = JSON.parse(await proc.waitForLine(/^\{"ready":true/)) as { control: string };
+  return { proc, socket, control: ready.control };
+}
+
+const cli = (args: string[]) => {
+  const p = startBin('cli/main.js', ['scenarios', 'run', ...args]);
+  procs.push(p);
+  return p;
+};
+
+beforeAll(async () => {
+  tmp = await makeTempRoot('byo');
+  acme = await startProvider('acme', tmp.path);
+  await writeFile(join(tmp.path, 'spc.yaml'), spc('acme'));
+});
+
+afterEach(async () => {
+  // Every CLI run of a test is over (or killed) before the next test.
+  for (const p of procs.filter((x) => x !== acme.proc)) await p.kill('SIGKILL');
+});
+
+afterAll(async () => {
+  for (const p of procs) await p.kill('SIGKILL');
+  await tmp?.cleanup();
+});
+
+describe('scenarios run --provider', () => {
+  it('runs the provider-agnostic scenarios against the external provider and skips the rest with a reason', async () => {
+    const json = join(tmp.path, 'results.json');
+    const junit = join(tmp.path, 'junit.xml');
+    const p = cli(['--provider', `acme=${acme.socket}`, '--spc', join(tmp.path, 'spc.yaml'), '--pods', '20', '--json', json, '--junit', junit]);
+    const code = await p.exited();
+    expect(code, p.stdout() + p.stderr()).toBe(0);
+    expect(p.stdout()).toMatch(/probed the external provider acme at .*acme\.sock .*: 2 object\(s\), 2 file\(s\)/);
+    expect(p.stdout()).toMatch(/file db-password mode 0600 14 bytes sha256:[0-9a-f]{16}/);
+    expect(p.stdout()).toMatch(/5\/7 scenarios passed, 2 skipped, 2 steps skipped on sim \(external provider acme\)/);
+    // Reports show sizes and digests, never the secrets.
+    expect(p.stdout()).not.toContain(secrets.password);
+    expect(p.stdout()).not.toContain(secrets.apiKey);
+
+    const run = JSON.parse(await readFile(json, 'utf8')) as RunResult;
+    expect(run).toMatchObject({ passed: true, target: 'sim', externalProvider: { name: 'acme', socket: acme.socket } });
+    const byName = new Map(run.scenarios.map((s) => [s.name, s]));
+    expect([...byName.keys()]).toEqual(['mount', 'sync', 'rotation', 'pod-deletion', 'provider-outage', 'mount-storm', 'driver-restart']);
+    for (const name of ['mount', 'sync', 'pod-deletion', 'mount-storm', 'driver-restart']) expect(byName.get(name), name).toMatchObject({ passed: true });
+    for (const name of ['rotation', 'provider-outage']) {
+      const s = byName.get(name)!;
+      expect(s).toMatchObject({ passed: false, skipped: true, skipReason: expect.stringMatching(/needs the fake provider's control API .*not available for the external provider acme/) });
+      expect(s.steps.every((st) => st.result === 'skipped' && st.skipReason === s.skipReason)).toBe(true);
+    }
+    expect(byName.get('mount')!.steps.map((s) => s.figures)).toEqual(expect.arrayContaining([{ files: 2 }, { objects: 2 }]));
+    const storm = byName.get('mount-storm')!.steps;
+    expect(storm.map((s) => s.result)).toEqual(['passed', 'passed', 'passed', 'skipped']);
+    expect(storm[1]!.figures).toMatchObject({ pods: 20, runP50Ms: expect.any(Number), runP99Ms: expect.any(Number) });
+    expect(storm[3]!.skipReason).toMatch(/latency fault/);
+    const restart = byName.get('driver-restart')!.steps;
+    expect(restart.map((s) => s.result)).toEqual(['passed', 'passed', 'passed', 'skipped']);
+    expect(restart[3]).toMatchObject({ name: 'rotation resumes after the restart', skipReason: expect.stringMatching(/to change an object/) });
+
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="rotation" tests="4" failures="0" errors="0" skipped="4"/);
+    expect(xml).toMatch(/<testsuite name="mount-storm" tests="4" failures="0" errors="0" skipped="1"/);
+    expect(xml).toContain(`<skipped message="${storm[3]!.skipReason!.replace(/"/g, '&quot;')}"/>`);
+    expect(xml).not.toContain('an earlier step of the scenario failed');
+  });
+
+  it('fails the checks when the provider answers differently than at the probe, and when it goes away', async () => {
+    const fickle = await startProvider('fickle', tmp.path);
+    const spcFile = join(tmp.path, 'fickle-spc.yaml');
+    await writeFile(spcFile, spc('fickle'));
+    const json = join(tmp.path, 'fickle.json');
+    const p = cli(['--provider', `fickle=${fickle.socket}`, '--spc', spcFile, '--only', 'mount', '--only', 'pod-deletion', '--json', json]);
+    // After the probe and before any pod mounts (the cluster takes a while to start), the
+    // secret changes in the provider's backend.
+    await p.waitForLine(/probed the external provider fickle/, 20_000);
+    const res = await fetch(`${fickle.control}/objects/db-password`, { method: 'PUT', body: JSON.stringify({ contents: 'changed-behind-our-back' }) });
+    expect(res.ok).toBe(true);
+    // Once the mount check has failed, the provider goes away before the next scenario.
+    await p.waitForLine(/✗ every file the provider answered/, 40_000);
+    await fickle.proc.kill('SIGTERM');
+    expect(await p.exited(), p.stdout() + p.stderr()).toBe(1);
+    expect(p.stdout()).toMatch(/check failed: web: secrets\/db-password holds what the provider answered/);
+    expect(p.stdout()).toMatch(/expected: 14 bytes sha256:[0-9a-f]{16}\n\s+seen:\s+23 bytes sha256:[0-9a-f]{16}/);
+    expect(p.stdout()).toMatch(/could not start the cluster: cannot reach the external provider fickle at .*fickle\.sock: the connection failed; is it running\?/);
+    expect(p.stdout()).toMatch(/0\/2 scenarios passed on sim \(external provider fickle\)/);
+    expect(p.stdout()).not.toContain('changed-behind-our-back');
+    const run = JSON.parse(await readFile(json, 'utf8')) as RunResult;
+    expect(run.passed).toBe(false);
+    expect(run.scenarios[0]!.steps.map((s) => s.result)).toEqual(['passed', 'failed', 'skipped', 'skipped']);
+    expect(run.scenarios[0]!.steps[2]!.skipReason).toBe('an earlier step of the scenario failed');
+    expect(run.scenarios[1]!.steps).toEqual([expect.objectContaining({ name: 'start the cluster', result: 'failed' })]);
+  });
+
+  it('exits 1 with one line when the probe Mount fails or nothing listens on the socket', async () => {
+    const lacking = join(tmp.path, 'lacking-spc.yaml');
+    await writeFile(lacking, spc('acme', ['db-password', 'not-in-the-store']));
+    const deadSocket = join(tmp.path, 'dead.sock');
+    // A socket file nobody serves on (a provider that crashed).
+    const dead = await startProvider('dead', tmp.path);
+    await dead.proc.kill('SIGKILL');
+    const [missing, refused] = [cli(['--provider', `acme=${acme.socket}`, '--spc', lacking]), cli(['--provider', `acme=${deadSocket}`, '--spc', join(tmp.path, 'spc.yaml')])];
+    expect(await missing.exited()).toBe(1);
+    expect(missing.stderr()).toBe(`sscsi scenarios run: the external provider acme failed the probe Mount for ${lacking}: NOT_FOUND: object "not-in-the-store" not found in the fake provider's store\n`);
+    expect(await refused.exited()).toBe(1);
+    expect(refused.stderr()).toBe(`sscsi scenarios run: cannot reach the external provider acme at ${deadSocket}: the connection failed; is it running?\n`);
+  });
+
+  it('refuses bad usage with one line and exit code 2', async () => {
+    const spcFile = join(tmp.path, 'spc.yaml');
+    const cases: Array<[string[], RegExp]> = [
+      [['--provider', `bad.name=${acme.socket}`, '--spc', spcFile], /invalid provider name "bad\.name": it must match/],
+      [['--provider', `acme=${join(tmp.path, 'nope.sock')}`, '--spc', spcFile], /provider acme: no socket at .*nope\.sock; start the provider first/],
+      [['--spc', spcFile], /--spc needs --provider NAME=SOCKET_PATH/],
+      [['--provider', `other=${acme.socket}`, '--spc', spcFile], /spec\.provider is "acme" but --provider names "other"/],
+      [['--provider', `acme=${acme.socket}`, '--spc', spcFile, '--target', 'kind'], /--provider runs on the simulated cluster only \(--target sim\)/],
+    ];
+    const runs = cases.map(([args]) => cli(args));
+    const codes = await Promise.all(runs.map((r) => r.exited()));
+    cases.forEach(([args, message], i) => {
+      expect(codes[i], args.join(' ')).toBe(2);
+      const err = runs[i]!.stderr();
+      expect(err, args.join(' ')).toMatch(message);
+      expect(err.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+    });
+  });
+});
