@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import type { RunResult } from '../../scenarios/report.js';
+import { startAltProvider } from '../helpers/alt-provider.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 const secrets = { password: 'acme-pw-0c4f1e', apiKey: 'acme-key-9b2d77' };
@@ -182,5 +183,24 @@ describe('scenarios run --provider', () => {
       expect(err, args.join(' ')).toMatch(message);
       expect(err.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
     });
+  });
+});
+
+describe('sscsi scenarios run --provider with a provider of other conventions', () => {
+  it('runs mount and pod-deletion against the alt provider (vault/secrets parameters, files without modes)', async () => {
+    const socket = join(tmp.path, 'alt.sock');
+    const alt = await startAltProvider(socket);
+    try {
+      const file = join(tmp.path, 'alt-spc.yaml');
+      await writeFile(file, 'apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata:\n  name: alt-creds\nspec:\n  provider: alt\n  parameters:\n    vault: team-a\n    secrets: "password, username"\n');
+      const json = join(tmp.path, 'alt.json');
+      const p = cli(['--provider', `alt=${socket}`, '--spc', file, '--only', 'mount', '--only', 'pod-deletion', '--json', json]);
+      expect(await p.exited(), `${p.stdout()}\n${p.stderr()}`).toBe(0);
+      const run = JSON.parse(await readFile(json, 'utf8')) as RunResult;
+      expect(run.scenarios.map((s) => [s.name, s.passed])).toEqual([['mount', true], ['pod-deletion', true]]);
+      expect(alt.calls).toBeGreaterThanOrEqual(11);
+    } finally {
+      await alt.close();
+    }
   });
 });
