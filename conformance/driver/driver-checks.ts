@@ -15,6 +15,13 @@ import { describeState, inspectLayout, isClean, mountsAt, targetState } from './
 
 const spcpsName = (pod: string, spc: string) => `${pod}-${namespace}-${spc}`;
 
+/** The reply of an RPC that must succeed; otherwise the check fails naming the RPC. */
+async function replyOf<T>(kit: DriverKit, call: Promise<T>, rpc: string): Promise<T> {
+  const o = await kit.rpc(call);
+  expect(o.ok, `${rpc} failed: ${describeRpc(o)}`, 'OK', describeRpc(o));
+  return o.reply!;
+}
+
 /** The code must be `code`; evidence names what came back. */
 function expectCode(o: RpcOutcome, code: string, what: string): void {
   expect(o.code === code, `${what}: expected ${code}, got ${describeRpc(o)}`, code, describeRpc(o));
@@ -106,9 +113,7 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'identity',
     title: 'GetPluginInfo returns the driver name and a version',
     async run(kit) {
-      const o = await kit.rpc(kit.client.getPluginInfo({}));
-      expect(o.ok, `GetPluginInfo failed: ${describeRpc(o)}`);
-      const r = o.reply!;
+      const r = await replyOf(kit, kit.client.getPluginInfo({}), 'GetPluginInfo');
       expect(r.name === kit.options.driverName, `name is ${JSON.stringify(r.name)}`, kit.options.driverName, r.name);
       expect(r.vendor_version !== '', 'vendor_version is empty', 'a version', r.vendor_version);
       return pass(`name=${r.name} vendor_version=${r.vendor_version}`);
@@ -119,9 +124,8 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'identity',
     title: 'GetPluginCapabilities advertises CONTROLLER_SERVICE (as upstream, for generic CSI tooling)',
     async run(kit) {
-      const o = await kit.rpc(kit.client.getPluginCapabilities({}));
-      expect(o.ok, `GetPluginCapabilities failed: ${describeRpc(o)}`);
-      const types = o.reply!.capabilities.map((c) => c.service?.type ?? 'volume_expansion');
+      const r = await replyOf(kit, kit.client.getPluginCapabilities({}), 'GetPluginCapabilities');
+      const types = r.capabilities.map((c) => c.service?.type ?? 'volume_expansion');
       expect(types.includes('CONTROLLER_SERVICE'), `capabilities are ${types.join(', ') || 'empty'}`, ['CONTROLLER_SERVICE'], types);
       return pass(`capabilities: ${types.join(', ')}`);
     },
@@ -131,9 +135,8 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'identity',
     title: 'Probe reports ready',
     async run(kit) {
-      const o = await kit.rpc(kit.client.probe({}));
-      expect(o.ok, `Probe failed: ${describeRpc(o)}`);
-      const ready = o.reply!.ready;
+      const r = await replyOf(kit, kit.client.probe({}), 'Probe');
+      const ready = r.ready;
       expect(ready === null || ready.value === true, 'Probe says not ready', true, ready);
       return pass(ready === null ? 'ready (unset, which the CSI spec reads as ready)' : 'ready=true');
     },
@@ -143,9 +146,8 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'node',
     title: 'NodeGetCapabilities reports STAGE_UNSTAGE_VOLUME',
     async run(kit) {
-      const o = await kit.rpc(kit.client.nodeGetCapabilities({}));
-      expect(o.ok, `NodeGetCapabilities failed: ${describeRpc(o)}`);
-      const types = o.reply!.capabilities.map((c) => c.rpc?.type);
+      const r = await replyOf(kit, kit.client.nodeGetCapabilities({}), 'NodeGetCapabilities');
+      const types = r.capabilities.map((c) => c.rpc?.type);
       expect(types.includes('STAGE_UNSTAGE_VOLUME'), `capabilities are ${types.join(', ') || 'empty'}`, ['STAGE_UNSTAGE_VOLUME'], types);
       return pass(`capabilities: ${types.join(', ')}`);
     },
@@ -155,10 +157,9 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'node',
     title: 'NodeGetInfo returns the --nodeid',
     async run(kit) {
-      const o = await kit.rpc(kit.client.nodeGetInfo({}));
-      expect(o.ok, `NodeGetInfo failed: ${describeRpc(o)}`);
-      expect(o.reply!.node_id === kit.env.nodeId, `node_id is ${JSON.stringify(o.reply!.node_id)}`, kit.env.nodeId, o.reply!.node_id);
-      return pass(`node_id=${o.reply!.node_id}`);
+      const r = await replyOf(kit, kit.client.nodeGetInfo({}), 'NodeGetInfo');
+      expect(r.node_id === kit.env.nodeId, `node_id is ${JSON.stringify(r.node_id)}`, kit.env.nodeId, r.node_id);
+      return pass(`node_id=${r.node_id}`);
     },
   },
   {
@@ -193,9 +194,8 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'controller',
     title: 'ControllerGetCapabilities returns one capability of type UNKNOWN; CreateVolume is UNIMPLEMENTED',
     async run(kit) {
-      const o = await kit.rpc(kit.client.controllerGetCapabilities({}));
-      expect(o.ok, `ControllerGetCapabilities failed: ${describeRpc(o)}`);
-      const types = o.reply!.capabilities.map((c) => c.rpc?.type);
+      const r = await replyOf(kit, kit.client.controllerGetCapabilities({}), 'ControllerGetCapabilities');
+      const types = r.capabilities.map((c) => c.rpc?.type);
       expect(types.length === 1 && types[0] === 'UNKNOWN', `capabilities are [${types.join(', ')}] (an empty list breaks generic CSI test suites)`, ['UNKNOWN'], types);
       expectCode(await kit.rpc(kit.client.createVolume({ name: 'conformance' })), 'UNIMPLEMENTED', 'CreateVolume');
       return pass('[UNKNOWN]; CreateVolume UNIMPLEMENTED');
