@@ -70,6 +70,6 @@ export function conformanceDriver(argv: string[]): Promise<number> {
       };
     },
     banner: () => 'driver conformance',
-    run: runDriverKit,
+    run: (o, signal) => runDriverKit({ ...o, signal }),
   });
 }

@@ -74,7 +74,7 @@ function conformanceProvider(argv: string[]): Promise<number> {
       };
     },
     banner: (o) => `provider conformance: unix://${o.socket} with SecretProviderClass ${o.spc.namespace}/${o.spc.name} (provider ${o.spc.provider})`,
-    run: runProviderKit,
+    run: (o, signal) => runProviderKit({ ...o, signal }),
   });
 }
 

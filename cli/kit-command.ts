@@ -46,7 +46,7 @@ export interface KitCommand<T> {
   prepare(values: Values): Promise<T>;
   /** The line printed before the kit starts. */
   banner(options: T): string;
-  run(options: T): Promise<KitResult>;
+  run(options: T, signal: AbortSignal): Promise<KitResult>;
 }
 
 export async function runKitCommand<T>(argv: string[], command: KitCommand<T>): Promise<number> {
@@ -72,17 +72,34 @@ export async function runKitCommand<T>(argv: string[], command: KitCommand<T>): 
     throw err;
   }
   process.stdout.write(`${command.banner(options)}\n`);
+  // The first Ctrl-C (or SIGTERM) lets the running check finish and cleans up (unpublishes,
+  // stops what the kit started); a second one exits at once.
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig}: finishing the check running, then cleaning up (again to exit now)\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let result: KitResult;
   try {
-    result = await command.run(options);
+    result = await command.run(options, abort.signal);
   } catch (err) {
     process.stderr.write(`${command.name}: ${(err as Error).message}\n`);
-    return 1;
+    return abort.signal.aborted ? 130 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const files = { junit: values.junit as string | undefined, json: values.json as string | undefined };
   process.stdout.write(`\n${formatKitTable(result)}\n`);
   await writeKitReports(result, files);
   if (files.junit) process.stdout.write(`JUnit: ${files.junit}\n`);
   if (files.json) process.stdout.write(`JSON: ${files.json}\n`);
+  if (result.interrupted) {
+    process.stdout.write('interrupted: the checks not run are reported skipped\n');
+    return 130;
+  }
   return result.passed ? 0 : 1;
 }

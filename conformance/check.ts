@@ -61,6 +61,8 @@ export interface KitResult {
   startedAt: string;
   durationMs: number;
   passed: boolean;
+  /** Stopped by a signal: the checks not run are skipped, and the kit did not pass. */
+  interrupted?: boolean;
   checks: CheckResult[];
 }
 
@@ -70,7 +72,11 @@ export interface RunChecksOptions {
   only?: readonly string[] | undefined;
   /** Progress lines as checks finish. */
   out?: NodeJS.WritableStream;
+  /** When aborted (Ctrl-C), the check running finishes and the rest are skipped. */
+  signal?: AbortSignal | undefined;
 }
+
+export const interrupted = 'interrupted before this check ran';
 
 const oneLine = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s).replace(/\n/g, ' ');
 
@@ -81,6 +87,10 @@ export async function runChecks<Ctx>(checks: ReadonlyArray<CheckDef<Ctx>>, ctx: 
   for (const check of checks) {
     const base = { id: check.id, group: check.group, title: check.title };
     if (options.only && !options.only.includes(check.id)) continue;
+    if (options.signal?.aborted) {
+      results.push({ ...base, result: 'skipped', durationMs: 0, evidence: interrupted, skipReason: interrupted, figures: {} });
+      continue;
+    }
     const t = performance.now();
     let verdict: Verdict;
     try {
@@ -113,7 +123,8 @@ export async function runChecks<Ctx>(checks: ReadonlyArray<CheckDef<Ctx>>, ctx: 
     target: options.target,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
-    passed: results.every((r) => r.result !== 'failed'),
+    passed: !options.signal?.aborted && results.every((r) => r.result !== 'failed'),
+    ...(options.signal?.aborted ? { interrupted: true } : {}),
     checks: results,
   };
 }

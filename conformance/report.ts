@@ -21,7 +21,7 @@ export function formatKitTable(run: KitResult): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     '',
-    `${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped of ${run.checks.length} ${run.kit} checks against ${run.target} in ${ms(run.durationMs)}: ${run.passed ? 'CONFORMS' : 'DOES NOT CONFORM'}`,
+    `${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped of ${run.checks.length} ${run.kit} checks against ${run.target} in ${ms(run.durationMs)}: ${run.interrupted ? 'INTERRUPTED' : run.passed ? 'CONFORMS' : 'DOES NOT CONFORM'}`,
   ].join('\n');
 }
 

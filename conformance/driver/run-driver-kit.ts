@@ -34,6 +34,8 @@ export interface DriverKitRun {
   hangDeadlineMs?: number;
   only?: readonly string[] | undefined;
   out?: NodeJS.WritableStream;
+  /** Ctrl-C: finish the check running, skip the rest, clean up. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The upstream flags a driver needs to live in the kit's world. */
@@ -49,12 +51,13 @@ export function driverFlags(env: DriverEnv, socket: string, metricsPort?: number
 }
 
 /** Waits until the socket exists and Probe answers; fails early if the started driver exits. */
-async function waitForDriver(socket: string, waitMs: number, proc: ManagedProcess | undefined): Promise<CsiClient> {
+async function waitForDriver(socket: string, waitMs: number, proc: ManagedProcess | undefined, signal: AbortSignal | undefined): Promise<CsiClient> {
   const until = Date.now() + waitMs;
   let exited: number | string | undefined;
   void proc?.exited().then((c) => (exited = c));
   let last = 'the socket does not exist yet';
   for (;;) {
+    if (signal?.aborted) throw new Error(`interrupted while waiting for the driver on unix://${socket}`);
     if (exited !== undefined) throw new Error(`the driver exited (${exited}) before serving: ${`${proc!.stdout()}${proc!.stderr()}`.slice(-2000)}`);
     if ((await stat(socket).catch(() => undefined))?.isSocket()) {
       const client = csiClient(socket, 5000);
@@ -110,9 +113,9 @@ export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
       output = async () => `${p.stdout()}${p.stderr()}`;
       outputSource = 'stdout and stderr of the driver the kit started';
     }
-    client = await waitForDriver(socket, run.waitMs ?? 120_000, proc);
+    client = await waitForDriver(socket, run.waitMs ?? 120_000, proc, run.signal);
     kit = new DriverKit({ env, client, driverName: run.driverName ?? 'secrets-store.csi.k8s.io', output, outputSource, hangDeadlineMs: run.hangDeadlineMs ?? 3000 });
-    return await runChecks(driverChecks, kit, { kit: 'driver', target, only: run.only, ...(out ? { out } : {}) });
+    return await runChecks(driverChecks, kit, { kit: 'driver', target, only: run.only, signal: run.signal, ...(out ? { out } : {}) });
   } finally {
     for (const t of kit?.touched ?? []) await kit!.unpublish(t).catch(() => undefined);
     client?.close();

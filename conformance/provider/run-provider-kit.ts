@@ -24,6 +24,8 @@ export interface ProviderKitRun {
   secrets?: Record<string, string>;
   only?: readonly string[] | undefined;
   out?: NodeJS.WritableStream;
+  /** Ctrl-C: finish the check running, skip the rest, clean up. */
+  signal?: AbortSignal | undefined;
 }
 
 export const providerCheckIds = providerChecks.map((c) => c.id);
@@ -44,7 +46,7 @@ export async function runProviderKit(run: ProviderKitRun): Promise<KitResult> {
       secrets: run.secrets ?? { username: 'conformance-user', password: 'conformance-password' },
       targetPath: scratch,
     });
-    return await runChecks(providerChecks, kit, { kit: 'provider', target: `unix://${run.socket}`, only: run.only, ...(run.out ? { out: run.out } : {}) });
+    return await runChecks(providerChecks, kit, { kit: 'provider', target: `unix://${run.socket}`, only: run.only, signal: run.signal, ...(run.out ? { out: run.out } : {}) });
   } finally {
     probe.close();
     await rm(scratch, { recursive: true, force: true });

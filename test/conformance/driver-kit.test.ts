@@ -5,7 +5,7 @@
  * in the target after a failed mount. The kit runs through its CLI; the drivers are real
  * processes and sockets.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KitResult } from '../../conformance/check.js';
@@ -69,6 +69,32 @@ describe.skipIf(!isRoot)('sscsi conformance driver', () => {
     expect(result.checks.map((c) => [c.id, c.result])).toEqual(only.map((id) => [id, 'passed']));
     const flags = await readFile(flagsSeen, 'utf8');
     for (const f of ['--endpoint=unix://', '--nodeid=conformance-node', '--provider-volume=', '--kubeconfig=', '--log-format-json']) expect(flags).toContain(f);
+  });
+
+  it('on Ctrl-C finishes the check running, skips the rest, unpublishes, stops its driver and exits 130', async () => {
+    tmp = await makeTempRoot('conformance-sigint');
+    const state = join(tmp.path, 'world');
+    const json = join(tmp.path, 'driver.json');
+    const kit = startBin('cli/main.js', ['conformance', 'driver', '--state-dir', state, '--json', json]);
+    procs.push(kit);
+    await kit.waitForLine(/✓ publish-tmpfs/, 60_000);
+    // The volume the publish checks share is mounted now.
+    expect((await mountsUnder(state)).length).toBeGreaterThan(0);
+    kit.child.kill('SIGINT');
+    expect(await kit.exited(), `${kit.stdout()}\n${kit.stderr()}`).toBe(130);
+    expect(kit.stdout()).toMatch(/INTERRUPTED/);
+    const result = JSON.parse(await readFile(json, 'utf8')) as KitResult;
+    expect(result.interrupted).toBe(true);
+    expect(result.passed).toBe(false);
+    expect(result.checks.at(-1)).toMatchObject({ id: 'no-secret-in-output', result: 'skipped', skipReason: 'interrupted before this check ran' });
+    expect(await mountsUnder(state)).toEqual([]);
+    // No process of the kit's world is left (the driver had --kubeconfig=<state>/...).
+    const left: string[] = [];
+    for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+      const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmd.includes(state)) left.push(cmd.replace(/\0/g, ' '));
+    }
+    expect(left).toEqual([]);
   });
 
   /** The kit waits on --endpoint; the test starts our driver with the flags it printed, behind a flawed proxy. */
