@@ -9,8 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { mountsUnder } from '../driver/mount/mount-info.js';
-import { unmountPath } from '../driver/mount/tmpfs-mounter.js';
+import { unmountAllUnder } from '../driver/mount/tmpfs-mounter.js';
 import { csiClient, kubeletPublishRequest, type CsiClient } from '../harness/csi-client.js';
 import { rssBytes, startBin, type ManagedProcess } from '../harness/managed-process.js';
 import { SimApiServer, type StartedSimApiServer } from '../sim/apiserver/api-server.js';
@@ -60,7 +59,7 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     csi?.close();
     for (const p of procs.reverse()) await p.kill();
     await api.stop();
-    for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
+    await unmountAllUnder(root);
     await rm(root, { recursive: true, force: true });
   };
   try {

@@ -131,6 +131,22 @@ export function volumeMountGroup(req: NodePublishVolumeRequest__Output): number 
   return Number(group);
 }
 
+/** The SPC's provider and parameters, or the FAILED_PRECONDITION saying which is missing. */
+function providerOf(spc: SecretProviderClass, namespace: string, name: string): { provider: string; parameters: Record<string, string> } {
+  const provider = spc.spec.provider ?? '';
+  if (provider === '') {
+    throw new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${namespace}/${name} has no spec.provider: set it to the provider's name`, 'FailedToMount');
+  }
+  const parameters = spc.spec.parameters;
+  if (!parameters || Object.keys(parameters).length === 0) {
+    throw Object.assign(
+      new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${namespace}/${name} has no spec.parameters: the provider needs them to know what to mount`, 'FailedToMount'),
+      { provider },
+    );
+  }
+  return { provider, parameters };
+}
+
 export function providerAttributes(
   parameters: Record<string, string>,
   volumeContext: Record<string, string>,
@@ -297,6 +313,7 @@ export class VolumePublisher {
       timings[step] = round2(now - mark);
       mark = now;
     };
+    const gid = volumeMountGroup(req);
     // A first mount reads the SecretProviderClass while it mounts the tmpfs: the read is a
     // network round trip, the mount a local syscall, and neither needs the other. Whatever
     // fails, the cleanup below leaves the target as the kubelet gave it.
@@ -305,7 +322,7 @@ export class VolumePublisher {
     if (!mounted) {
       try {
         await mkdir(targetPath, { recursive: true, mode: 0o750 });
-        await this.mounter.mount(targetPath, { gid: volumeMountGroup(req) });
+        await this.mounter.mount(targetPath, { gid });
         lap('mountMs');
       } catch (err) {
         await this.cleanup(targetPath);
@@ -313,27 +330,16 @@ export class VolumePublisher {
       }
     }
     let spc: SecretProviderClass;
+    let provider: string;
+    let parameters: Record<string, string>;
     try {
       spc = await spcRead;
       lap('spcMs');
-      const provider = spc.spec.provider ?? '';
-      if (provider === '') {
-        throw new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.provider: set it to the provider's name`, 'FailedToMount');
-      }
-      const parameters = spc.spec.parameters;
-      if (!parameters || Object.keys(parameters).length === 0) {
-        throw Object.assign(
-          new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${pod.namespace}/${spcName} has no spec.parameters: the provider needs them to know what to mount`, 'FailedToMount'),
-          { provider },
-        );
-      }
+      ({ provider, parameters } = providerOf(spc, pod.namespace, spcName));
     } catch (err) {
       if (!mounted) await this.cleanup(targetPath);
       throw err;
     }
-    const provider = spc.spec.provider!;
-    const parameters = spc.spec.parameters!;
-    const gid = volumeMountGroup(req);
 
     try {
       const { attributes, secrets } = providerAttributes(parameters, req.volume_context, req.secrets);

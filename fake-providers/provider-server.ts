@@ -58,12 +58,11 @@ function parseMode(raw: unknown, objectName: string): number | undefined {
   return mode;
 }
 
-/** The SPC parameter `objects`: a YAML list of {objectName, fileName?, mode?}. */
 /** Parsed `objects` parameters by text: every pod of an SPC sends the same one. */
 const parsedObjects = new Map<string, readonly ObjectSpec[]>();
 
 /** `parseObjects` with a small cache (parsing YAML dominated a Mount call's cost). */
-export function parseObjectsCached(text: string | undefined): readonly ObjectSpec[] {
+function parseObjectsCached(text: string | undefined): readonly ObjectSpec[] {
   const hit = text === undefined ? undefined : parsedObjects.get(text);
   if (hit) return hit;
   const parsed = parseObjects(text);
@@ -72,7 +71,8 @@ export function parseObjectsCached(text: string | undefined): readonly ObjectSpe
   return parsed;
 }
 
-export function parseObjects(text: string | undefined): ObjectSpec[] {
+/** The SPC parameter `objects`: a YAML list of {objectName, fileName?, mode?}. */
+function parseObjects(text: string | undefined): ObjectSpec[] {
   if (text === undefined || text.trim() === '') throw new BadRequest('the SecretProviderClass parameter "objects" is missing: list the objects to mount as YAML, e.g. "- objectName: db-password"');
   let list: unknown;
   try {

@@ -22,8 +22,7 @@ import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { buildPayload } from '../../driver/fileutil/payload.js';
 import { writeAtomically, writeProviderFiles } from '../../driver/fileutil/atomic-writer.js';
-import { mountTmpfs, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
-import { mountsUnder } from '../../driver/mount/mount-info.js';
+import { mountTmpfs, unmountAllUnder, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
 import { ProviderClients } from '../../driver/provider/provider-client.js';
 import { startFakeProvider } from '../../fake-providers/fake-provider.js';
 import { createLogger } from '../../log/logger.js';
@@ -66,7 +65,7 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     mkdirSync(fsDir);
     if (isRoot) {
       mountTmpfs(fsDir);
-      cleanups.push(() => unmountPath(fsDir, true));
+      cleanups.push(() => void unmountPath(fsDir, true));
     }
 
     // Floor: the empty gRPC call.
@@ -175,7 +174,7 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     });
   } finally {
     for (const c of cleanups.reverse()) await c();
-    for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
+    await unmountAllUnder(root);
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -14,9 +14,8 @@ import { stringify } from 'yaml';
 import { CsiDriver } from '../../driver/csi-driver.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
 import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
-import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { selectMounter } from '../../driver/mount/select-mounter.js';
-import { unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { RotationPoller } from '../../driver/rotation/rotation-poller.js';
 import { csiClient, kubeletPublishRequest } from '../../harness/csi-client.js';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
@@ -107,7 +106,7 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
     await driver?.stop(1000);
     await provider?.kill();
     await api.stop();
-    for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
+    await unmountAllUnder(root);
     await rm(root, { recursive: true, force: true });
   }
 }

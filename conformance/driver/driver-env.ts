@@ -16,8 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { startFakeProvider, type StartedFakeProvider } from '../../fake-providers/fake-provider.js';
-import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { serviceAccountUser } from '../../sim/apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 
@@ -94,7 +93,7 @@ export async function startDriverEnv(options: { stateDir?: string | undefined; n
       async close() {
         for (const s of started.reverse()) await s.close().catch(() => undefined);
         await api.stop();
-        for (const m of await mountsUnder(root)) unmountPath(m.mountPoint, true);
+        await unmountAllUnder(root);
         if (ownRoot) await rm(root, { recursive: true, force: true });
       },
     };

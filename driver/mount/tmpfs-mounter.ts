@@ -8,6 +8,7 @@ import { constants as osConstants } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StaleMountError, type MountOptions, isStaleError, type Mounter } from './mounter.js';
+import { mountsUnder } from './mount-info.js';
 
 const MS_NOSUID = 2;
 const MS_NODEV = 4;
@@ -53,12 +54,20 @@ export function mountTmpfs(target: string, options = 'mode=0755'): void {
   }
 }
 
-/** umount2(TARGET, flags); EINVAL (not a mount point) and ENOENT count as done. */
-export function unmountPath(target: string, detach = false): void {
-  if (loadLibc().umount2(target, detach ? MNT_DETACH : 0) === 0) return;
+/**
+ * umount2(TARGET, flags): true when something was unmounted; false when TARGET is no mount
+ * point (EINVAL) or does not exist (ENOENT), which count as done.
+ */
+export function unmountPath(target: string, detach = false): boolean {
+  if (loadLibc().umount2(target, detach ? MNT_DETACH : 0) === 0) return true;
   const err = syscallError('umount2', target);
-  if (err.code === 'EINVAL' || err.code === 'ENOENT') return;
+  if (err.code === 'EINVAL' || err.code === 'ENOENT') return false;
   throw err;
+}
+
+/** Detaches every mount at or below `root`, deepest first: the cleanup of a test or harness root. */
+export async function unmountAllUnder(root: string): Promise<void> {
+  for (const m of await mountsUnder(root)) unmountPath(m.mountPoint, true);
 }
 
 const MS_BIND = 4096;
@@ -73,14 +82,6 @@ const MS_SHARED = 1 << 20;
 export function bindSharedMount(dir: string): void {
   if (loadLibc().mount(dir, dir, 'none', MS_BIND | MS_REC, null) !== 0) throw syscallError('mount', dir);
   if (loadLibc().mount('none', dir, 'none', MS_SHARED | MS_REC, null) !== 0) throw syscallError('mount', dir);
-}
-
-/** umount2(TARGET, 0): true when something was unmounted, false when TARGET is no mount point or does not exist. */
-export function unmountIfMounted(target: string): boolean {
-  if (loadLibc().umount2(target, 0) === 0) return true;
-  const err = syscallError('umount2', target);
-  if (err.code === 'EINVAL' || err.code === 'ENOENT') return false;
-  throw err;
 }
 
 /** True when `path` is on another device than its parent, i.e. a mount point. */
@@ -111,7 +112,7 @@ export class TmpfsMounter implements Mounter {
     // last user lets go; a stale one (its server gone) unmounts like any other.
     for (let i = 0; i < 8; i++) {
       try {
-        if (!unmountIfMounted(target)) return;
+        if (!unmountPath(target)) return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
         unmountPath(target, true);

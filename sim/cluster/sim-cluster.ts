@@ -19,7 +19,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { bindSharedMount, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { bindSharedMount, unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { packageRoot } from '../../driver/version.js';
 import { freePort } from '../../harness/free-port.js';
@@ -227,7 +227,7 @@ export class SimCluster {
         }
       }
       await api.stop();
-      for (const m of (await mountsUnder(root)).reverse()) unmountPath(m.mountPoint, true);
+      await unmountAllUnder(root);
       await new Promise((r) => (logStream ? logStream.end(r) : r(undefined)));
       if (ownRoot) await rm(root, { recursive: true, force: true });
     };

@@ -5,8 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 
 export interface TempRoot {
   path: string;
@@ -18,7 +17,7 @@ export async function makeTempRoot(prefix: string): Promise<TempRoot> {
   return {
     path,
     async cleanup() {
-      for (const m of await mountsUnder(path)) unmountPath(m.mountPoint, true);
+      await unmountAllUnder(path);
       await rm(path, { recursive: true, force: true });
     },
   };
