@@ -7,11 +7,11 @@
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../driver/version.js';
 import { buildLocalBaseImage, localBaseImage } from '../kind/bootstrap/base-image.js';
-import { ExecaRunner, ToolMissingError } from '../kind/bootstrap/command-runner.js';
+import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { stageImageContext } from '../kind/bootstrap/image-context.js';
 import { buildImages, driverImage, fakeProviderImage } from '../kind/bootstrap/images.js';
 
-export const imageUsage = `Usage: sscsi image base [--tag TAG]
+const imageUsage = `Usage: sscsi image base [--tag TAG]
        sscsi image build [--base-image IMAGE]
 
   base   a Node 24 base image from this machine's Node binary and its libraries (docker import),
@@ -61,8 +61,7 @@ export async function imageCommand(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    const message = err instanceof ToolMissingError ? `${err.tool} is not installed (no ${err.tool} on PATH)` : (err as Error).message;
-    process.stderr.write(`sscsi image ${verb}: ${message}\n`);
+    process.stderr.write(`sscsi image ${verb}: ${(err as Error).message}\n`);
     return 1;
   }
 }

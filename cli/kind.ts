@@ -9,7 +9,7 @@ import { packageRoot } from '../driver/version.js';
 import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { BootstrapError, KindBootstrapper } from '../kind/bootstrap/kind-bootstrapper.js';
 
-export const kindUsage = `Usage: sscsi kind up [--name NAME] [--image kindest/node:TAG] [--reuse] [--base-image IMAGE] [--token-audience AUD]... [--timeout DURATION]
+const kindUsage = `Usage: sscsi kind up [--name NAME] [--image kindest/node:TAG] [--reuse] [--base-image IMAGE] [--token-audience AUD]... [--timeout DURATION]
        sscsi kind down [--name NAME]
 
   up    creates a kind cluster (one control plane, one worker), builds the driver and

@@ -8,12 +8,12 @@
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { CommandRunner } from './command-runner.js';
+import { runOk, type CommandRunner } from './command-runner.js';
 
 export const localBaseImage = 'sscsi-node-base:24';
 
 /** The absolute paths in `ldd` output: each library and the dynamic loader. */
-export function lddPaths(output: string): string[] {
+function lddPaths(output: string): string[] {
   const paths = new Set<string>();
   for (const line of output.split('\n')) {
     const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(0x/.exec(line);
@@ -27,8 +27,7 @@ export async function buildLocalBaseImage(runner: CommandRunner, log: (line: str
   try {
     const rootfs = join(work, 'rootfs');
     log(`• base image ${tag} from ${nodeBinary}`);
-    const ldd = await runner.run('ldd', [nodeBinary]);
-    if (ldd.exitCode !== 0) throw new Error(`ldd ${nodeBinary} failed: ${ldd.stderr.trim()}`);
+    const ldd = await runOk(runner, 'ldd', [nodeBinary], undefined, (r) => new Error(`ldd ${nodeBinary} failed: ${r.stderr.trim()}`));
     const libs = lddPaths(ldd.stdout);
     if (!libs.some((l) => l.includes('libc.so'))) throw new Error(`ldd ${nodeBinary} named no libc: ${ldd.stdout.trim()}`);
     for (const file of [...libs, '/usr/local/bin/node']) await mkdir(join(rootfs, dirname(file)), { recursive: true });
@@ -40,10 +39,8 @@ export async function buildLocalBaseImage(runner: CommandRunner, log: (line: str
     await writeFile(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/false\nnode:x:1000:1000:node:/home/node:/bin/false\n');
     await writeFile(join(rootfs, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
     const tar = join(work, 'rootfs.tar');
-    const t = await runner.run('tar', ['-C', rootfs, '-cf', tar, '.']);
-    if (t.exitCode !== 0) throw new Error(`tar failed: ${t.stderr.trim()}`);
-    const imp = await runner.run('docker', ['import', '-c', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', tar, tag]);
-    if (imp.exitCode !== 0) throw new Error(`docker import failed: ${imp.stderr.trim()}`);
+    await runOk(runner, 'tar', ['-C', rootfs, '-cf', tar, '.'], undefined, (r) => new Error(`tar failed: ${r.stderr.trim()}`));
+    await runOk(runner, 'docker', ['import', '-c', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', tar, tag], undefined, (r) => new Error(`docker import failed: ${r.stderr.trim()}`));
     return tag;
   } finally {
     await rm(work, { recursive: true, force: true });

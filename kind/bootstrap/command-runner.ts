@@ -20,9 +20,10 @@ export interface CommandRunner {
   run(command: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
 }
 
+/** A program that is not installed; the message says so in the words the commands print. */
 export class ToolMissingError extends Error {
   constructor(readonly tool: string) {
-    super(`${tool} is not installed (no ${JSON.stringify(tool)} on PATH)`);
+    super(`${tool} is not installed (no ${tool} on PATH)`);
     this.name = 'ToolMissingError';
   }
 }
@@ -42,4 +43,16 @@ export class ExecaRunner implements CommandRunner {
     }
     return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   }
+}
+
+/** The last `lines` lines of a command's output (stdout, then stderr): what a failure message quotes. */
+export function outputTail(r: Pick<CommandResult, 'stdout' | 'stderr'>, lines: number): string {
+  return `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Runs a command that must succeed: its result, or on a non-zero exit the error `failure` makes of it. */
+export async function runOk(runner: CommandRunner, command: string, args: readonly string[], options: RunOptions | undefined, failure: (r: CommandResult) => Error): Promise<CommandResult> {
+  const r = await runner.run(command, args, options);
+  if (r.exitCode !== 0) throw failure(r);
+  return r;
 }

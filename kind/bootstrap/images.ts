@@ -4,17 +4,17 @@
  * classic builder (DOCKER_BUILDKIT=0: it builds FROM a locally imported base and needs no
  * buildx plugin).
  */
-import type { CommandRunner } from './command-runner.js';
+import { outputTail, runOk, type CommandRunner } from './command-runner.js';
 
 export const driverImage = 'secrets-store-csi-ts/driver:dev';
 export const fakeProviderImage = 'secrets-store-csi-ts/fake-provider:dev';
 
-export const imageBuilds = [
+const imageBuilds = [
   { image: driverImage, dockerfile: 'kind/Dockerfile.driver' },
   { image: fakeProviderImage, dockerfile: 'kind/Dockerfile.fake-provider' },
 ] as const;
 
-export function dockerBuildArgs(dockerfile: string, image: string, baseImage?: string, labels: Record<string, string> = {}): string[] {
+function dockerBuildArgs(dockerfile: string, image: string, baseImage?: string, labels: Record<string, string> = {}): string[] {
   return [
     'build',
     '-f',
@@ -27,13 +27,24 @@ export function dockerBuildArgs(dockerfile: string, image: string, baseImage?: s
   ];
 }
 
-export const dockerBuildEnv = { DOCKER_BUILDKIT: '0' };
+const dockerBuildEnv = { DOCKER_BUILDKIT: '0' };
 
-/** Builds both images from an already staged context; throws naming the image on failure. */
-export async function buildImages(runner: CommandRunner, root: string, log: (line: string) => void, baseImage?: string, labels: Record<string, string> = {}): Promise<void> {
-  for (const { image, dockerfile } of imageBuilds) {
-    log(`• building ${image}`);
-    const r = await runner.run('docker', dockerBuildArgs(dockerfile, image, baseImage, labels), { cwd: root, env: dockerBuildEnv });
-    if (r.exitCode !== 0) throw new Error(`docker build of ${image} exited with ${r.exitCode}: ${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-15).join('\n')}`);
-  }
+/** The tags of both images, in build order. */
+export const imageNames: readonly string[] = imageBuilds.map((b) => b.image);
+
+/** Runs one image's `docker build` (these arguments and environment, in the project root); throws on failure. */
+export type ImageBuildStep = (image: string, args: string[], env: Record<string, string>) => Promise<unknown>;
+
+/**
+ * Builds both images from an already staged context. By default each build is logged and a
+ * failure throws naming the image; `step` runs the builds another way (the bootstrapper's steps).
+ */
+export async function buildImages(runner: CommandRunner, root: string, log: (line: string) => void, baseImage?: string, labels: Record<string, string> = {}, step?: ImageBuildStep): Promise<void> {
+  const build: ImageBuildStep =
+    step ??
+    ((image, args, env) => {
+      log(`• building ${image}`);
+      return runOk(runner, 'docker', args, { cwd: root, env }, (r) => new Error(`docker build of ${image} exited with ${r.exitCode}: ${outputTail(r, 15)}`));
+    });
+  for (const { image, dockerfile } of imageBuilds) await build(image, dockerBuildArgs(dockerfile, image, baseImage, labels), dockerBuildEnv);
 }

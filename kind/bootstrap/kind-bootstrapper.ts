@@ -12,12 +12,13 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ToolMissingError, type CommandResult, type CommandRunner } from './command-runner.js';
+import { outputTail, runOk, ToolMissingError, type CommandResult, type CommandRunner } from './command-runner.js';
 import { stageImageContext } from './image-context.js';
-import { dockerBuildArgs, dockerBuildEnv, driverImage, fakeProviderImage, imageBuilds } from './images.js';
-import { kindConfig } from './kind-config.js';
-export const crdNames = ['secretproviderclasses.secrets-store.csi.x-k8s.io', 'secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io'];
-export const daemonSets = ['csi-secrets-store', 'fake-provider'];
+import { buildImages, imageNames } from './images.js';
+import { kindClusterExists, kindConfig } from './kind-config.js';
+
+const crdNames = ['secretproviderclasses.secrets-store.csi.x-k8s.io', 'secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io'];
+const daemonSets = ['csi-secrets-store', 'fake-provider'];
 
 export interface UpOptions {
   name: string;
@@ -53,8 +54,6 @@ export class BootstrapError extends Error {
   }
 }
 
-const tail = (text: string, lines = 15) => text.trim().split('\n').slice(-lines).join('\n');
-
 export class KindBootstrapper {
   private readonly timeout: string;
 
@@ -65,30 +64,22 @@ export class KindBootstrapper {
   /** Runs one step; a non-zero exit is a BootstrapError with the command and its output. */
   private async step(what: string, command: string, args: string[], hint = '', env?: Record<string, string>): Promise<CommandResult> {
     this.o.log(`• ${what}`);
-    const r = await this.o.runner.run(command, args, { cwd: this.o.root, ...(env ? { env } : {}) });
-    if (r.exitCode !== 0) {
-      const output = tail(`${r.stdout}\n${r.stderr}`);
-      throw new BootstrapError(`${what} failed: \`${[command, ...args].join(' ')}\` exited with ${r.exitCode}${output ? `:\n${output}` : ''}${hint ? `\n${hint}` : ''}`);
-    }
-    return r;
+    return runOk(this.o.runner, command, args, { cwd: this.o.root, ...(env ? { env } : {}) }, (r) => {
+      const output = outputTail(r, 15);
+      return new BootstrapError(`${what} failed: \`${[command, ...args].join(' ')}\` exited with ${r.exitCode}${output ? `:\n${output}` : ''}${hint ? `\n${hint}` : ''}`);
+    });
   }
 
   /** The three tools, each answering its version command; a missing one is named. */
   async checkTools(tools: Array<'kind' | 'docker' | 'kubectl'> = ['kind', 'docker', 'kubectl']): Promise<void> {
     const versionArgs = { kind: ['version'], docker: ['version', '--format', '{{.Server.Version}}'], kubectl: ['version', '--client'] };
     for (const tool of tools) {
-      let r;
+      const why = tool === 'docker' ? ' — is the Docker engine running?' : '';
       try {
-        r = await this.o.runner.run(tool, versionArgs[tool], { cwd: this.o.root });
+        await runOk(this.o.runner, tool, versionArgs[tool], { cwd: this.o.root }, (r) => new BootstrapError(`${tool} ${versionArgs[tool].join(' ')} failed${why}: ${outputTail(r, 3)}`));
       } catch (err) {
-        if (err instanceof ToolMissingError) {
-          throw new BootstrapError(`${tool} is not installed (no ${tool} on PATH): install it to run on a kind cluster, or use the simulated cluster (sscsi sim up)`);
-        }
+        if (err instanceof ToolMissingError) throw new BootstrapError(`${err.message}: install it to run on a kind cluster, or use the simulated cluster (sscsi sim up)`);
         throw err;
-      }
-      if (r.exitCode !== 0) {
-        const why = tool === 'docker' ? ' — is the Docker engine running?' : '';
-        throw new BootstrapError(`${tool} ${versionArgs[tool].join(' ')} failed${why}: ${tail(`${r.stdout}\n${r.stderr}`, 3)}`);
       }
     }
   }
@@ -98,9 +89,7 @@ export class KindBootstrapper {
     const context = `kind-${options.name}`;
     const kubectl = (...args: string[]) => ['--context', context, ...args];
     await this.checkTools();
-    const manifestFiles = (await readdir(join(this.o.root, 'kind/manifests'))).filter((f) => f.endsWith('.yaml')).sort();
-    const clusters = (await this.step('listing kind clusters', 'kind', ['get', 'clusters'])).stdout.split('\n').map((l) => l.trim());
-    const exists = clusters.includes(options.name);
+    const exists = await kindClusterExists(options.name, async (command, args) => (await this.step('listing kind clusters', command, args)).stdout);
     if (exists && !options.reuse) {
       throw new BootstrapError(`a kind cluster named ${options.name} exists already: pass --reuse to deploy into it, or delete it first (sscsi kind down --name ${options.name})`);
     }
@@ -122,10 +111,8 @@ export class KindBootstrapper {
     } catch (err) {
       throw new BootstrapError(`staging the image context failed: ${(err as Error).message}\n${leftHint}`);
     }
-    for (const { image, dockerfile } of imageBuilds) {
-      await this.step(`building ${image}`, 'docker', dockerBuildArgs(dockerfile, image, options.baseImage), leftHint, dockerBuildEnv);
-    }
-    for (const image of [driverImage, fakeProviderImage]) {
+    await buildImages(this.o.runner, this.o.root, this.o.log, options.baseImage, {}, (image, args, env) => this.step(`building ${image}`, 'docker', args, leftHint, env));
+    for (const image of imageNames) {
       await this.step(`loading ${image} into the nodes`, 'kind', ['load', 'docker-image', image, '--name', options.name], leftHint);
     }
     await this.step(
@@ -147,6 +134,7 @@ export class KindBootstrapper {
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
+      const manifestFiles = (await readdir(join(this.o.root, 'kind/manifests'))).filter((f) => f.endsWith('.yaml')).sort();
       await this.step('applying kind/manifests', 'kubectl', kubectl('apply', ...manifestFiles.filter((f) => f !== 'csidriver.yaml').flatMap((f) => ['-f', `kind/manifests/${f}`])), leftHint);
     } else {
       await this.step('applying kind/manifests', 'kubectl', kubectl('apply', '-f', 'kind/manifests'), leftHint);

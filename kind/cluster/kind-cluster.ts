@@ -16,16 +16,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { shareDispatchers } from '../../driver/k8s/kube-config.js';
+import { parseMountInfo } from '../../driver/mount/mount-info.js';
 import type { Cluster, ComponentControl, FileStat, KubeObject, ManagedProviderControl, PodRef } from '../../sim/cluster/cluster.js';
 import { KubeObjects } from '../../sim/cluster/kube-objects.js';
-import type { CommandRunner } from '../bootstrap/command-runner.js';
+import { outputTail, runOk, type CommandResult, type CommandRunner } from '../bootstrap/command-runner.js';
+import { kindClusterExists } from '../bootstrap/kind-config.js';
 import type { PortForward, PortForwarder } from './port-forward.js';
 
-export const kubeletPodsDir = '/var/lib/kubelet/pods';
+const kubeletPodsDir = '/var/lib/kubelet/pods';
 /** A node carrying this label with the value `off` runs no fake provider (fake-provider.yaml's affinity). */
 export const fakeProviderOffLabel = 'secrets-store-csi-ts/fake-provider';
 const driverDs = { name: 'csi-secrets-store', app: 'csi-secrets-store', container: 'secrets-store' };
 const providerDs = { name: 'fake-provider', app: 'fake-provider', port: 8080 };
+type DriverDaemonSet = KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } };
 
 export interface KindClusterOptions {
   name: string;
@@ -53,17 +56,15 @@ export class KindCluster {
   constructor(private readonly o: KindClusterOptions) {}
 
   private async run(command: string, args: string[]): Promise<string> {
-    const r = await this.o.runner.run(command, args);
-    if (r.exitCode !== 0) throw new KindClusterError(`\`${[command, ...args].join(' ')}\` exited with ${r.exitCode}: ${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-5).join('\n')}`);
-    return r.stdout;
+    const failed = (r: CommandResult) => new KindClusterError(`\`${[command, ...args].join(' ')}\` exited with ${r.exitCode}: ${outputTail(r, 5)}`);
+    return (await runOk(this.o.runner, command, args, undefined, failed)).stdout;
   }
 
   async start(): Promise<StartedKindCluster> {
     const { name, runner } = this.o;
     const context = `kind-${name}`;
     const kubectl = (...args: string[]) => this.run('kubectl', ['--context', context, ...args]);
-    const clusters = (await this.run('kind', ['get', 'clusters'])).split('\n').map((l) => l.trim());
-    if (!clusters.includes(name)) throw new KindClusterError(`no kind cluster named ${name}: create one with sscsi kind up --name ${name}`);
+    if (!(await kindClusterExists(name, (command, args) => this.run(command, args)))) throw new KindClusterError(`no kind cluster named ${name}: create one with sscsi kind up --name ${name}`);
     const dir = await mkdtemp(join(tmpdir(), 'sscsi-kind-target-'));
     // What a failed start must undo, newest first: port-forwards, the driver flags, the dir.
     const undo: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
@@ -96,15 +97,19 @@ export class KindCluster {
 
       // Scenario needs: extra driver flags, for this run only.
       let originalArgs: string[] | undefined;
+      /** The driver DaemonSet as it is now, and its driver container (to change, then apply). */
+      const driverContainer = async () => {
+        const ds = (await objects.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: driverDs.name })) as DriverDaemonSet;
+        return { ds, container: ds.spec.template.spec.containers.find((c) => c.name === driverDs.container)! };
+      };
       const restoreDriverArgs = async () => {
         if (!originalArgs) return;
-        const ds = (await objects.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: driverDs.name })) as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } };
-        ds.spec.template.spec.containers.find((c) => c.name === driverDs.container)!.args = originalArgs;
+        const { ds, container } = await driverContainer();
+        container.args = originalArgs;
         await objects.apply(ds);
       };
       if (this.o.driverArgs?.length) {
-        const ds = (await objects.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: driverDs.name })) as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } };
-        const container = ds.spec.template.spec.containers.find((c) => c.name === driverDs.container)!;
+        const { ds, container } = await driverContainer();
         originalArgs = container.args ?? [];
         const flagName = (a: string) => a.replace(/=.*$/, '');
         const extra = this.o.driverArgs;
@@ -167,9 +172,8 @@ export class KindCluster {
           const podDirs: string[] = [];
           for (const node of nodeNames) {
             const info = await runner.run('docker', ['exec', node, 'cat', '/proc/self/mountinfo']);
-            for (const line of info.stdout.split('\n')) {
-              const mp = line.split(' ')[4];
-              if (mp?.startsWith(`${kubeletPodsDir}/`) && mp.includes('/volumes/kubernetes.io~csi/')) mounts.push(`${node}:${mp}`);
+            for (const { mountPoint } of parseMountInfo(info.stdout)) {
+              if (mountPoint.startsWith(`${kubeletPodsDir}/`) && mountPoint.includes('/volumes/kubernetes.io~csi/')) mounts.push(`${node}:${mountPoint}`);
             }
             const ls = await runner.run('docker', ['exec', node, 'ls', '-1', kubeletPodsDir]);
             for (const uid of ls.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) if (!live.has(uid)) podDirs.push(`${node}:${kubeletPodsDir}/${uid}`);

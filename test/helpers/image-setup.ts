@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildLocalBaseImage } from '../../kind/bootstrap/base-image.js';
 import { ExecaRunner } from '../../kind/bootstrap/command-runner.js';
-import { stageImageContext } from '../../kind/bootstrap/image-context.js';
+import { imageContextFiles, stageImageContext } from '../../kind/bootstrap/image-context.js';
 import { buildImages, driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
 import { packageRoot } from '../../driver/version.js';
 
@@ -31,13 +31,13 @@ declare module 'vitest' {
   }
 }
 
-export const testBaseImage = 'sscsi-node-base:test';
+const testBaseImage = 'sscsi-node-base:test';
 const contextLabel = 'secrets-store-csi-ts.context';
 
-/** A digest of what the images carry: the lockfile, the fake provider's store, every compiled file. */
+/** A digest of what the images carry: the files the context copies (image-context.ts), every compiled file. */
 async function contextDigest(root: string): Promise<string> {
   const hash = createHash('sha256');
-  for (const f of ['package-lock.json', 'fake-providers/examples/store.yaml']) hash.update(await readFile(join(root, f)));
+  for (const f of imageContextFiles) hash.update(await readFile(join(root, f)));
   const files = (await readdir(join(root, 'dist'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.endsWith('.map')).map((e) => join(e.parentPath, e.name)).sort();
   for (const f of files) hash.update(f).update(await readFile(f));
   return hash.digest('hex').slice(0, 32);

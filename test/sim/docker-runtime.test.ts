@@ -15,7 +15,7 @@ import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
 import { imagePresent, simRootLabel } from '../../sim/cluster/container-component.js';
 import { SimCluster, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
-import { fakeSpc, podWithSecrets } from '../helpers/manifests.js';
+import { podManifest, spcManifest } from '../../scenarios/fixtures.js';
 
 const outcome = inject('images');
 const images = outcome.engine !== '' && outcome.error === null && imagePresent(driverImage) && imagePresent(fakeProviderImage);
@@ -23,7 +23,7 @@ if (!images) console.warn(`docker-runtime.test: skipped — ${outcome.error ?? '
 
 let c: StartedSimCluster;
 const ns = 'default';
-const pod = (name: string) => podWithSecrets(name, ns, 'app');
+const pod = (name: string) => podManifest(ns, name, [{ name: 'secrets', spc: 'app' }]);
 const targetOf = async (name: string) => {
   const p = await c.get({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name });
   return c.nodes[0]!.kubelet.targetPath(p!.metadata.uid!, 'secrets');
@@ -32,7 +32,7 @@ const targetOf = async (name: string) => {
 describe.skipIf(!images)('the simulated cluster on the docker runtime', () => {
   beforeAll(async () => {
     c = await new SimCluster({ runtime: 'docker', kubeletTimings: { backoffInitialMs: 200, backoffMaxMs: 1000 } }).start();
-    await c.apply(fakeSpc('app', ns, ['db-password', 'api-key']));
+    await c.apply(spcManifest(ns, 'app', [{ objectName: 'db-password' }, { objectName: 'api-key' }]));
   }, 120_000);
   afterAll(async () => {
     const root = c?.root;
