@@ -5,7 +5,7 @@
  * flags the kit prints, and the kit waits for the socket.
  */
 import { driverCheckIds, runDriverKit, type DriverKitRun } from '../conformance/driver/run-driver-kit.js';
-import { checkOnly, duration, runKitCommand, UsageError } from './kit-command.js';
+import { checkOnly, duration, runKitCommand, str, UsageError } from './kit-command.js';
 
 export const driverConformanceUsage = `Usage: sscsi conformance driver [--endpoint unix:///path.sock | --driver-bin PATH] [options]
 
@@ -28,8 +28,6 @@ Options:
   --junit FILE              write JUnit XML (one testsuite per group)
   --json FILE               write the results as JSON
 `;
-
-const str = (v: unknown) => v as string | undefined;
 
 export function conformanceDriver(argv: string[]): Promise<number> {
   return runKitCommand<DriverKitRun>(argv, {

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadSpcFile } from '../harness/spc-file.js';
 import { providerCheckIds, runProviderKit, type ProviderKitRun } from '../conformance/provider/run-provider-kit.js';
 import { conformanceDriver, driverConformanceUsage } from './conformance-driver.js';
-import { checkOnly, duration, positiveInt, runKitCommand, UsageError } from './kit-command.js';
+import { checkOnly, duration, positiveInt, runKitCommand, str, UsageError } from './kit-command.js';
 
 export const providerConformanceUsage = `Usage: sscsi conformance provider --socket PATH --spc FILE [options]
 
@@ -38,8 +38,6 @@ async function secretsFile(path: string): Promise<Record<string, string>> {
   }
   return doc as Record<string, string>;
 }
-
-const str = (v: unknown) => v as string | undefined;
 
 function conformanceProvider(argv: string[]): Promise<number> {
   return runKitCommand<ProviderKitRun>(argv, {

@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { KitResult } from '../conformance/check.js';
-import { formatKitTable, writeKitReports } from '../conformance/report.js';
+import { emitKitReports } from '../conformance/report.js';
 import { SpcFileError } from '../harness/spc-file.js';
 import { parseDuration } from '../driver/flags.js';
 
@@ -36,6 +36,9 @@ export function checkOnly(only: string[] | undefined, ids: readonly string[]): v
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** A string flag's value from the parsed flags. */
+export const str = (v: Values[string]) => v as string | undefined;
 
 export interface KitCommand<T> {
   /** e.g. "sscsi conformance provider". */
@@ -92,11 +95,7 @@ export async function runKitCommand<T>(argv: string[], command: KitCommand<T>): 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const files = { junit: values.junit as string | undefined, json: values.json as string | undefined };
-  process.stdout.write(`\n${formatKitTable(result)}\n`);
-  await writeKitReports(result, files);
-  if (files.junit) process.stdout.write(`JUnit: ${files.junit}\n`);
-  if (files.json) process.stdout.write(`JSON: ${files.json}\n`);
+  await emitKitReports(result, { junit: values.junit as string | undefined, json: values.json as string | undefined });
   if (result.interrupted) {
     process.stdout.write('interrupted: the checks not run are reported skipped\n');
     return 130;

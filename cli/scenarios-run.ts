@@ -7,17 +7,17 @@
  */
 import { parseArgs } from 'node:util';
 import { runScenarios } from '../scenarios/runner.js';
-import { formatTable, writeReports, type RunResult } from '../scenarios/report.js';
+import { emitRunReports, type RunResult } from '../scenarios/report.js';
+import type { ReportFiles } from '../harness/report-format.js';
 import { allScenarios } from '../scenarios/all.js';
-import { SimCluster } from '../sim/cluster/sim-cluster.js';
+import { SimCluster, type SimClusterOptions } from '../sim/cluster/sim-cluster.js';
 import type { Cluster } from '../sim/cluster/cluster.js';
-import type { ClusterNeeds } from '../scenarios/scenario.js';
 import { packageRoot } from '../driver/version.js';
 import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { KindBootstrapper } from '../kind/bootstrap/kind-bootstrapper.js';
 import { KindCluster } from '../kind/cluster/kind-cluster.js';
 import { KubectlPortForwarder } from '../kind/cluster/port-forward.js';
-import type { Scenario } from '../scenarios/scenario.js';
+import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
 import { loadSpcFile } from '../harness/spc-file.js';
@@ -120,21 +120,23 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     startCluster = (needs) => new KindCluster({ name: kindName, runner, forwarder: new KubectlPortForwarder(), ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}) }).start();
   } else {
     target = runtime === 'docker' ? 'sim+docker' : 'sim';
-    startCluster = (needs) =>
-      new SimCluster({ runtime, ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}), kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings } }).start();
+    startCluster = (needs) => startSim(needs, { runtime });
   }
-  const selected = values.only ? allScenarios.filter((s) => values.only!.includes(s.name)) : allScenarios;
-  const run = await runScenarios(selected, { target, pods, startCluster });
+  const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster });
   return report(run, values);
 }
 
-async function report(run: RunResult, files: { junit?: string | undefined; json?: string | undefined }): Promise<number> {
-  process.stdout.write(`\n${formatTable(run)}\n`);
-  await writeReports(run, files);
-  if (files.junit) process.stdout.write(`JUnit: ${files.junit}\n`);
-  if (files.json) process.stdout.write(`JSON: ${files.json}\n`);
+async function report(run: RunResult, files: ReportFiles): Promise<number> {
+  await emitRunReports(run, files);
   return run.passed ? 0 : 1;
 }
+
+/** The scenarios `--only` names, in their own order; all without it. */
+const pick = (scenarios: Scenario[], only: string[] | undefined) => (only ? scenarios.filter((s) => only.includes(s.name)) : scenarios);
+
+/** A fresh simulated cluster for a scenario, with the kubelet timings the scenarios are written for. */
+const startSim = (needs: ClusterNeeds, options: SimClusterOptions) =>
+  new SimCluster({ ...options, ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}), kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings } }).start();
 
 /** What is wrong with a --provider/--spc command line, or undefined. */
 function byoUsageError(providers: string[], spc: string | undefined, target: string, runtime: string): string | undefined {
@@ -179,18 +181,11 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
       '',
     ].join('\n'),
   );
-  const scenarios: Scenario[] = byoScenarios({ provider, spc, expectation });
-  const selected = options.only ? scenarios.filter((s) => options.only!.includes(s.name)) : scenarios;
   const startCluster = async (needs: ClusterNeeds): Promise<Cluster> => {
     // The provider is the user's: if it went away, say so rather than wait for every pod.
     await checkReachable(provider);
-    return new SimCluster({
-      providers: [],
-      externalProviders: [provider],
-      ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}),
-      kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings },
-    }).start();
+    return startSim(needs, { providers: [], externalProviders: [provider] });
   };
-  const run = await runScenarios(selected, { target: 'sim', pods: options.pods, startCluster, externalProvider: { name: provider.name, socket: provider.socket } });
+  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), { target: 'sim', pods: options.pods, startCluster, externalProvider: { name: provider.name, socket: provider.socket } });
   return report(run, options);
 }

@@ -3,7 +3,7 @@
  * duration, key figures), JUnit XML (one testsuite per scenario, one testcase per step)
  * and a JSON document. Skipped scenarios and steps carry the reason they were skipped.
  */
-import { writeFile } from 'node:fs/promises';
+import { emitReports, junitDocument, ms, textTable, type ReportFiles } from '../harness/report-format.js';
 
 export type StepOutcome = 'passed' | 'failed' | 'skipped';
 
@@ -43,7 +43,6 @@ export interface RunResult {
 /** The reason of a step skipped because one before it failed. */
 export const earlierStepFailed = 'an earlier step of the scenario failed';
 
-const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 const figuresText = (f: Record<string, string | number>) =>
   Object.entries(f)
     .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : v}`)
@@ -54,9 +53,7 @@ export function formatTable(run: RunResult): string {
     s.steps.map((st) => [s.name, st.name, st.result === 'passed' ? 'pass' : st.result === 'failed' ? 'FAIL' : 'skip', ms(st.durationMs), st.result === 'skipped' && st.skipReason ? `skipped: ${st.skipReason}` : figuresText(st.figures)]),
   );
   const header = ['scenario', 'step', 'result', 'duration', 'key figures'];
-  const widths = header.map((h, i) => Math.min(i === 4 ? 200 : 70, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '', summaryLine(run)].join('\n');
+  return [...textTable(header, rows, { maxWidths: [70, 70, 70, 70, 200], rightAlign: 3 }), '', summaryLine(run)].join('\n');
 }
 
 /** E.g. "5/7 scenarios passed, 2 skipped, 2 steps skipped on sim (external provider acme) in 20.1 s". */
@@ -71,35 +68,30 @@ export function summaryLine(run: RunResult): string {
   return `${counts.join(', ')} on ${target} in ${ms(run.durationMs)}`;
 }
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd]/gu, '');
-
 export function junitXml(run: RunResult): string {
-  const suites = run.scenarios.map((s) => {
-    const failures = s.steps.filter((st) => st.result === 'failed').length;
-    const skipped = s.steps.filter((st) => st.result === 'skipped').length;
-    const cases = s.steps.map((st) => {
-      const props = Object.entries(st.figures).map(([k, v]) => `        <property name="${xml(k)}" value="${xml(String(v))}"/>`);
-      const body = [
-        ...(props.length ? ['      <properties>', ...props, '      </properties>'] : []),
-        ...(st.result === 'skipped' ? [`      <skipped message="${xml(st.skipReason ?? earlierStepFailed)}"/>`] : []),
-        ...(st.failure
-          ? [
-              `      <failure message="${xml(st.failure.message)}" type="CheckFailure">${xml(
-                [`expected: ${JSON.stringify(st.failure.expected)}`, `seen: ${JSON.stringify(st.failure.seen)}`, ...(st.failure.events?.length ? ['events:', ...st.failure.events] : [])].join('\n'),
-              )}</failure>`,
-            ]
-          : []),
-      ];
-      return `    <testcase classname="${xml(s.name)}" name="${xml(st.name)}" time="${(st.durationMs / 1000).toFixed(3)}"${body.length ? `>\n${body.join('\n')}\n    </testcase>` : '/>'}`;
-    });
-    return `  <testsuite name="${xml(s.name)}" tests="${s.steps.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${(s.durationMs / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
-  });
-  const tests = run.scenarios.reduce((a, s) => a + s.steps.length, 0);
-  const failures = run.scenarios.reduce((a, s) => a + s.steps.filter((st) => st.result === 'failed').length, 0);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="sscsi scenarios (${xml(run.target)})" tests="${tests}" failures="${failures}" time="${(run.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  return junitDocument(
+    `sscsi scenarios (${run.target})`,
+    run.durationMs,
+    run.scenarios.map((s) => ({
+      name: s.name,
+      durationMs: s.durationMs,
+      cases: s.steps.map((st) => ({
+        classname: s.name,
+        name: st.name,
+        durationMs: st.durationMs,
+        properties: st.figures,
+        skipped: st.result === 'skipped' ? (st.skipReason ?? earlierStepFailed) : undefined,
+        failure: st.failure && {
+          message: st.failure.message,
+          type: 'CheckFailure',
+          text: [`expected: ${JSON.stringify(st.failure.expected)}`, `seen: ${JSON.stringify(st.failure.seen)}`, ...(st.failure.events?.length ? ['events:', ...st.failure.events] : [])].join('\n'),
+        },
+      })),
+    })),
+  );
 }
 
-export async function writeReports(run: RunResult, files: { junit?: string | undefined; json?: string | undefined }): Promise<void> {
-  if (files.junit) await writeFile(files.junit, junitXml(run));
-  if (files.json) await writeFile(files.json, `${JSON.stringify(run, null, 2)}\n`);
+/** The table on stdout, and the JUnit and JSON files asked for. */
+export function emitRunReports(run: RunResult, files: ReportFiles): Promise<void> {
+  return emitReports(formatTable(run), files, () => junitXml(run), run);
 }
