@@ -14,10 +14,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../driver/version.js';
-import { groups, runGroups } from './groups.js';
+import { groups, quickGroups, runGroups, unknownGroups } from './groups.js';
 import { formatTable, machineInfo, writeJson } from './report.js';
-import { compare, suitesWithErrors, ungated, type Baseline } from './regression-gate.js';
-import { runCli } from './run-cli.js';
+import { compare, gatedSuites, suitesWithErrors, type Baseline } from './regression-gate.js';
+import { isPositiveInteger, runCli } from './run-cli.js';
 
 const defaultBaseline = join(packageRoot(), 'bench', 'baseline.json');
 const usage = 'usage: npm run bench:check -- [--tolerance 0.25] [--update-baseline] [--json FILE] [--baseline FILE] [--only GROUP]... [--repeat N]';
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   // A baseline is the reference every later run is judged by: it gets more runs (5) than a
   // check (3), so that it sits at the middle of the noise rather than at one edge.
   const repeat = Number(args.repeat ?? (args['update-baseline'] ? 5 : 3));
-  if (!Number.isInteger(repeat) || repeat < 1) {
+  if (!isPositiveInteger(repeat)) {
     console.error(`--repeat must be a positive integer, got ${args.repeat}\n${usage}`);
     return 2;
   }
@@ -53,8 +53,8 @@ async function main(): Promise<number> {
     console.error(`--tolerance must be a non-negative number (0.25 = 25% worse), got ${args.tolerance}`);
     return 2;
   }
-  const quick = args.only ?? Object.keys(groups).filter((g) => groups[g]!.quick);
-  const unknown = quick.filter((g) => !(g in groups));
+  const quick = args.only ?? quickGroups;
+  const unknown = unknownGroups(quick);
   if (unknown.length > 0) {
     console.error(`unknown benchmark group ${unknown.join(', ')} (groups: ${Object.keys(groups).join(', ')})\n${usage}`);
     return 2;
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   console.log(`\n${formatTable(suites)}`);
   if (args.json) await writeJson(args.json, machineInfo(), suites);
   if (args['update-baseline']) {
-    const floorRatios = Object.fromEntries(suites.filter((s) => s.floorRatio !== null && !ungated(s.name)).map((s) => [s.name, Math.round(s.floorRatio! * 1000) / 1000]));
+    const floorRatios = Object.fromEntries(gatedSuites(suites).map((s) => [s.name, Math.round(s.floorRatio * 1000) / 1000]));
     await writeFile(baselinePath, `${JSON.stringify({ machine: machineInfo(), tolerance, floorRatios }, null, 2)}\n`);
     console.log(`wrote ${baselinePath} (${Object.keys(floorRatios).length} ratios)`);
     return 0;

@@ -2,6 +2,7 @@
  * The benchmark groups and how they run in full and in `--quick` mode (the CI smoke, under
  * a minute), and the floor ratios that need several groups' results.
  */
+import { isRoot } from '../harness/temp-root.js';
 import type { SuiteResult } from './report.js';
 import { runMemorySuites } from './suites/memory.js';
 import { runMicroSuites } from './suites/micro.js';
@@ -10,7 +11,7 @@ import { runRotationSuites } from './suites/rotation.js';
 import { runSimClusterSuites } from './suites/sim-cluster.js';
 import { runStormSuites } from './suites/storm.js';
 
-export interface RunContext {
+interface RunContext {
   quick: boolean;
   iterations: number | undefined;
   log: (line: string) => void;
@@ -37,6 +38,12 @@ export const groups: Record<string, Group> = {
   'sim-cluster': { quick: false, floors: false, run: (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }) },
 };
 
+/** The groups of the quick run (`--quick`, and the regression gate), in their order. */
+export const quickGroups: readonly string[] = Object.keys(groups).filter((g) => groups[g]!.quick);
+
+/** The names among `names` that are no benchmark group. */
+export const unknownGroups = (names: readonly string[]) => names.filter((g) => !(g in groups));
+
 /**
  * Floors that combine several measured floors. NodePublishVolume: one empty CSI call, one
  * empty provider call, two bare API GETs (the SPC read and the SPCPS create), a raw
@@ -44,12 +51,12 @@ export const groups: Record<string, Group> = {
  * call and a raw mount+umount. The mount and write floors come from the micro group; without
  * it (`--only node-publish`) the ratio is left empty rather than guessed.
  */
-export function fillCompositeFloors(suites: SuiteResult[]): void {
+function fillCompositeFloors(suites: SuiteResult[]): void {
   const p50 = (name: string) => suites.find((s) => s.name === name)?.p50Ms;
   const csi = p50('floor csi-empty');
   const provider = p50('floor provider-empty');
   const api = p50('floor api-get');
-  const mount = p50('floor mount-umount') ?? (process.getuid?.() === 0 ? undefined : 0);
+  const mount = p50('floor mount-umount') ?? (isRoot ? undefined : 0);
   const write = p50('floor raw-write 10x1KiB');
   for (const s of suites) {
     if (s.name === 'node-publish 10x1KiB' && csi && provider && api && mount !== undefined && write) s.floorRatio = s.p50Ms / (csi + provider + 2 * api + mount + write);
@@ -63,7 +70,7 @@ export function fillCompositeFloors(suites: SuiteResult[]): void {
  * suite reports the run with its median ratio (median p50 for floors) — one noisy run, fast
  * or slow, cannot move the verdict. Groups without floors run once.
  */
-export async function runGroups(names: string[], ctx: RunContext, repeat = 1): Promise<SuiteResult[]> {
+export async function runGroups(names: readonly string[], ctx: RunContext, repeat = 1): Promise<SuiteResult[]> {
   const runs: SuiteResult[][] = [];
   const once: SuiteResult[] = [];
   for (const name of names) {

@@ -6,12 +6,11 @@
  */
 import type { ManagedProcess } from '../harness/managed-process.js';
 
-export interface HeapUsage {
+interface HeapUsage {
   usedBytes: number;
-  totalBytes: number;
 }
 
-export interface InspectorSession {
+interface InspectorSession {
   /** A full, blocking garbage collection in the inspected process. */
   collectGarbage(): Promise<void>;
   heapUsage(): Promise<HeapUsage>;
@@ -52,8 +51,8 @@ export async function connectInspector(proc: ManagedProcess, timeoutMs = 20_000)
       await send('HeapProfiler.collectGarbage');
     },
     async heapUsage() {
-      const r = await send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
-      return { usedBytes: r.usedSize, totalBytes: r.totalSize };
+      const r = await send<{ usedSize: number }>('Runtime.getHeapUsage');
+      return { usedBytes: r.usedSize };
     },
     close() {
       ws.close();

@@ -8,17 +8,17 @@
 import type { Bench } from 'tinybench';
 import { fromSamples, type SuiteResult } from './report.js';
 
-export interface RoundsOptions {
+interface RoundsOptions {
   rounds: number;
   /** Called before each round (e.g. to run a floor measured outside tinybench). */
-  beforeRound?: (round: number) => Promise<void> | void;
+  beforeRound?: () => Promise<void> | void;
 }
 
 /** Runs `bench` `rounds` times and returns one row per task from all its samples. */
 export async function runInterleaved(bench: Bench, options: RoundsOptions): Promise<Map<string, Omit<SuiteResult, 'rssMb' | 'floorRatio'>>> {
   const pooled = new Map<string, number[]>(bench.tasks.map((t) => [t.name, []]));
   for (let round = 0; round < options.rounds; round++) {
-    await options.beforeRound?.(round);
+    await options.beforeRound?.();
     await bench.run();
     for (const task of bench.tasks) {
       const r = task.result;

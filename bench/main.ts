@@ -4,12 +4,12 @@
  * groups, prints a table and optionally writes the JSON document of report.ts.
  */
 import { parseArgs } from 'node:util';
-import { groups, runGroups } from './groups.js';
+import { groups, quickGroups, runGroups, unknownGroups } from './groups.js';
 import { formatTable, machineInfo, writeJson } from './report.js';
-import { runCli } from './run-cli.js';
+import { isPositiveInteger, runCli } from './run-cli.js';
 
 const usage = `usage: npm run bench -- [--quick] [--json FILE] [--only GROUP]... [--iterations N]
-groups: ${Object.keys(groups).join(', ')} (--quick runs ${Object.keys(groups).filter((g) => groups[g]!.quick).join(', ')} briefly)`;
+groups: ${Object.keys(groups).join(', ')} (--quick runs ${quickGroups.join(', ')} briefly)`;
 
 async function main(): Promise<number> {
   let args;
@@ -32,14 +32,14 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const selected = args.only ?? Object.keys(groups).filter((g) => !args.quick || groups[g]!.quick);
-  const unknown = selected.filter((g) => !(g in groups));
+  const selected = args.only ?? (args.quick ? quickGroups : Object.keys(groups));
+  const unknown = unknownGroups(selected);
   if (unknown.length > 0) {
     console.error(`unknown benchmark group ${unknown.join(', ')}\n${usage}`);
     return 2;
   }
   const iterations = args.iterations === undefined ? undefined : Number(args.iterations);
-  if (iterations !== undefined && !(Number.isInteger(iterations) && iterations > 0)) {
+  if (iterations !== undefined && !isPositiveInteger(iterations)) {
     console.error(`--iterations must be a positive integer, got ${args.iterations}`);
     return 2;
   }

@@ -5,16 +5,16 @@
  * Targets are laid out as the kubelet lays them out.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { unmountAllUnder } from '../driver/mount/tmpfs-mounter.js';
 import { csiClient, kubeletPublishRequest, type CsiClient } from '../harness/csi-client.js';
-import { rssBytes, startBin, type ManagedProcess } from '../harness/managed-process.js';
+import { rssBytes, startBin, type ManagedProcess, startFakeProviderBin } from '../harness/managed-process.js';
+import { makeTempRoot } from '../harness/temp-root.js';
 import { SimApiServer, type StartedSimApiServer } from '../sim/apiserver/api-server.js';
+import { driverFlags } from '../harness/driver-flags.js';
 
-export interface PublishStackOptions {
+interface PublishStackOptions {
   objects: number;
   objectBytes: number;
   /** Extra driver flags. */
@@ -29,7 +29,7 @@ export interface PublishTarget {
   targetPath: string;
 }
 
-export interface PublishStack {
+interface PublishStack {
   root: string;
   /** The kubeconfig the driver uses (the embedded API server's). */
   kubeconfig: string;
@@ -51,7 +51,8 @@ export interface PublishStack {
 export const SPC_NAME = 'bench-secrets';
 
 export async function startPublishStack(options: PublishStackOptions): Promise<PublishStack> {
-  const root = await mkdtemp(join(tmpdir(), 'sscsi-bench-'));
+  const tmp = await makeTempRoot('bench');
+  const root = tmp.path;
   const procs: ManagedProcess[] = [];
   const api = await new SimApiServer().start();
   let csi: CsiClient | undefined;
@@ -59,8 +60,7 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     csi?.close();
     for (const p of procs.reverse()) await p.kill();
     await api.stop();
-    await unmountAllUnder(root);
-    await rm(root, { recursive: true, force: true });
+    await tmp.cleanup();
   };
   try {
     const providerDir = join(root, 'providers');
@@ -71,14 +71,13 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     const kubeconfig = join(root, 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
 
-    const provider = startBin('fake-providers/main.js', ['--name', 'fake', '--socket', join(providerDir, 'fake.sock'), '--store', storeFile, '--log-format-json']);
+    const { proc: provider } = await startFakeProviderBin({ name: 'fake', socket: join(providerDir, 'fake.sock'), store: storeFile });
     procs.push(provider);
-    await provider.waitForLine(/^\{"ready":true/);
 
     const endpoint = join(root, 'plugins', 'csi-secrets-store', 'csi.sock');
     const driver = startBin(
       'driver/main.js',
-      [`--endpoint=unix://${endpoint}`, '--nodeid=bench-node', '--metrics-addr=127.0.0.1:0', `--kubeconfig=${kubeconfig}`, `--provider-volume=${providerDir}`, '--log-format-json', ...(options.driverArgs ?? [])],
+      [...driverFlags({ socket: endpoint, nodeId: 'bench-node', providerDir, metricsAddr: '127.0.0.1:0', kubeconfig }), '--log-format-json', ...(options.driverArgs ?? [])],
       { nodeArgs: options.driverNodeArgs ?? [], keepChars: 64 * 1024 },
     );
     procs.push(driver);

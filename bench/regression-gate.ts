@@ -11,7 +11,7 @@ export interface Baseline {
   floorRatios: Record<string, number>;
 }
 
-export interface Verdict {
+interface Verdict {
   name: string;
   baseline: number | undefined;
   current: number;
@@ -23,16 +23,19 @@ export interface Verdict {
  * Suites reported but not gated: plain-directory writes hit the backing disk, whose latency
  * swings far more than any code change would move it.
  */
-export const ungated = (name: string) => name.startsWith('write dir ');
+const ungated = (name: string) => name.startsWith('write dir ');
+
+/** The suites the gate compares (and a baseline records): those with a ratio to a floor, less the ungated. */
+export function gatedSuites(suites: SuiteResult[]): Array<SuiteResult & { floorRatio: number }> {
+  return suites.filter((s): s is SuiteResult & { floorRatio: number } => s.floorRatio !== null && !ungated(s.name));
+}
 
 export function compare(suites: SuiteResult[], baseline: Baseline | undefined, tolerance: number): Verdict[] {
-  return suites
-    .filter((s) => s.floorRatio !== null && !ungated(s.name))
-    .map((s) => {
-      const b = baseline?.floorRatios[s.name];
-      const change = b === undefined ? undefined : s.floorRatio! / b - 1;
-      return { name: s.name, baseline: b, current: s.floorRatio!, change, status: b === undefined ? 'new' : change! > tolerance ? 'REGRESSION' : 'ok' };
-    });
+  return gatedSuites(suites).map((s) => {
+    const b = baseline?.floorRatios[s.name];
+    const change = b === undefined ? undefined : s.floorRatio / b - 1;
+    return { name: s.name, baseline: b, current: s.floorRatio, change, status: b === undefined ? 'new' : change! > tolerance ? 'REGRESSION' : 'ok' };
+  });
 }
 
 /** Suites that recorded failed operations (a storm's errors): a failure whatever the ratios. */

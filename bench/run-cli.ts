@@ -8,3 +8,6 @@ export function runCli(main: () => Promise<number>): void {
     },
   );
 }
+
+/** A count given on the command line (`--repeat`, `--iterations`): a whole number of at least 1. */
+export const isPositiveInteger = (n: number) => Number.isInteger(n) && n > 0;

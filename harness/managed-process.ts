@@ -142,3 +142,40 @@ export async function rssBytes(pid: number): Promise<number | undefined> {
     return undefined;
   }
 }
+
+/**
+ * Samples a resident set size every `everyMs` ms and keeps the largest reading: `read` is
+ * e.g. `() => rssBytes(pid)` or a cluster component's `rssBytes()` (undefined readings are
+ * skipped). `stop()` ends the sampling and returns the peak in bytes (0 without a reading).
+ */
+export function samplePeakRss(read: () => Promise<number | undefined>, everyMs: number): { stop(): number } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    void read().then((r) => {
+      if (r !== undefined) peak = Math.max(peak, r);
+    });
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/**
+ * Our fake provider as its own process (`fake-provider` with JSON logs), returned once it
+ * printed its ready line; with `control`, its control API on a free loopback port. Killed
+ * again if it never gets ready.
+ */
+export async function startFakeProviderBin(options: { name: string; socket: string; store?: string; control?: boolean }): Promise<{ proc: ManagedProcess; control: string | null }> {
+  const args = ['--name', options.name, '--socket', options.socket, ...(options.store ? ['--store', options.store] : []), ...(options.control ? ['--control-addr', '127.0.0.1:0'] : []), '--log-format-json'];
+  const proc = startBin('fake-providers/main.js', args);
+  try {
+    const ready = JSON.parse(await proc.waitForLine(/^\{"ready":true/, 30_000)) as { control: string | null };
+    return { proc, control: ready.control };
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw err;
+  }
+}

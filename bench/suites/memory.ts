@@ -13,17 +13,21 @@ import { connectInspector } from '../inspector-session.js';
 import { startPublishStack, type PublishTarget } from '../publish-stack.js';
 import type { SuiteResult } from '../report.js';
 
-export interface MemoryOptions {
+interface MemoryOptions {
   volumes: number;
   log: (line: string) => void;
 }
 
-/** RSS once it stops moving (two readings 100 ms apart within 1%, or after 3 s). */
-async function settledRss(pid: number): Promise<number> {
-  let last = (await rssBytes(pid)) ?? 0;
+/**
+ * A reading once it stops moving: two readings 100 ms apart within 1%, or the last one after
+ * 3 s. RSS settles as the allocator gives pages back; a collected heap as the driver hears
+ * of deletions through its watch and lets go of what they held.
+ */
+async function settle(read: () => Promise<number>): Promise<number> {
+  let last = await read();
   for (let i = 0; i < 30; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    const now = (await rssBytes(pid)) ?? 0;
+    const now = await read();
     if (Math.abs(now - last) <= last * 0.01) return now;
     last = now;
   }
@@ -58,24 +62,15 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
   const deletePodStatuses = () => {
     for (const s of stack.api.store.list('secretproviderclasspodstatuses', 'default')) stack.api.store.delete('secretproviderclasspodstatuses', 'default', s.metadata.name!);
   };
-  // The driver hears of the deletions through its watch: wait until its heap, collected,
-  // stops shrinking (two readings 100 ms apart within 1%, or 3 s).
-  const settledHeap = async (): Promise<number> => {
+  const rss = async () => (await rssBytes(pid)) ?? 0;
+  /** The driver's used heap after a full garbage collection. */
+  const collectedHeap = async (): Promise<number> => {
     await inspector.collectGarbage();
-    let last = (await inspector.heapUsage()).usedBytes;
-    for (let i = 0; i < 30; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      await inspector.collectGarbage();
-      const now = (await inspector.heapUsage()).usedBytes;
-      if (Math.abs(now - last) <= last * 0.01) return now;
-      last = now;
-    }
-    return last;
+    return (await inspector.heapUsage()).usedBytes;
   };
   try {
-    const idleRss = await settledRss(pid);
-    await inspector.collectGarbage();
-    const idleHeap = (await inspector.heapUsage()).usedBytes;
+    const idleRss = await settle(rss);
+    const idleHeap = await collectedHeap();
 
     // Warm up with a full round of the same size: code compiled, connections open, metric
     // series created, tables grown to their size; what a second round leaves is a leak.
@@ -84,18 +79,18 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
     await inBatches(warm, 25, (t) => stack.publish(t));
     await inBatches(warm, 25, (t) => stack.unpublish(t));
     deletePodStatuses();
-    const heap0 = await settledHeap();
-    const rss0 = await settledRss(pid);
+    const heap0 = await settle(collectedHeap);
+    const rss0 = await settle(rss);
 
     const targets: PublishTarget[] = [];
     for (let i = 0; i < options.volumes; i++) targets.push(await stack.newTarget());
     await inBatches(targets, 25, (t) => stack.publish(t));
-    const heap1 = await settledHeap();
-    const rss1 = await settledRss(pid);
+    const heap1 = await settle(collectedHeap);
+    const rss1 = await settle(rss);
 
     await inBatches(targets, 25, (t) => stack.unpublish(t));
     deletePodStatuses();
-    const heap2 = await settledHeap();
+    const heap2 = await settle(collectedHeap);
 
     const n = options.volumes;
     options.log(`memory: idle RSS ${mib(idleRss)} MiB (heap ${mib(idleHeap)} MiB); ${n} volumes: +${kib((heap1 - heap0) / n)} KiB heap each, +${kib((rss1 - rss0) / n)} KiB RSS each; after unmounting all: ${kib(heap2 - heap0)} KiB heap left`);

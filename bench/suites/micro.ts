@@ -16,25 +16,23 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { buildPayload } from '../../driver/fileutil/payload.js';
 import { writeAtomically, writeProviderFiles } from '../../driver/fileutil/atomic-writer.js';
-import { mountTmpfs, unmountAllUnder, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
-import { ProviderClients } from '../../driver/provider/provider-client.js';
+import { mountTmpfs, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
+import { ProviderClients, type MountParams } from '../../driver/provider/provider-client.js';
 import { startFakeProvider } from '../../fake-providers/fake-provider.js';
+import { isRoot, makeTempRoot } from '../../harness/temp-root.js';
 import { createLogger } from '../../log/logger.js';
 import { runInterleaved } from '../interleave.js';
 import type { SuiteResult } from '../report.js';
 
-export interface MicroOptions {
+interface MicroOptions {
   quick: boolean;
   log: (line: string) => void;
 }
 
-const isRoot = process.getuid?.() === 0 && process.platform === 'linux';
 const kib = (n: number) => (n >= 1024 ? `${n / 1024}KiB` : `${n}B`);
 
 /** An echo service with no proto at all: one unary method moving raw (empty) buffers. */
@@ -50,8 +48,12 @@ const echoService: grpc.ServiceDefinition = {
   },
 };
 
+/** A provider Mount request for the objects in `attributes`, as the driver makes it. */
+const mountParams = (attributes: string): MountParams => ({ attributes, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
+
 export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult[]> {
-  const root = await mkdtemp(join(tmpdir(), 'sscsi-bench-micro-'));
+  const tmp = await makeTempRoot('bench-micro');
+  const root = tmp.path;
   const silent = createLogger({ name: 'bench', level: 'silent' });
   const cleanups: Array<() => Promise<void> | void> = [];
   try {
@@ -63,10 +65,7 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     // A tmpfs for everything written (when root), so writes measure memory, not a disk.
     const fsDir = join(root, 'fs');
     mkdirSync(fsDir);
-    if (isRoot) {
-      mountTmpfs(fsDir);
-      cleanups.push(() => void unmountPath(fsDir, true));
-    }
+    if (isRoot) mountTmpfs(fsDir); // unmounted with everything below the root at the end
 
     // Floor: the empty gRPC call.
     const echoSock = join(root, 'echo.sock');
@@ -77,7 +76,8 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     const Echo = grpc.makeGenericClientConstructor(echoService, 'Echo');
     const echo = new Echo(`unix://${echoSock}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Call: (req: Buffer, cb: (err: grpc.ServiceError | null) => void) => void };
     cleanups.push(() => echo.close());
-    bench.add('floor grpc-empty', () => new Promise<void>((resolve, reject) => echo.Call(Buffer.alloc(0), (err) => (err ? reject(err) : resolve()))), { async: true });
+    const echoCall = () => new Promise<void>((resolve, reject) => echo.Call(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
+    bench.add('floor grpc-empty', echoCall, { async: true });
 
     if (isRoot) {
       const m = join(root, 'mnt');
@@ -91,37 +91,45 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     // The fake provider in this process, with every object the sizes need.
     const provDir = join(root, 'providers');
     mkdirSync(provDir);
-    const objects = sizes.flatMap(([n, size]) => Array.from({ length: n }, (_, i) => ({ name: `o${n}x${size}-${i}`, version: '1', contentsBase64: randomBytes(size).toString('base64') })));
-    const provider = await startFakeProvider({ name: 'fake', socket: join(provDir, 'fake.sock'), objects, logger: silent });
+    const sets = sizes.map(([n, size]) => ({ n, size, objects: Array.from({ length: n }, (_, i) => ({ name: `o${n}x${size}-${i}`, version: '1', contentsBase64: randomBytes(size).toString('base64') })) }));
+    const provider = await startFakeProvider({ name: 'fake', socket: join(provDir, 'fake.sock'), objects: sets.flatMap((set) => set.objects), logger: silent });
     cleanups.push(() => provider.close());
     const clients = new ProviderClients({ providerVolume: provDir, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 64 * 1024 * 1024, maxInflight: 32, callTimeoutMs: 30_000, logger: silent });
     cleanups.push(() => clients.close());
 
     let seq = 0;
-    for (const [n, size] of sizes) {
-      const label = `${n}x${kib(size)}`;
-      const names = Array.from({ length: n }, (_, i) => `o${n}x${size}-${i}`);
-      const attributes = JSON.stringify({ objects: names.map((objectName) => `- objectName: ${objectName}`).join('\n'), 'csi.storage.k8s.io/pod.name': 'bench' });
-      const params = () => ({ attributes, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
-      const files = objects.filter((o) => names.includes(o.name)).map((o) => ({ path: o.name, mode: 0o644, contents: Buffer.from(o.contentsBase64, 'base64') }));
-      // Tasks run only inside their hooks; a directory that never exists makes a stray call
-      // fail instead of writing into the working directory.
-      let dir = join(fsDir, 'no-iteration-prepared-this');
-      const freshDir = () => {
-        dir = join(fsDir, `d${seq++}`);
-        mkdirSync(dir);
+    /**
+     * A directory below `parent` for one iteration of a task at a time: `fresh` and `drop`
+     * are the task's beforeEach and afterEach hooks. Tasks run only inside their hooks; until
+     * the first, `path` names a directory that never exists, so a stray call fails instead
+     * of writing into the working directory.
+     */
+    const iterationDir = (parent: string) => {
+      const d = {
+        path: join(parent, 'no-iteration-prepared-this'),
+        fresh: () => {
+          d.path = join(parent, `d${seq++}`);
+          mkdirSync(d.path);
+        },
+        drop: () => rmSync(d.path, { recursive: true, force: true }),
       };
-      const dropDir = () => rmSync(dir, { recursive: true, force: true });
+      return d;
+    };
+    for (const { n, size, objects } of sets) {
+      const label = `${n}x${kib(size)}`;
+      const attributes = JSON.stringify({ objects: objects.map((o) => `- objectName: ${o.name}`).join('\n'), 'csi.storage.k8s.io/pod.name': 'bench' });
+      const files = objects.map((o) => ({ path: o.name, mode: 0o644, contents: Buffer.from(o.contentsBase64, 'base64') }));
+      const dir = iterationDir(fsDir);
 
       bench.add(`floor raw-write ${label}`, () => {
-        for (const f of files) writeFileSync(join(dir, f.path), f.contents, { mode: 0o644 });
-      }, { async: false, beforeEach: freshDir, afterEach: dropDir });
+        for (const f of files) writeFileSync(join(dir.path, f.path), f.contents, { mode: 0o644 });
+      }, { async: false, beforeEach: dir.fresh, afterEach: dir.drop });
       bench.add(`provider ${label}`, async () => {
-        await clients.mount('fake', params());
+        await clients.mount('fake', mountParams(attributes));
       });
       bench.add(`write ${isRoot ? 'tmpfs' : 'dir'} first ${label}`, () => {
-        writeAtomically(dir, buildPayload(files, 0o644));
-      }, { async: false, beforeEach: freshDir, afterEach: dropDir });
+        writeAtomically(dir.path, buildPayload(files, 0o644));
+      }, { async: false, beforeEach: dir.fresh, afterEach: dir.drop });
       const rewriteDir = mkdtempSync(join(fsDir, 'rewrite-'));
       writeAtomically(rewriteDir, buildPayload(files, 0o644));
       bench.add(`write ${isRoot ? 'tmpfs' : 'dir'} unchanged ${label}`, () => {
@@ -129,30 +137,22 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
       }, { async: false });
       if (isRoot) {
         // The plain-directory mode writes to the backing filesystem.
-        const diskRoot = mkdtempSync(join(root, 'disk-'));
-        let ddir = join(diskRoot, 'no-iteration-prepared-this');
+        const ddir = iterationDir(mkdtempSync(join(root, 'disk-')));
         bench.add(`write dir first ${label}`, () => {
-          writeAtomically(ddir, buildPayload(files, 0o644));
-        }, {
-          async: false,
-          beforeEach: () => {
-            ddir = join(diskRoot, `d${seq++}`);
-            mkdirSync(ddir);
-          },
-          afterEach: () => rmSync(ddir, { recursive: true, force: true }),
-        });
+          writeAtomically(ddir.path, buildPayload(files, 0o644));
+        }, { async: false, beforeEach: ddir.fresh, afterEach: ddir.drop });
       }
       bench.add(`fetch-and-write ${label}`, async () => {
-        const r = await clients.mount('fake', params());
-        writeProviderFiles(dir, r.files, 0o644);
-      }, { beforeEach: freshDir, afterEach: dropDir });
+        const r = await clients.mount('fake', mountParams(attributes));
+        writeProviderFiles(dir.path, r.files, 0o644);
+      }, { beforeEach: dir.fresh, afterEach: dir.drop });
     }
 
     // Warm the gRPC paths before anything is timed: the first calls set up the connection
     // and let the JIT settle, and the floor would otherwise absorb that.
-    for (let i = 0; i < 500; i++) await new Promise<void>((resolve, reject) => echo.Call(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
-    const warmAttrs = JSON.stringify({ objects: `- objectName: ${objects[0]!.name}` });
-    for (let i = 0; i < 300; i++) await clients.mount('fake', { attributes: warmAttrs, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
+    for (let i = 0; i < 500; i++) await echoCall();
+    const warmAttrs = JSON.stringify({ objects: `- objectName: ${sets[0]!.objects[0]!.name}` });
+    for (let i = 0; i < 300; i++) await clients.mount('fake', mountParams(warmAttrs));
     options.log(`micro: ${bench.tasks.length} tasks (${isRoot ? 'tmpfs' : 'no root: plain directories, no mount floor'})`);
     const rows = await runInterleaved(bench, { rounds });
     const p50 = (name: string) => rows.get(name)?.p50Ms;
@@ -174,7 +174,6 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     });
   } finally {
     for (const c of cleanups.reverse()) await c();
-    await unmountAllUnder(root);
-    await rm(root, { recursive: true, force: true });
+    await tmp.cleanup();
   }
 }

@@ -25,7 +25,7 @@ import { SPC_NAME, startPublishStack, type PublishTarget } from '../publish-stac
 
 const run = promisify(execFile);
 
-export interface NodePublishOptions {
+interface NodePublishOptions {
   objects: number;
   objectBytes: number;
   /** Minimum samples per task, over all rounds. */

@@ -7,30 +7,30 @@
  * this process (so the pass can be timed exactly); the fake provider is its own process.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CsiDriver } from '../../driver/csi-driver.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
 import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
 import { selectMounter } from '../../driver/mount/select-mounter.js';
-import { unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { RotationPoller } from '../../driver/rotation/rotation-poller.js';
 import { csiClient, kubeletPublishRequest } from '../../harness/csi-client.js';
-import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { type ManagedProcess, startFakeProviderBin } from '../../harness/managed-process.js';
+import { makeTempRoot } from '../../harness/temp-root.js';
 import { createLogger } from '../../log/logger.js';
 import { SimApiServer } from '../../sim/apiserver/api-server.js';
 import { fromSamples, type SuiteResult } from '../report.js';
 
-export interface RotationBenchOptions {
+interface RotationBenchOptions {
   volumes: number;
   passes: number;
   log: (line: string) => void;
 }
 
 export async function runRotationSuites(options: RotationBenchOptions): Promise<SuiteResult[]> {
-  const root = await mkdtemp(join(tmpdir(), 'sscsi-bench-rot-'));
+  const tmp = await makeTempRoot('bench-rot');
+  const root = tmp.path;
   const api = await new SimApiServer({ controlPlane: false }).start();
   let provider: ManagedProcess | undefined;
   let driver: Awaited<ReturnType<CsiDriver['start']>> | undefined;
@@ -41,8 +41,8 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
     const own = Array.from({ length: options.volumes }, (_, i) => `own-${i}`);
     const object = (name: string) => ({ name, version: '1', contentsBase64: randomBytes(1024).toString('base64') });
     await writeFile(join(root, 'store.yaml'), stringify({ objects: [...shared, ...own].map(object) }));
-    provider = startBin('fake-providers/main.js', ['--name', 'fake', '--socket', join(providerDir, 'fake.sock'), '--store', join(root, 'store.yaml'), '--control-addr', '127.0.0.1:0']);
-    const control = (JSON.parse(await provider.waitForLine(/^\{"ready":true/)) as { control: string }).control;
+    let control;
+    ({ proc: provider, control } = await startFakeProviderBin({ name: 'fake', socket: join(providerDir, 'fake.sock'), store: join(root, 'store.yaml'), control: true }));
     await api.writeKubeconfig(join(root, 'kubeconfig'));
     const logger = createLogger({ name: 'bench-driver', level: 'warn' });
     driver = await new CsiDriver(
@@ -106,7 +106,6 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
     await driver?.stop(1000);
     await provider?.kill();
     await api.stop();
-    await unmountAllUnder(root);
-    await rm(root, { recursive: true, force: true });
+    await tmp.cleanup();
   }
 }

@@ -10,7 +10,7 @@ import { rssBytes } from '../../harness/managed-process.js';
 import { SimCluster } from '../../sim/cluster/sim-cluster.js';
 import { fromSamples, type SuiteResult } from '../report.js';
 
-export interface SimClusterBenchOptions {
+interface SimClusterBenchOptions {
   starts: number;
   pods: number;
   log: (line: string) => void;

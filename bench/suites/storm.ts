@@ -5,11 +5,11 @@
  * per-publish p50/p99/max, errors, and the driver's peak RSS during the storm (the idle
  * and per-volume figures are the memory group's).
  */
-import { rssBytes } from '../../harness/managed-process.js';
+import { rssBytes, samplePeakRss } from '../../harness/managed-process.js';
 import { fromSamples, type SuiteResult } from '../report.js';
 import { startPublishStack, type PublishTarget } from '../publish-stack.js';
 
-export interface StormOptions {
+interface StormOptions {
   sizes: number[];
   log: (line: string) => void;
 }
@@ -22,8 +22,7 @@ export async function runStormSuites(options: StormOptions): Promise<SuiteResult
     for (const n of options.sizes) {
       const targets: PublishTarget[] = [];
       for (let i = 0; i < n; i++) targets.push(await stack.newTarget());
-      let peak = 0;
-      const sampler = setInterval(() => void rssBytes(pid).then((r) => (peak = Math.max(peak, r ?? 0))), 20);
+      const sampler = samplePeakRss(() => rssBytes(pid), 20);
       const latencies: number[] = [];
       let errors = 0;
       let firstError: string | undefined;
@@ -41,8 +40,7 @@ export async function runStormSuites(options: StormOptions): Promise<SuiteResult
         }),
       );
       const totalMs = performance.now() - t;
-      clearInterval(sampler);
-      peak = Math.max(peak, (await rssBytes(pid)) ?? 0);
+      const peak = Math.max(sampler.stop(), (await rssBytes(pid)) ?? 0);
       options.log(`storm ${n}: ${Math.round(totalMs)} ms, ${errors} errors${firstError ? ` (first: ${firstError})` : ''}`);
       rows.push({
         ...(latencies.length ? fromSamples(`storm ${n} publishes`, latencies) : { name: `storm ${n} publishes`, opsPerSec: 0, meanMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, samples: 0 }),

@@ -7,6 +7,7 @@
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { csiClient, type CsiClient } from '../../harness/csi-client.js';
+import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
 import { startBin, startCommand, type ManagedProcess } from '../../harness/managed-process.js';
 import { parseUnixEndpoint } from '../../grpc/unix-socket.js';
@@ -39,15 +40,15 @@ export interface DriverKitRun {
 }
 
 /** The upstream flags a driver needs to live in the kit's world. */
-export function driverFlags(env: DriverEnv, socket: string, metricsPort?: number): string[] {
-  return [
-    `--endpoint=unix://${socket}`,
-    `--nodeid=${env.nodeId}`,
-    `--provider-volume=${env.providerDir}`,
-    `--additional-provider-volume-paths=${join(env.root, 'etc-providers')}`,
-    `--kubeconfig=${env.driverKubeconfig}`,
-    ...(metricsPort !== undefined ? [`--metrics-addr=127.0.0.1:${metricsPort}`] : []),
-  ];
+function kitDriverFlags(env: DriverEnv, socket: string, metricsPort?: number): string[] {
+  return driverFlags({
+    socket,
+    nodeId: env.nodeId,
+    providerDir: env.providerDir,
+    additionalProviderDir: join(env.root, 'etc-providers'),
+    metricsAddr: metricsPort === undefined ? undefined : `127.0.0.1:${metricsPort}`,
+    kubeconfig: env.driverKubeconfig,
+  });
 }
 
 /** Waits until the socket exists and Probe answers; fails early if the started driver exits. */
@@ -56,22 +57,27 @@ async function waitForDriver(socket: string, waitMs: number, proc: ManagedProces
   let exited: number | string | undefined;
   void proc?.exited().then((c) => (exited = c));
   let last = 'the socket does not exist yet';
-  for (;;) {
-    if (signal?.aborted) throw new Error(`interrupted while waiting for the driver on unix://${socket}`);
-    if (exited !== undefined) throw new Error(`the driver exited (${exited}) before serving: ${`${proc!.stdout()}${proc!.stderr()}`.slice(-2000)}`);
-    if ((await stat(socket).catch(() => undefined))?.isSocket()) {
-      const client = csiClient(socket, 5000);
-      try {
-        await client.probe({});
-        return csiClient(socket, 30_000);
-      } catch (err) {
-        last = `Probe failed: ${(err as Error).message}`;
-      } finally {
-        client.close();
+  // One client, made once the socket exists (before that its channel would only back off).
+  let client: CsiClient | undefined;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new Error(`interrupted while waiting for the driver on unix://${socket}`);
+      if (exited !== undefined) throw new Error(`the driver exited (${exited}) before serving: ${`${proc!.stdout()}${proc!.stderr()}`.slice(-2000)}`);
+      if ((await stat(socket).catch(() => undefined))?.isSocket()) {
+        client ??= csiClient(socket, 30_000);
+        try {
+          await client.probe({}, { deadlineMs: 5000 });
+          return client;
+        } catch (err) {
+          last = `Probe failed: ${(err as Error).message}`;
+        }
       }
+      if (Date.now() > until) throw new Error(`the driver did not answer on unix://${socket} within ${waitMs} ms (${last})`);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (Date.now() > until) throw new Error(`the driver did not answer on unix://${socket} within ${waitMs} ms (${last})`);
-    await new Promise((r) => setTimeout(r, 100));
+  } catch (err) {
+    client?.close();
+    throw err;
   }
 }
 
@@ -88,7 +94,7 @@ export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
     let target: string;
     if (run.endpoint) {
       socket = parseUnixEndpoint(run.endpoint);
-      out?.write(`start the driver under test with these flags (its world is in ${env.root}):\n  ${driverFlags(env, socket).join(' \\\n  ')}\nwaiting up to ${Math.round((run.waitMs ?? 120_000) / 1000)} s for unix://${socket} ...\n`);
+      out?.write(`start the driver under test with these flags (its world is in ${env.root}):\n  ${kitDriverFlags(env, socket).join(' \\\n  ')}\nwaiting up to ${Math.round((run.waitMs ?? 120_000) / 1000)} s for unix://${socket} ...\n`);
       const log = run.driverLog ? resolve(run.driverLog) : undefined;
       // Read at check time: the no-secret check runs last, after everything was logged.
       output = async () => (log ? readFile(log, 'utf8').catch(() => undefined) : undefined);
@@ -96,7 +102,7 @@ export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
       target = `unix://${socket}`;
     } else {
       socket = join(env.root, 'csi', 'csi.sock');
-      const flags = [...driverFlags(env, socket, await freePort()), ...(run.driverArgs ?? [])];
+      const flags = [...kitDriverFlags(env, socket, await freePort()), ...(run.driverArgs ?? [])];
       if (run.driverBin) {
         const bin = resolve(run.driverBin);
         await access(bin, constants.X_OK).catch(() => {

@@ -22,6 +22,7 @@ import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { bindSharedMount, unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { packageRoot } from '../../driver/version.js';
+import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
 import { rssBytes, startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { createLogger, type Logger } from '../../log/logger.js';
@@ -32,7 +33,7 @@ import type { Cluster, ComponentControl, FileStat, KubeObject, ListFilter, Manag
 import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
 import { ContainerComponent, imagePresent, simRootLabel } from './container-component.js';
 import { KubeObjects } from './kube-objects.js';
-import { checkExternalProvider, ExternalProvider, linkExternalProvider, type ExternalProviderSpec } from './external-provider.js';
+import { checkExternalProviders, ExternalProvider, linkExternalProvider, type ExternalProviderSpec } from './external-provider.js';
 
 export type { ExternalProviderSpec };
 
@@ -195,9 +196,7 @@ export class SimCluster {
 
   async start(): Promise<StartedSimCluster> {
     // External providers are checked before anything is created.
-    const externals = (this.options.externalProviders ?? []).map(checkExternalProvider);
-    const duplicate = externals.find((e, i) => externals.findIndex((x) => x.name === e.name) !== i);
-    if (duplicate) throw new Error(`external provider ${duplicate.name} is given twice`);
+    const externals = checkExternalProviders(this.options.externalProviders ?? []);
     if (externals.length > 0 && this.options.runtime === 'docker') {
       throw new Error(`external providers need the process runtime: with --runtime docker the drivers run in containers and cannot reach ${externals.map((e) => e.socket).join(', ')}`);
     }
@@ -272,12 +271,7 @@ export class SimCluster {
         for (const e of externals) providers.push(new ExternalProvider(e.name, e.socket, await linkExternalProvider(e, providerDir)));
         const metricsAddr = `127.0.0.1:${await freePort()}`;
         const driverArgs = () => [
-          `--endpoint=unix://${csiSocket}`,
-          `--nodeid=${name}`,
-          `--provider-volume=${providerDir}`,
-          `--additional-provider-volume-paths=${join(dir, 'etc-providers')}`,
-          `--metrics-addr=${metricsAddr}`,
-          `--kubeconfig=${driverKubeconfig}`,
+          ...driverFlags({ socket: csiSocket, nodeId: name, providerDir, additionalProviderDir: join(dir, 'etc-providers'), metricsAddr, kubeconfig: driverKubeconfig }),
           '--log-format-json',
           ...(this.options.driverArgs ?? []),
         ];

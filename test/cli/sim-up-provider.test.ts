@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harness/managed-process.js';
 import { putObject } from '../../scenarios/fixtures.js';
 import { SimCluster, type SimDescription, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
@@ -27,8 +27,7 @@ beforeAll(async () => {
   const store = join(tmp.path, 'store.yaml');
   await writeFile(store, 'objects:\n  - name: token\n    version: "42"\n    contents: "acme-token-value"\n');
   socket = join(tmp.path, 'acme.sock');
-  provider = startBin('fake-providers/main.js', ['--name', 'acme', '--socket', socket, '--store', store]);
-  await provider.waitForLine(/^\{"ready":true/);
+  ({ proc: provider } = await startFakeProviderBin({ name: 'acme', socket, store }));
 });
 
 afterEach(async () => {

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KitResult } from '../../conformance/check.js';
-import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harness/managed-process.js';
 import { startAltProvider } from '../helpers/alt-provider.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
@@ -24,8 +24,9 @@ const spc = (provider: string, parameters: Record<string, string>) =>
 
 beforeAll(async () => {
   tmp = await makeTempRoot('conformance-provider');
-  provider = startBin('fake-providers/main.js', ['--name', 'fake', '--socket', socket(), '--control-addr', '127.0.0.1:0', '--log-format-json']);
-  control = (JSON.parse(await provider.waitForLine(/^\{"ready":true/, 30_000)) as { control: string }).control;
+  let url;
+  ({ proc: provider, control: url } = await startFakeProviderBin({ name: 'fake', socket: socket(), control: true }));
+  control = url!;
   await writeFile(join(tmp.path, 'fake-spc.yaml'), spc('fake', { objects: '- objectName: db-password\n  mode: "0600"\n- objectName: api-key\n  fileName: keys/api-key\n- objectName: db-username\n' }));
   await writeFile(join(tmp.path, 'fake-unknown.yaml'), spc('fake', { objects: '- objectName: no-such-object\n' }));
 });

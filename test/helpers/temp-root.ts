@@ -1,26 +1,6 @@
 /**
  * A temporary directory for one test file that is always left clean: every mount below it
- * is unmounted (deepest first) before it is removed, even when the test failed.
+ * is unmounted (deepest first) before it is removed, even when the test failed. Shared with
+ * the benchmarks, so it lives in harness/temp-root.ts.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
-
-export interface TempRoot {
-  path: string;
-  cleanup(): Promise<void>;
-}
-
-export async function makeTempRoot(prefix: string): Promise<TempRoot> {
-  const path = await mkdtemp(join(tmpdir(), `sscsi-${prefix}-`));
-  return {
-    path,
-    async cleanup() {
-      await unmountAllUnder(path);
-      await rm(path, { recursive: true, force: true });
-    },
-  };
-}
-
-export const isRoot = process.getuid?.() === 0 && process.platform === 'linux';
+export { isRoot, makeTempRoot, type TempRoot } from '../../harness/temp-root.js';

@@ -9,7 +9,7 @@
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harness/managed-process.js';
 import type { RunResult } from '../../scenarios/report.js';
 import { startAltProvider } from '../helpers/alt-provider.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
@@ -57,10 +57,9 @@ async function startProvider(name: string, dir: string): Promise<Provider> {
   const storeFile = join(dir, `${name}-store.yaml`);
   await writeFile(storeFile, store);
   const socket = join(dir, `${name}.sock`);
-  const proc = startBin('fake-providers/main.js', ['--name', name, '--socket', socket, '--store', storeFile, '--control-addr', '127.0.0.1:0']);
+  const { proc, control } = await startFakeProviderBin({ name, socket, store: storeFile, control: true });
   procs.push(proc);
-  const ready = JSON.parse(await proc.waitForLine(/^\{"ready":true/)) as { control: string };
-  return { proc, socket, control: ready.control };
+  return { proc, socket, control: control! };
 }
 
 const cli = (args: string[]) => {
