@@ -3,19 +3,15 @@
  * CSIDriverProvider API on SOCKET_PATH. Parsed and checked (name rule, the socket exists and
  * is a socket) before anything starts, so a mistake is one line and exit code 2.
  */
-import { checkExternalProvider, type ExternalProviderSpec } from '../sim/cluster/external-provider.js';
+import { checkExternalProviders, type ExternalProviderSpec } from '../sim/cluster/external-provider.js';
 
 /** The specs of every `--provider` value, or an Error saying what is wrong with one. */
 export function parseProviderFlags(values: readonly string[]): ExternalProviderSpec[] {
-  const specs = values.map((value) => {
-    const eq = value.indexOf('=');
-    if (eq < 0) throw new Error(`--provider ${JSON.stringify(value)}: expected NAME=SOCKET_PATH, e.g. --provider vault=/run/vault/provider.sock`);
-    return checkExternalProvider({ name: value.slice(0, eq), socket: value.slice(eq + 1) });
-  });
-  const seen = new Set<string>();
-  for (const s of specs) {
-    if (seen.has(s.name)) throw new Error(`--provider ${s.name} is given twice`);
-    seen.add(s.name);
-  }
-  return specs;
+  return checkExternalProviders(
+    values.map((value) => {
+      const eq = value.indexOf('=');
+      if (eq < 0) throw new Error(`--provider ${JSON.stringify(value)}: expected NAME=SOCKET_PATH, e.g. --provider vault=/run/vault/provider.sock`);
+      return { name: value.slice(0, eq), socket: value.slice(eq + 1) };
+    }),
+  );
 }

@@ -14,10 +14,9 @@ import { startControlApi } from './control-api.js';
 import { Faults } from './faults.js';
 import { FakeProviderService } from './provider-server.js';
 import { ObjectStore, type ObjectInput } from './store.js';
+import { isValidProviderName } from '../driver/provider/provider-socket.js';
 
 export const defaultStoreFile = (): string => join(packageRoot(), 'fake-providers', 'examples', 'store.yaml');
-
-const namePattern = /^[a-zA-Z0-9_-]{0,30}$/;
 
 export interface FakeProviderOptions {
   name: string;
@@ -42,7 +41,7 @@ export interface StartedFakeProvider {
 }
 
 export async function startFakeProvider(options: FakeProviderOptions): Promise<StartedFakeProvider> {
-  if (!namePattern.test(options.name) || options.name === '') {
+  if (!isValidProviderName(options.name)) {
     throw new Error(`invalid provider name ${JSON.stringify(options.name)}: it must match ^[a-zA-Z0-9_-]{1,30}$`);
   }
   const logger = options.logger ?? createLogger({ name: 'fake-provider' });

@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadCsiProto } from '../proto/load.js';
+import { podVolumeContext } from './provider-request.js';
 import type { NodePublishVolumeRequest } from '../proto/gen/csi/v1/NodePublishVolumeRequest.js';
 import type { GetPluginInfoResponse__Output } from '../proto/gen/csi/v1/GetPluginInfoResponse.js';
 import type { GetPluginCapabilitiesResponse__Output } from '../proto/gen/csi/v1/GetPluginCapabilitiesResponse.js';
@@ -69,14 +70,6 @@ export function kubeletPublishRequest(args: {
     readonly: true,
     volume_capability: { mount: { fs_type: '', mount_flags: [] }, access_mode: { mode: 'SINGLE_NODE_WRITER' } },
     secrets: args.secrets ?? {},
-    volume_context: {
-      secretProviderClass: args.spc,
-      'csi.storage.k8s.io/pod.name': pod.name,
-      'csi.storage.k8s.io/pod.namespace': pod.namespace,
-      'csi.storage.k8s.io/pod.uid': pod.uid,
-      'csi.storage.k8s.io/serviceAccount.name': pod.serviceAccount ?? 'default',
-      'csi.storage.k8s.io/ephemeral': 'true',
-      ...args.volumeContext,
-    },
+    volume_context: { ...podVolumeContext(args.spc, pod), ...args.volumeContext },
   };
 }

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { SecretObject } from '../driver/k8s/types.js';
 import type { KubeObject } from '../sim/cluster/cluster.js';
+import { isValidProviderName } from '../driver/provider/provider-socket.js';
 
 export const spcApiVersions = ['secrets-store.csi.x-k8s.io/v1', 'secrets-store.csi.x-k8s.io/v1alpha1'] as const;
 
@@ -73,7 +74,7 @@ export async function loadSpcFile(file: string, provider?: string): Promise<SpcF
   const name = metadata.name;
   if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) throw new SpcFileError(`${file}: metadata.name must be a lowercase DNS name, got ${JSON.stringify(name)}`);
   const spec = isMap(doc.spec) ? doc.spec : {};
-  if (typeof spec.provider !== 'string' || !/^[a-zA-Z0-9_-]{1,30}$/.test(spec.provider)) {
+  if (typeof spec.provider !== 'string' || !isValidProviderName(spec.provider)) {
     throw new SpcFileError(`${file}: spec.provider must be a provider name (^[a-zA-Z0-9_-]{1,30}$), got ${JSON.stringify(spec.provider)}`);
   }
   if (provider !== undefined && spec.provider !== provider) {

@@ -38,12 +38,19 @@ function fakePlan(ctx: StepContext): StormPlan {
   };
 }
 
+/** The rounds' step names, shared with the storm against an external provider (byo/). */
+export const stormRoundNames = {
+  storm: 'storm: all pods Running, complete at Running, nothing leaked',
+  driverRestart: 'storm with the driver killed and restarted midway',
+  slowProvider: `storm against a slow provider: in-flight bound ${maxInflight} holds`,
+} as const;
+
 const rounds: Step[] = [
-  { name: 'storm: all pods Running, complete at Running, nothing leaked', run: (ctx) => storm(ctx, { label: 'storm' }, fakePlan(ctx)) },
+  { name: stormRoundNames.storm, run: (ctx) => storm(ctx, { label: 'storm' }, fakePlan(ctx)) },
   // The provider is slowed down so that, when the driver dies, many volumes are mounted but
   // not yet written: the restarted driver must not report those as mounted.
-  { name: 'storm with the driver killed and restarted midway', run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3, latencyMs: 100 }, fakePlan(ctx)) },
-  { name: `storm against a slow provider: in-flight bound ${maxInflight} holds`, run: (ctx) => storm(ctx, { label: 'slow provider', latencyMs: 100, maxInflight }, fakePlan(ctx)) },
+  { name: stormRoundNames.driverRestart, run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3, latencyMs: 100 }, fakePlan(ctx)) },
+  { name: stormRoundNames.slowProvider, run: (ctx) => storm(ctx, { label: 'slow provider', latencyMs: 100, maxInflight }, fakePlan(ctx)) },
 ];
 
 export const mountStormScenario: Scenario = {

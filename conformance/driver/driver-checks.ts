@@ -8,12 +8,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
+import { nodeNameLabel, podStatusName } from '../../driver/k8s/types.js';
 import { expect, fail, pass, skip, type CheckDef } from '../check.js';
 import { namespace, otherNamespace, providerName } from './driver-env.js';
 import { describeRpc, type DriverKit, type RpcOutcome } from './driver-kit.js';
 import { describeState, inspectLayout, isClean, mountsAt, targetState } from './target-inspection.js';
-
-const spcpsName = (pod: string, spc: string) => `${pod}-${namespace}-${spc}`;
 
 /** The reply of an RPC that must succeed; otherwise the check fails naming the RPC. */
 async function replyOf<T>(kit: DriverKit, call: Promise<T>, rpc: string): Promise<T> {
@@ -257,19 +256,18 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'publish',
     title: 'a SecretProviderClassPodStatus records the mount: name, node label, owner pod, objects sorted with versions',
     async run(kit) {
-      const { pod } = await kit.okPublished();
-      const name = spcpsName(pod.name, 'conformance-spc');
+      const { pod, target } = await kit.okPublished();
+      const name = podStatusName(pod.name, namespace, 'conformance-spc');
       const obj = kit.env.api.store.get('secretproviderclasspodstatuses', namespace, name);
       expect(obj !== undefined, `no SecretProviderClassPodStatus ${namespace}/${name}`, name, kit.env.api.store.list('secretproviderclasspodstatuses', { namespace }).map((o) => o.metadata.name));
-      const label = obj.metadata.labels?.['internal.secrets-store.csi.k8s.io/node-name'];
-      expect(label === kit.env.nodeId, `label internal.secrets-store.csi.k8s.io/node-name is ${JSON.stringify(label)}`, kit.env.nodeId, label);
+      const label = obj.metadata.labels?.[nodeNameLabel];
+      expect(label === kit.env.nodeId, `label ${nodeNameLabel} is ${JSON.stringify(label)}`, kit.env.nodeId, label);
       const owners = obj.metadata.ownerReferences ?? [];
       expect(owners.length === 1 && owners[0]!.kind === 'Pod' && owners[0]!.apiVersion === 'v1' && owners[0]!.name === pod.name && owners[0]!.uid === pod.uid, 'the owner is not the pod', { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid }, owners);
       const st = (obj.status ?? {}) as { podName?: string; secretProviderClassName?: string; targetPath?: string; mounted?: boolean; objects?: Array<{ id: string; version: string }> };
-      const p = await kit.published();
       const want = kit.env.objects.map((o) => ({ id: o.name, version: 'v1' })).sort((a, b) => a.id.localeCompare(b.id));
       const got = { podName: st.podName, secretProviderClassName: st.secretProviderClassName, targetPath: st.targetPath, mounted: st.mounted, objects: st.objects };
-      const expected = { podName: pod.name, secretProviderClassName: 'conformance-spc', targetPath: p.target, mounted: true, objects: want };
+      const expected = { podName: pod.name, secretProviderClassName: 'conformance-spc', targetPath: target, mounted: true, objects: want };
       expect(JSON.stringify(got) === JSON.stringify(expected), 'the status does not record the mount', expected, got);
       return pass(`${name}: mounted, ${want.length} objects ${want.map((o) => `${o.id}@${o.version}`).join(', ')}`);
     },
@@ -388,7 +386,8 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
         const r = await failedFirstMount(kit, 'conformance-deadline', kit.mainSpc(), deadline);
         // The driver may still be unwinding after the caller gave up; give it a little past the deadline.
         const clean = await eventuallyClean(r.target, deadline + 5000);
-        expect(clean, `${deadline + 5000} ms after the deadline the target is still ${describeState(await targetState(r.target))}`, 'clean', describeState(await targetState(r.target)));
+        const left = clean ? '' : describeState(await targetState(r.target));
+        expect(clean, `${deadline + 5000} ms after the deadline the target is still ${left}`, 'clean', left);
         return r;
       });
       return pass(`${outcome.code} after ${outcome.ms.toFixed(0)} ms (deadline ${deadline} ms): ${outcome.details}; ${await recovers(kit, 'conformance-deadline', target)}`);
@@ -401,14 +400,10 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     async run(kit) {
       const text = await kit.options.output();
       if (text === undefined) return skip('the kit did not start the driver and no --driver-log was given: it cannot read the output');
-      const named = [
-        ...kit.env.objects.map((o) => [`the contents of object ${o.name}`, o.contents] as const),
-        ...Object.entries(kit.env.nodePublishSecrets).map(([k, v]) => [`nodePublish secret ${k}`, v] as const),
-        ['the service-account token', kit.env.token] as const,
-      ];
-      const leaked = named.filter(([, v]) => text.includes(v) || text.includes(base64Of(v))).map(([label]) => label);
+      const secrets = kit.env.secrets;
+      const leaked = secrets.filter(({ value }) => text.includes(value) || text.includes(base64Of(value))).map(({ label }) => label);
       expect(leaked.length === 0, `the driver's output (${kit.options.outputSource}) contains ${leaked.join(', ')}`, 'none', leaked);
-      return pass(`${text.length} characters of output (${kit.options.outputSource}) searched for ${named.length} secret values, raw and base64: none found`);
+      return pass(`${text.length} characters of output (${kit.options.outputSource}) searched for ${secrets.length} secret values, raw and base64: none found`);
     },
   },
 ];

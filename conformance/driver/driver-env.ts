@@ -10,7 +10,7 @@
  *   <root>/trap.sock                what "../trap" resolves to from the providers dir
  *   <root>/kubelet/pods/<uid>/volumes/kubernetes.io~csi/<volume>/mount
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +19,7 @@ import { startFakeProvider, type StartedFakeProvider } from '../../fake-provider
 import { unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { serviceAccountUser } from '../../sim/apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
+import { issueToken } from '../../sim/kubelet/service-account-token.js';
 
 export const providerName = 'conformance';
 export const namespace = 'conformance';
@@ -42,10 +43,11 @@ export interface DriverEnv {
   kubeletRoot: string;
   nodeId: string;
   objects: KitObject[];
-  /** Every secret value the kit hands the driver: objects, nodePublish secrets, tokens. */
-  secretValues: string[];
   nodePublishSecrets: Record<string, string>;
-  token: string;
+  /** The `csi.storage.k8s.io/serviceAccount.tokens` value the kit's kubelet passes. */
+  serviceAccountTokens: string;
+  /** Every secret value the kit hands the driver, named: objects, nodePublish secrets, the token. */
+  secrets: Array<{ label: string; value: string }>;
   close(): Promise<void>;
 }
 
@@ -65,9 +67,16 @@ export async function startDriverEnv(options: { stateDir?: string | undefined; n
     { name: 'api-key', fileName: 'keys/api-key', contents: random('conformance-api-key') },
   ];
   const nodePublishSecrets = { username: random('npsecret-user'), password: random('npsecret-password') };
-  const token = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(random('conformance-token')).toString('base64url')}.c2ln`;
+  const audience = 'conformance.secrets-store-csi-ts';
+  const token = issueToken({ audience }, { namespace, podName: 'conformance-0', podUid: randomUUID(), serviceAccountName: 'default', serviceAccountUid: randomUUID() });
   const api = await new SimApiServer().start();
   const started: Array<{ close(): Promise<void> }> = [];
+  const stop = async () => {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    await api.stop();
+    await unmountAllUnder(root);
+    if (ownRoot) await rm(root, { recursive: true, force: true });
+  };
   try {
     const driverToken = api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver'));
     const driverKubeconfig = join(root, 'driver-kubeconfig');
@@ -87,20 +96,17 @@ export async function startDriverEnv(options: { stateDir?: string | undefined; n
       kubeletRoot,
       nodeId: options.nodeId,
       objects,
-      secretValues: [...objects.map((o) => o.contents), ...Object.values(nodePublishSecrets), token],
       nodePublishSecrets,
-      token,
-      async close() {
-        for (const s of started.reverse()) await s.close().catch(() => undefined);
-        await api.stop();
-        await unmountAllUnder(root);
-        if (ownRoot) await rm(root, { recursive: true, force: true });
-      },
+      serviceAccountTokens: JSON.stringify({ [audience]: token }),
+      secrets: [
+        ...objects.map((o) => ({ label: `the contents of object ${o.name}`, value: o.contents })),
+        ...Object.entries(nodePublishSecrets).map(([k, v]) => ({ label: `nodePublish secret ${k}`, value: v })),
+        { label: 'the service-account token', value: token.token },
+      ],
+      close: stop,
     };
   } catch (err) {
-    for (const s of started.reverse()) await s.close().catch(() => undefined);
-    await api.stop();
-    if (ownRoot) await rm(root, { recursive: true, force: true });
+    await stop();
     throw err;
   }
 }

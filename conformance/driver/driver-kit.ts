@@ -13,10 +13,9 @@ import type { CsiClient } from '../../harness/csi-client.js';
 import { kubeletPublishRequest } from '../../harness/csi-client.js';
 import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
 import type { KubeObject } from '../../sim/apiserver/object-store.js';
+import { volumeContextKeys } from '../../driver/volume-publisher.js';
 import { fail } from '../check.js';
 import { namespace, providerName, type DriverEnv } from './driver-env.js';
-
-export const tokensKey = 'csi.storage.k8s.io/serviceAccount.tokens';
 
 export interface RpcOutcome<T = unknown> {
   ok: boolean;
@@ -68,18 +67,17 @@ export class DriverKit {
   }
 
   /** A pod of the kit's namespace (created on first use), with the uid the API server gave it. */
-  pod(name: string, ns = namespace): { name: string; uid: string } {
-    const key = `${ns}/${name}`;
-    let p = this.pods.get(key);
+  pod(name: string): { name: string; uid: string } {
+    let p = this.pods.get(name);
     if (!p) {
       const obj = this.env.api.store.create('pods', {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name, namespace: ns },
+        metadata: { name, namespace },
         spec: { nodeName: this.env.nodeId, serviceAccountName: 'default', containers: [{ name: 'app', image: 'registry.example/app:1' }] },
       } as KubeObject);
       p = { name, uid: obj.metadata.uid! };
-      this.pods.set(key, p);
+      this.pods.set(name, p);
     }
     return p;
   }
@@ -133,8 +131,7 @@ export class DriverKit {
       const pod = this.pod('conformance-0');
       const spc = this.mainSpc();
       const target = await this.target(pod.uid);
-      const tokens = JSON.stringify({ 'conformance.secrets-store-csi-ts': { token: this.env.token, expirationTimestamp: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z') } });
-      const outcome = await this.publish(this.request(target, pod, spc, { secrets: this.env.nodePublishSecrets, volumeContext: { [tokensKey]: tokens } }));
+      const outcome = await this.publish(this.request(target, pod, spc, { secrets: this.env.nodePublishSecrets, volumeContext: { [volumeContextKeys.serviceAccountTokens]: this.env.serviceAccountTokens } }));
       return { pod, target, outcome };
     })();
     return this.mainPublish;

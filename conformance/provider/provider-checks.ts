@@ -4,21 +4,37 @@
  * socket and the SPC's parameters, so any provider can be checked, whatever its own
  * conventions for naming objects.
  */
-import { posix } from 'node:path';
+import { cleanForm, isValidMode, pathRule } from '../../driver/fileutil/payload.js';
 import { expect, fail, pass, skip, type CheckDef } from '../check.js';
+import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import { describeOutcome, formatBytes } from './provider-probe.js';
-import { differences, permissions, ProviderKit, tokensAttribute } from './provider-kit.js';
+import { volumeContextKeys } from '../../driver/volume-publisher.js';
+import { tokensAttribute } from '../../sim/kubelet/service-account-token.js';
+import { differences, kitPod, permissions, ProviderKit } from './provider-kit.js';
 
 // Semantic Versioning 2.0.0, with the leading "v" many providers print.
 const semver = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
-/** Why a file path would make the driver fail the mount, or undefined when it is fine. */
-export function pathProblem(path: string): string | undefined {
-  if (path === '') return 'empty';
-  if (path.startsWith('/')) return 'absolute';
-  if (path.split('/').includes('..')) return 'has a ".." element';
-  if (posix.normalize(path) !== path || path.endsWith('/')) return `not clean (clean form ${JSON.stringify(posix.normalize(path).replace(/\/$/, ''))})`;
-  return undefined;
+const ruleLabels = {
+  empty: 'empty',
+  nul: 'contains a NUL byte',
+  absolute: 'absolute',
+  dotdot: 'has a ".." element',
+  'dotdot-prefix': 'starts with ".." (reserved for the ..data layout)',
+  unclean: 'not clean',
+} as const;
+
+/** Why a file path would make the driver fail the mount (the driver's own rules), or undefined. */
+function pathProblem(path: string): string | undefined {
+  const rule = pathRule(path);
+  if (rule === undefined) return undefined;
+  return rule === 'unclean' ? `not clean (clean form ${JSON.stringify(cleanForm(path))})` : ruleLabels[rule];
+}
+
+/** Fails with the first `shown` differences unless the two replies agree. */
+function expectSame(a: MountResponse__Output, b: MountResponse__Output, failure: string, expected: string, shown: number): void {
+  const diff = differences(a, b);
+  expect(diff.length === 0, `${failure}${diff.slice(0, shown).join('; ')}`, expected, diff);
 }
 
 const octal = (m: number) => `0${m.toString(8)}`;
@@ -94,7 +110,7 @@ export const providerChecks: ReadonlyArray<CheckDef<ProviderKit>> = [
     title: 'file modes within 0..511 (0 = not set)',
     async run(kit) {
       const r = await kit.okBaseline();
-      const bad = r.files.filter((f) => !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o777);
+      const bad = r.files.filter((f) => !isValidMode(f.mode));
       expect(bad.length === 0, `mode out of range: ${bad.map((f) => `${f.path}=${f.mode}`).join(', ')}`, '0..511', bad.map((f) => ({ path: f.path, mode: f.mode })));
       return pass(r.files.map((f) => `${f.path}=${f.mode === 0 ? 'unset' : octal(f.mode)}`).join(', ') || 'no files');
     },
@@ -131,8 +147,7 @@ export const providerChecks: ReadonlyArray<CheckDef<ProviderKit>> = [
     async run(kit) {
       const first = await kit.okBaseline();
       const again = ProviderKit.success(await kit.probe.mount(kit.request()), 'the repeated Mount');
-      const diff = differences(first, again);
-      expect(diff.length === 0, `the replies differ: ${diff.slice(0, 5).join('; ')}`, 'identical replies', diff);
+      expectSame(first, again, `the replies differ: `, 'identical replies', 5);
       return pass(`2 calls agree on ${first.object_version.length} versions and ${first.files.length} files`);
     },
   },
@@ -144,8 +159,7 @@ export const providerChecks: ReadonlyArray<CheckDef<ProviderKit>> = [
       const first = await kit.okBaseline();
       const current = first.object_version.map((v) => ({ id: v.id, version: v.version }));
       const again = ProviderKit.success(await kit.probe.mount(kit.request({ current })), 'the Mount with current_object_version');
-      const diff = differences(first, again);
-      expect(diff.length === 0, `the reply with current_object_version differs (a provider must still send every file: the driver rewrites the whole set): ${diff.slice(0, 5).join('; ')}`, 'the same files and versions', diff);
+      expectSame(first, again, `the reply with current_object_version differs (a provider must still send every file: the driver rewrites the whole set): `, 'the same files and versions', 5);
       return pass(`${current.length} versions sent back; the same ${again.files.length} files and versions returned`);
     },
   },
@@ -156,8 +170,7 @@ export const providerChecks: ReadonlyArray<CheckDef<ProviderKit>> = [
     async run(kit) {
       const first = await kit.okBaseline();
       const r = ProviderKit.success(await kit.probe.mount(kit.request({ secrets: 'null' })), 'secrets "null"');
-      const diff = differences(first, r);
-      expect(diff.length === 0, `the reply differs from the one for secrets {}: ${diff.slice(0, 3).join('; ')}`, 'the same reply', diff);
+      expectSame(first, r, `the reply differs from the one for secrets {}: `, 'the same reply', 3);
       return pass('secrets "null" and "{}" give the same reply');
     },
   },
@@ -179,11 +192,11 @@ export const providerChecks: ReadonlyArray<CheckDef<ProviderKit>> = [
     title: 'pod info and service-account tokens in the attributes are accepted',
     async run(kit) {
       const first = await kit.okBaseline();
-      const tokens = { 'conformance.secrets-store-csi-ts': { token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDpkZWZhdWx0In0.c2ln', expirationTimestamp: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z') } };
-      const r = ProviderKit.success(await kit.probe.mount(kit.request({ attributes: { [tokensAttribute]: JSON.stringify(tokens) } })), 'the Mount with serviceAccount.tokens');
-      const diff = differences(first, r);
-      expect(diff.length === 0, `the reply differs from the one without tokens: ${diff.slice(0, 3).join('; ')}`, 'the same reply', diff);
-      return pass(`attributes with pod name/namespace/uid, service account and ${tokensAttribute} accepted`);
+      const subject = { namespace: kit.options.spc.namespace, podName: kitPod.name, podUid: kitPod.uid, serviceAccountName: 'default', serviceAccountUid: '0e0e0e0e-0000-4000-8000-5a5a5a5a5a5a' };
+      const tokens = tokensAttribute([{ audience: 'conformance.secrets-store-csi-ts' }], subject);
+      const r = ProviderKit.success(await kit.probe.mount(kit.request({ attributes: { [volumeContextKeys.serviceAccountTokens]: tokens } })), 'the Mount with serviceAccount.tokens');
+      expectSame(first, r, `the reply differs from the one without tokens: `, 'the same reply', 3);
+      return pass(`attributes with pod name/namespace/uid, service account and ${volumeContextKeys.serviceAccountTokens} accepted`);
     },
   },
   {

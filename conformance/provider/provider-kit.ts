@@ -4,14 +4,14 @@
  * and the baseline Mount — made once, on first need, and compared against by later checks.
  */
 import { createHash } from 'node:crypto';
+import { defaultFilePermission } from '../../driver/volume-publisher.js';
+import { driverMountRequest, podVolumeContext } from '../../harness/provider-request.js';
 import type { MountRequest } from '../../proto/gen/v1alpha1/MountRequest.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import type { VersionResponse__Output } from '../../proto/gen/v1alpha1/VersionResponse.js';
 import { fail } from '../check.js';
 import type { SpcFile } from '../../harness/spc-file.js';
 import { describeOutcome, type CallOutcome, type ProviderProbe } from './provider-probe.js';
-
-export const tokensAttribute = 'csi.storage.k8s.io/serviceAccount.tokens';
 
 export interface ProviderKitOptions {
   probe: ProviderProbe;
@@ -30,8 +30,11 @@ export interface ProviderKitOptions {
   targetPath: string;
 }
 
+/** The pod the kit's requests speak for (its namespace is the SPC's). */
+export const kitPod = { name: 'conformance-0', uid: '6f1c2d3e-0000-4000-8000-c0c0c0c0c0c0' } as const;
+
 /** The default permission the driver sends (0644) and the second one the permission check tries. */
-export const permissions = { first: 0o644, second: 0o600 } as const;
+export const permissions = { first: defaultFilePermission, second: 0o600 } as const;
 
 export class ProviderKit {
   private baselineCall: Promise<CallOutcome<MountResponse__Output>> | undefined;
@@ -43,27 +46,22 @@ export class ProviderKit {
     return this.options.probe;
   }
 
-  /** The volume context the kubelet sends for a pod, as the driver merges it into the attributes. */
-  podInfo(spc: SpcFile = this.options.spc): Record<string, string> {
-    return {
-      secretProviderClass: spc.name,
-      'csi.storage.k8s.io/pod.name': 'conformance-0',
-      'csi.storage.k8s.io/pod.namespace': spc.namespace,
-      'csi.storage.k8s.io/pod.uid': '6f1c2d3e-0000-4000-8000-c0c0c0c0c0c0',
-      'csi.storage.k8s.io/serviceAccount.name': 'default',
-      'csi.storage.k8s.io/ephemeral': 'true',
-    };
-  }
-
+  /**
+   * The Mount request the driver sends for the SPC, for pod `conformance-0` in its
+   * namespace; `attributes` adds volume context (tokens), `secrets` replaces the secrets
+   * JSON as sent (e.g. upstream's "null").
+   */
   request(overrides: { spc?: SpcFile; attributes?: Record<string, string>; secrets?: string; permission?: number; current?: Array<{ id: string; version: string }> } = {}): MountRequest {
     const spc = overrides.spc ?? this.options.spc;
-    return {
-      attributes: JSON.stringify({ ...spc.parameters, ...this.podInfo(spc), ...overrides.attributes }),
-      secrets: overrides.secrets ?? '{}',
-      target_path: this.options.targetPath,
-      permission: String(overrides.permission ?? permissions.first),
-      current_object_version: overrides.current ?? [],
-    };
+    const pod = { ...kitPod, namespace: spc.namespace };
+    const req = driverMountRequest({
+      parameters: spc.parameters,
+      volumeContext: { ...podVolumeContext(spc.name, pod), ...overrides.attributes },
+      targetPath: this.options.targetPath,
+      ...(overrides.permission !== undefined ? { permission: overrides.permission } : {}),
+      ...(overrides.current ? { current: overrides.current } : {}),
+    });
+    return overrides.secrets === undefined ? req : { ...req, secrets: overrides.secrets };
   }
 
   version(): Promise<CallOutcome<VersionResponse__Output>> {

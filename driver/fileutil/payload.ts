@@ -20,25 +20,53 @@ export class PayloadError extends Error {
   }
 }
 
+/** Which rule a provider's file path breaks (see `pathRule`). */
+export type PathRule = 'empty' | 'nul' | 'absolute' | 'dotdot' | 'dotdot-prefix' | 'unclean';
+
 /**
- * The rules upstream and the Kubernetes atomic writer apply: relative, clean (as
- * path.Clean would leave it), no `..` element, not starting with `..` (that prefix is the
- * writer's own), no NUL byte; modes within 0..0o777.
+ * The rules upstream and the Kubernetes atomic writer apply, in order: not empty, no NUL
+ * byte, relative, no `..` element, not starting with `..` (that prefix is the writer's
+ * own), clean (as path.Clean would leave it). Returns the first rule broken, or undefined.
+ * The conformance kit judges providers by the same rules.
  */
+export function pathRule(path: string): PathRule | undefined {
+  if (path === '') return 'empty';
+  if (path.includes('\0')) return 'nul';
+  if (path.startsWith('/')) return 'absolute';
+  if (path.split('/').includes('..')) return 'dotdot';
+  if (path.startsWith('..')) return 'dotdot-prefix';
+  if (posix.normalize(path) !== path || path.endsWith('/') || path === '.') return 'unclean';
+  return undefined;
+}
+
+/** The clean form of a path that breaks the `unclean` rule, for "did you mean". */
+export const cleanForm = (path: string) => posix.normalize(path).replace(/\/$/, '');
+
 export function validatePath(path: string): void {
   const shown = JSON.stringify(path);
-  if (path === '') throw new PayloadError('invalid file path "": a path must not be empty');
-  if (path.includes('\0')) throw new PayloadError(`invalid file path ${shown}: contains a NUL byte`);
-  if (path.startsWith('/')) throw new PayloadError(`invalid file path ${shown}: must be relative, not absolute`);
-  if (path.split('/').includes('..')) throw new PayloadError(`invalid file path ${shown}: must not contain '..'`);
-  if (path.startsWith('..')) throw new PayloadError(`invalid file path ${shown}: must not start with '..'`);
-  if (posix.normalize(path) !== path || path.endsWith('/') || path === '.') {
-    throw new PayloadError(`invalid file path ${shown}: must be clean (no '.', '//' or trailing '/'); did you mean ${JSON.stringify(posix.normalize(path).replace(/\/$/, ''))}?`);
+  switch (pathRule(path)) {
+    case undefined:
+      return;
+    case 'empty':
+      throw new PayloadError('invalid file path "": a path must not be empty');
+    case 'nul':
+      throw new PayloadError(`invalid file path ${shown}: contains a NUL byte`);
+    case 'absolute':
+      throw new PayloadError(`invalid file path ${shown}: must be relative, not absolute`);
+    case 'dotdot':
+      throw new PayloadError(`invalid file path ${shown}: must not contain '..'`);
+    case 'dotdot-prefix':
+      throw new PayloadError(`invalid file path ${shown}: must not start with '..'`);
+    case 'unclean':
+      throw new PayloadError(`invalid file path ${shown}: must be clean (no '.', '//' or trailing '/'); did you mean ${JSON.stringify(cleanForm(path))}?`);
   }
 }
 
+/** Permission bits a file may have: 0..0o777 (0 = not set). */
+export const isValidMode = (mode: number) => Number.isInteger(mode) && mode >= 0 && mode <= 0o777;
+
 export function validateMode(path: string, mode: number): void {
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+  if (!isValidMode(mode)) {
     throw new PayloadError(`invalid mode ${mode} for file ${JSON.stringify(path)}: must be within 0..511 (0o777)`);
   }
 }

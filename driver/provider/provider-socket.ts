@@ -8,10 +8,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsiError, Status } from '../csi-error.js';
 
-const providerNamePattern = /^[a-zA-Z0-9_-]{0,30}$/;
+/** What `spec.provider` may be: ^[a-zA-Z0-9_-]{1,30}$, so it cannot reach outside the provider dirs. */
+export const isValidProviderName = (name: string) => /^[a-zA-Z0-9_-]{1,30}$/.test(name);
 
 export function validateProviderName(name: string): void {
-  if (name === '' || !providerNamePattern.test(name)) {
+  if (!isValidProviderName(name)) {
     throw new CsiError(
       Status.FAILED_PRECONDITION,
       `invalid provider name ${JSON.stringify(name)} in the SecretProviderClass: it must match ^[a-zA-Z0-9_-]{1,30}$`,
@@ -52,7 +53,7 @@ export function discoverProviders(searchDirs: readonly string[]): string[] {
     for (const e of entries) {
       if (!e.endsWith('.sock')) continue;
       const name = e.slice(0, -'.sock'.length);
-      if (name !== '' && providerNamePattern.test(name)) names.add(name);
+      if (isValidProviderName(name)) names.add(name);
     }
   }
   return [...names].sort();

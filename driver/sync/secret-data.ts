@@ -70,9 +70,18 @@ export async function secretData(targetPath: string, entry: SecretObject): Promi
         'FileNotFound',
       );
     }
-    if (type === 'kubernetes.io/tls' && d.key === 'tls.key') data[d.key] = Buffer.from(privateKeyPem(bytes.toString('utf8'), where)).toString('base64');
-    else if (type === 'kubernetes.io/tls' && d.key === 'tls.crt') data[d.key] = Buffer.from(certificateChainPem(bytes.toString('utf8'), where)).toString('base64');
-    else data[d.key] = bytes.toString('base64');
+    data[d.key] = secretValue(type, d.key, bytes, where).toString('base64');
   }
   return data;
+}
+
+/**
+ * The value a Secret of `type` holds under `key` for a mounted file's bytes: for
+ * kubernetes.io/tls, `tls.key` and `tls.crt` take the private key and the certificate chain
+ * out of the PEM; any other key takes the bytes as they are.
+ */
+export function secretValue(type: string, key: string, bytes: Buffer, where: string): Buffer {
+  if (type === 'kubernetes.io/tls' && key === 'tls.key') return Buffer.from(privateKeyPem(bytes.toString('utf8'), where));
+  if (type === 'kubernetes.io/tls' && key === 'tls.crt') return Buffer.from(certificateChainPem(bytes.toString('utf8'), where));
+  return bytes;
 }

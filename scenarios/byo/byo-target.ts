@@ -45,17 +45,3 @@ export async function checkFiles(ctx: StepContext, t: ByoTarget, pod: PodRef, vo
     await ctx.check(mode === f.mode, `${pod.name}: ${volume}/${f.path} has mode ${f.mode.toString(8).padStart(4, '0')}`, { expected: f.mode.toString(8).padStart(4, '0'), seen: mode.toString(8).padStart(4, '0') });
   }
 }
-
-/** Whether every expected file has its expected contents in a pod's volume (for polling). */
-export async function filesPresent(ctx: StepContext, t: ByoTarget, pod: PodRef, volume = 'secrets'): Promise<boolean> {
-  for (const f of t.expectation.files) {
-    const seen = await ctx.cluster.readFile(pod, volume, f.path).catch(() => undefined);
-    if (!seen?.equals(f.contents)) return false;
-  }
-  return true;
-}
-
-/** The expected files as the storm round takes them: path → contents. */
-export function expectedMap(t: ByoTarget): ReadonlyMap<string, Buffer> {
-  return new Map(t.expectation.files.map((f) => [f.path, f.contents]));
-}

@@ -5,16 +5,15 @@
  * Round 2 kills and restarts the driver midway. Round 3 needs the fake provider's latency
  * fault and is skipped.
  */
-import { mountStormScenario } from '../mount-storm.js';
+import { mountStormScenario, stormRoundNames } from '../mount-storm.js';
 import type { Scenario } from '../scenario.js';
 import { storm, type StormPlan } from '../storm-round.js';
-import { applySpc, expectedMap, needsFake, type ByoTarget } from './byo-target.js';
+import { applySpc, needsFake, type ByoTarget } from './byo-target.js';
 
 export function byoMountStormScenario(t: ByoTarget): Scenario {
-  const expected = expectedMap(t);
-  const plan: StormPlan = { provider: t.provider.name, spcOf: () => t.spc.name, expected: () => expected };
+  const expected = new Map(t.expectation.files.map((f) => [f.path, f.contents]));
   // The same step names as the fake provider's storm, so results compare side by side.
-  const [, round1, round2, round3] = mountStormScenario.steps.map((s) => s.name);
+  const plan: StormPlan = { provider: t.provider.name, spcOf: () => t.spc.name, expected: () => expected };
   return {
     name: 'mount-storm',
     title: `N pods at once with ${t.spc.name} from ${t.provider.name}; a driver restart round`,
@@ -27,9 +26,9 @@ export function byoMountStormScenario(t: ByoTarget): Scenario {
           ctx.figures.spcs = 1;
         },
       },
-      { name: round1!, run: (ctx) => storm(ctx, { label: 'storm' }, plan) },
-      { name: round2!, run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3 }, plan) },
-      { name: round3!, skip: needsFake('(a latency fault slows the provider down)', t.provider.name), run: async () => undefined },
+      { name: stormRoundNames.storm, run: (ctx) => storm(ctx, { label: 'storm' }, plan) },
+      { name: stormRoundNames.driverRestart, run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3 }, plan) },
+      { name: stormRoundNames.slowProvider, skip: needsFake('(a latency fault slows the provider down)', t.provider.name), run: async () => undefined },
     ],
   };
 }

@@ -12,7 +12,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildPayload, PayloadError } from '../../driver/fileutil/payload.js';
-import { defaultFilePermission, providerAttributes, volumeContextKeys } from '../../driver/volume-publisher.js';
+import { defaultFilePermission } from '../../driver/volume-publisher.js';
+import { driverMountRequest, podVolumeContext } from '../../harness/provider-request.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import { loadProviderProto } from '../../proto/load.js';
 import type { ExternalProviderSpec } from '../../sim/cluster/external-provider.js';
@@ -34,14 +35,6 @@ export interface Expectation {
   writtenByProvider: boolean;
 }
 
-/** Why the provider could not be probed, in one line. */
-export class ProbeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProbeError';
-  }
-}
-
 function client(socket: string) {
   return new (loadProviderProto().v1alpha1.CSIDriverProvider)(`unix://${socket}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'localhost' });
 }
@@ -52,7 +45,7 @@ type ProviderClient = ReturnType<typeof client>;
 async function connect(c: ProviderClient, provider: ExternalProviderSpec, timeoutMs: number): Promise<void> {
   const channel = c.getChannel();
   const deadline = Date.now() + timeoutMs;
-  const unreachable = (why: string) => new ProbeError(`cannot reach the external provider ${provider.name} at ${provider.socket}: ${why}; is it running?`);
+  const unreachable = (why: string) => new Error(`cannot reach the external provider ${provider.name} at ${provider.socket}: ${why}; is it running?`);
   let state = channel.getConnectivityState(true);
   while (state !== grpc.connectivityState.READY) {
     if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) throw unreachable('the connection failed');
@@ -62,7 +55,7 @@ async function connect(c: ProviderClient, provider: ExternalProviderSpec, timeou
   }
 }
 
-/** Fails with a ProbeError unless the provider's socket accepts a gRPC connection. */
+/** Fails with an Error unless the provider's socket accepts a gRPC connection. */
 export async function checkReachable(provider: ExternalProviderSpec, timeoutMs = 5000): Promise<void> {
   const c = client(provider.socket);
   try {
@@ -89,35 +82,21 @@ export async function probeProvider(provider: ExternalProviderSpec, spc: SpcFile
   const target = await mkdtemp(join(tmpdir(), 'sscsi-probe-'));
   try {
     await connect(c, provider, Math.min(timeoutMs, 5000));
-    const volumeContext = {
-      [volumeContextKeys.secretProviderClass]: spc.name,
-      [volumeContextKeys.podName]: 'sscsi-probe',
-      [volumeContextKeys.podNamespace]: 'sscsi-probe',
-      [volumeContextKeys.podUid]: randomUUID(),
-      [volumeContextKeys.serviceAccountName]: 'default',
-      [volumeContextKeys.ephemeral]: 'true',
-    };
-    const { attributes, secrets } = providerAttributes(spc.parameters, volumeContext, {});
+    const request = driverMountRequest({ parameters: spc.parameters, volumeContext: podVolumeContext(spc.name, { name: 'sscsi-probe', namespace: 'sscsi-probe', uid: randomUUID() }), targetPath: target });
     let reply: MountResponse__Output;
     try {
-      reply = await new Promise<MountResponse__Output>((resolve, reject) =>
-        c.Mount(
-          { attributes: JSON.stringify(attributes), secrets: JSON.stringify(secrets), target_path: target, permission: JSON.stringify(defaultFilePermission), current_object_version: [] },
-          { deadline: Date.now() + timeoutMs },
-          (err, res) => (err ? reject(err) : resolve(res!)),
-        ),
-      );
+      reply = await new Promise<MountResponse__Output>((resolve, reject) => c.Mount(request, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!))));
     } catch (err) {
       const e = err as grpc.ServiceError;
-      throw new ProbeError(`${what} failed the probe Mount for ${spc.file}: ${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`);
+      throw new Error(`${what} failed the probe Mount for ${spc.file}: ${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`);
     }
-    if (reply.error && reply.error.code !== '') throw new ProbeError(`${what} answered the probe Mount for ${spc.file} with error code ${JSON.stringify(reply.error.code)}`);
-    if (reply.object_version.length === 0) throw new ProbeError(`${what} answered the probe Mount with no object versions; a provider must report the id and version of every object it mounts`);
+    if (reply.error && reply.error.code !== '') throw new Error(`${what} answered the probe Mount for ${spc.file} with error code ${JSON.stringify(reply.error.code)}`);
+    if (reply.object_version.length === 0) throw new Error(`${what} answered the probe Mount with no object versions; a provider must report the id and version of every object it mounts`);
     let files: ExpectedFile[];
     try {
       files = [...buildPayload(reply.files, defaultFilePermission)].map(([path, f]) => ({ path, mode: f.mode, contents: Buffer.from(f.data) }));
     } catch (err) {
-      if (err instanceof PayloadError) throw new ProbeError(`${what} answered the probe Mount with an unusable reply: ${err.message}`);
+      if (err instanceof PayloadError) throw new Error(`${what} answered the probe Mount with an unusable reply: ${err.message}`);
       throw err;
     }
     const writtenByProvider = files.length === 0;

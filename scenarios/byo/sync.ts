@@ -6,7 +6,7 @@
  * them. Skipped when the SecretProviderClass has no secretObjects.
  */
 import type { SecretObject } from '../../driver/k8s/types.js';
-import { certificateChainPem, privateKeyPem } from '../../driver/sync/secret-data.js';
+import { secretValue } from '../../driver/sync/secret-data.js';
 import { deploymentManifest, runningPods } from '../fixtures.js';
 import type { Scenario, StepContext } from '../scenario.js';
 import { applySpc, type ByoTarget } from './byo-target.js';
@@ -23,9 +23,7 @@ function expectedData(t: ByoTarget, entry: SecretObject): Record<string, Buffer>
     if (!file) return `objectName ${JSON.stringify(d.objectName)} of Secret ${entry.secretName} is not a file the provider mounts (${t.expectation.files.map((f) => f.path).join(', ')})`;
     const where = `Secret ${entry.secretName} key ${d.key}`;
     try {
-      if (entry.type === 'kubernetes.io/tls' && d.key === 'tls.key') data[d.key] = Buffer.from(privateKeyPem(file.contents.toString('utf8'), where));
-      else if (entry.type === 'kubernetes.io/tls' && d.key === 'tls.crt') data[d.key] = Buffer.from(certificateChainPem(file.contents.toString('utf8'), where));
-      else data[d.key] = file.contents;
+      data[d.key] = secretValue(entry.type || 'Opaque', d.key, file.contents, where);
     } catch (err) {
       return (err as Error).message;
     }

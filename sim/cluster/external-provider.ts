@@ -8,9 +8,7 @@ import { statSync } from 'node:fs';
 import { rm, symlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ExternalProviderControl } from './cluster.js';
-
-/** The provider-name rule of the driver: what `spec.provider` may be. */
-export const providerNamePattern = /^[a-zA-Z0-9_-]{1,30}$/;
+import { isValidProviderName } from '../../driver/provider/provider-socket.js';
 
 export interface ExternalProviderSpec {
   name: string;
@@ -23,7 +21,7 @@ export interface ExternalProviderSpec {
  * Returns the spec with the socket path made absolute (the links point to it).
  */
 export function checkExternalProvider(spec: ExternalProviderSpec): ExternalProviderSpec {
-  if (!providerNamePattern.test(spec.name)) {
+  if (!isValidProviderName(spec.name)) {
     throw new Error(`invalid provider name ${JSON.stringify(spec.name)}: it must match ^[a-zA-Z0-9_-]{1,30}$ as spec.provider does`);
   }
   if (spec.socket === '') throw new Error(`provider ${spec.name}: the socket path is empty`);
@@ -37,6 +35,14 @@ export function checkExternalProvider(spec: ExternalProviderSpec): ExternalProvi
   if (!st) throw new Error(`provider ${spec.name}: no socket at ${socket}; start the provider first (it must serve the v1alpha1 CSIDriverProvider API there)`);
   if (!st.isSocket()) throw new Error(`provider ${spec.name}: ${socket} is not a unix socket`);
   return { name: spec.name, socket };
+}
+
+/** Checks every external provider (see checkExternalProvider) and that no name is given twice. */
+export function checkExternalProviders(specs: readonly ExternalProviderSpec[]): ExternalProviderSpec[] {
+  const checked = specs.map(checkExternalProvider);
+  const duplicate = checked.find((e, i) => checked.findIndex((x) => x.name === e.name) !== i);
+  if (duplicate) throw new Error(`external provider ${duplicate.name} is given twice`);
+  return checked;
 }
 
 /** Makes the provider reachable from a node's provider directory; returns the link. */
