@@ -4,12 +4,12 @@
  * node:24-slim); `build` compiles nothing itself — run it after `npm run build` (npm run
  * image does both) — stages the context and builds the driver and fake-provider images.
  */
-import { parseArgs } from 'node:util';
 import { packageRoot } from '../driver/version.js';
 import { buildLocalBaseImage, localBaseImage } from '../kind/bootstrap/base-image.js';
 import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { stageImageContext } from '../kind/bootstrap/image-context.js';
 import { buildImages, driverImage, fakeProviderImage } from '../kind/bootstrap/images.js';
+import { parseFlags } from './parse-flags.js';
 
 const imageUsage = `Usage: sscsi image base [--tag TAG]
        sscsi image build [--base-image IMAGE]
@@ -32,22 +32,9 @@ export async function imageCommand(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi image: unknown command ${JSON.stringify(verb ?? '')}\n${imageUsage}`);
     return 2;
   }
-  let values;
-  try {
-    values = parseArgs({
-      args: argv.slice(1),
-      options: { ...(verb === 'base' ? { tag: { type: 'string', default: localBaseImage } } : { 'base-image': { type: 'string' } }), help: { type: 'boolean', short: 'h', default: false } },
-      strict: true,
-      allowPositionals: false,
-    }).values as { tag?: string; 'base-image'?: string; help: boolean };
-  } catch (err) {
-    process.stderr.write(`sscsi image ${verb}: ${(err as Error).message}\n${imageUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(imageUsage);
-    return 0;
-  }
+  const parsed = parseFlags<{ tag?: string; 'base-image'?: string }>(`sscsi image ${verb}`, imageUsage, argv.slice(1), verb === 'base' ? { tag: { type: 'string', default: localBaseImage } } : { 'base-image': { type: 'string' } });
+  if (parsed.exit !== undefined) return parsed.exit;
+  const values = parsed.values;
   const runner = new ExecaRunner();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   try {

@@ -4,10 +4,11 @@
  * kind, docker and kubectl programs). Where one of them is missing, one line says which and
  * the exit code is 1.
  */
-import { parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { packageRoot } from '../driver/version.js';
 import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { BootstrapError, KindBootstrapper } from '../kind/bootstrap/kind-bootstrapper.js';
+import { parseFlags } from './parse-flags.js';
 
 const kindUsage = `Usage: sscsi kind up [--name NAME] [--image kindest/node:TAG] [--reuse] [--base-image IMAGE] [--token-audience AUD]... [--timeout DURATION]
        sscsi kind down [--name NAME]
@@ -29,25 +30,21 @@ Options:
 Needs kind, docker (with a running engine) and kubectl on PATH.
 `;
 
-function parse(argv: string[], verb: 'up' | 'down') {
-  return parseArgs({
-    args: argv,
-    options: {
-      name: { type: 'string', default: 'sscsi' },
-      ...(verb === 'up'
-        ? {
-            image: { type: 'string' },
-            reuse: { type: 'boolean', default: false },
-            'base-image': { type: 'string' },
-            'token-audience': { type: 'string', multiple: true },
-            timeout: { type: 'string', default: '180s' },
-          }
-        : {}),
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values as { name: string; image?: string; reuse?: boolean; 'base-image'?: string; 'token-audience'?: string[]; timeout?: string; help: boolean };
+type KindValues = { name: string; image?: string; reuse?: boolean; 'base-image'?: string; 'token-audience'?: string[]; timeout?: string };
+
+function kindOptions(verb: 'up' | 'down'): ParseArgsOptionsConfig {
+  return {
+    name: { type: 'string', default: 'sscsi' },
+    ...(verb === 'up'
+      ? {
+          image: { type: 'string' },
+          reuse: { type: 'boolean', default: false },
+          'base-image': { type: 'string' },
+          'token-audience': { type: 'string', multiple: true },
+          timeout: { type: 'string', default: '180s' },
+        }
+      : {}),
+  };
 }
 
 export async function kindCommand(argv: string[]): Promise<number> {
@@ -56,17 +53,9 @@ export async function kindCommand(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi kind: unknown command ${JSON.stringify(verb ?? '')}\n${kindUsage}`);
     return 2;
   }
-  let values;
-  try {
-    values = parse(argv.slice(1), verb);
-  } catch (err) {
-    process.stderr.write(`sscsi kind ${verb}: ${(err as Error).message}\n${kindUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(kindUsage);
-    return 0;
-  }
+  const parsed = parseFlags<KindValues>(`sscsi kind ${verb}`, kindUsage, argv.slice(1), kindOptions(verb));
+  if (parsed.exit !== undefined) return parsed.exit;
+  const values = parsed.values;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values.name)) {
     process.stderr.write(`sscsi kind ${verb}: --name must be lower-case letters, digits and '-', got ${JSON.stringify(values.name)}\n`);
     return 2;

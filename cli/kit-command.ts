@@ -3,11 +3,12 @@
  * mistake), --help, the kit run (1 with one line when it cannot run), then the table,
  * the JUnit and JSON files, and the exit code (0 conforms, 1 does not).
  */
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import type { KitResult } from '../conformance/check.js';
 import { emitKitReports } from '../conformance/report.js';
 import { SpcFileError } from '../harness/spc-file.js';
 import { parseDuration } from '../driver/flags.js';
+import { parseFlags } from './parse-flags.js';
 
 export class UsageError extends Error {}
 
@@ -53,17 +54,9 @@ export interface KitCommand<T> {
 }
 
 export async function runKitCommand<T>(argv: string[], command: KitCommand<T>): Promise<number> {
-  let values: Values;
-  try {
-    values = parseArgs({ args: argv, options: { ...command.options, junit: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true }).values as Values;
-  } catch (err) {
-    process.stderr.write(`${command.name}: ${(err as Error).message}\n${command.usage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(command.usage);
-    return 0;
-  }
+  const parsed = parseFlags<Values>(command.name, command.usage, argv, { ...command.options, junit: { type: 'string' }, json: { type: 'string' } });
+  if (parsed.exit !== undefined) return parsed.exit;
+  const values = parsed.values;
   let options: T;
   try {
     options = await command.prepare(values);

@@ -5,7 +5,6 @@
  * With `--provider NAME=SOCKET --spc FILE` they run against the user's provider on the
  * simulated cluster (scenarios/byo/): its probe Mount says what every volume must hold.
  */
-import { parseArgs } from 'node:util';
 import { runScenarios } from '../scenarios/runner.js';
 import { emitRunReports, type RunResult } from '../scenarios/report.js';
 import type { ReportFiles } from '../harness/report-format.js';
@@ -22,6 +21,7 @@ import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
 import { loadSpcFile } from '../harness/spc-file.js';
 import type { ExternalProviderSpec } from '../sim/cluster/external-provider.js';
+import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
 export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
@@ -51,32 +51,19 @@ Options:
 `;
 
 export async function scenariosRun(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        target: { type: 'string', default: 'sim' },
-        runtime: { type: 'string', default: 'process' },
-        'kind-name': { type: 'string', default: 'sscsi' },
-        only: { type: 'string', multiple: true },
-        junit: { type: 'string' },
-        json: { type: 'string' },
-        pods: { type: 'string' },
-        provider: { type: 'string', multiple: true },
-        spc: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n${scenariosUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(scenariosUsage);
-    return 0;
-  }
+  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string }>('sscsi scenarios run', scenariosUsage, argv, {
+    target: { type: 'string', default: 'sim' },
+    runtime: { type: 'string', default: 'process' },
+    'kind-name': { type: 'string', default: 'sscsi' },
+    only: { type: 'string', multiple: true },
+    junit: { type: 'string' },
+    json: { type: 'string' },
+    pods: { type: 'string' },
+    provider: { type: 'string', multiple: true },
+    spc: { type: 'string' },
+  });
+  if (parsed.exit !== undefined) return parsed.exit;
+  const values = parsed.values;
   const unknown = (values.only ?? []).filter((n) => !allScenarios.some((s) => s.name === n));
   if (unknown.length > 0) {
     process.stderr.write(`sscsi scenarios run: unknown scenario ${unknown.join(', ')}\n${scenariosUsage}`);

@@ -8,10 +8,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseDuration } from '../driver/flags.js';
 import { mountsUnder } from '../driver/mount/mount-info.js';
 import { SimCluster, type ExternalProviderSpec } from '../sim/cluster/sim-cluster.js';
+import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
 export const simUpUsage = `Usage: sscsi sim up [--nodes N] [--republish-period DURATION] [--state-dir DIR] [--runtime process|docker] [--provider NAME=SOCKET_PATH]... [-- DRIVER_FLAGS...]
@@ -35,29 +35,15 @@ export async function simUp(argv: string[]): Promise<number> {
   const dashdash = argv.indexOf('--');
   const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
   const driverArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
-  let values;
-  try {
-    values = parseArgs({
-      args: own,
-      options: {
-        nodes: { type: 'string', default: '1' },
-        'republish-period': { type: 'string', default: '60s' },
-        'state-dir': { type: 'string' },
-        runtime: { type: 'string', default: 'process' },
-        provider: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`sscsi sim up: ${(err as Error).message}\n${simUpUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(simUpUsage);
-    return 0;
-  }
+  const parsed = parseFlags<{ nodes: string; 'republish-period': string; 'state-dir'?: string; runtime: string; provider?: string[] }>('sscsi sim up', simUpUsage, own, {
+    nodes: { type: 'string', default: '1' },
+    'republish-period': { type: 'string', default: '60s' },
+    'state-dir': { type: 'string' },
+    runtime: { type: 'string', default: 'process' },
+    provider: { type: 'string', multiple: true },
+  });
+  if (parsed.exit !== undefined) return parsed.exit;
+  const values = parsed.values;
   const runtime = values.runtime;
   if (runtime !== 'process' && runtime !== 'docker') {
     process.stderr.write(`sscsi sim up: --runtime must be process or docker, got ${JSON.stringify(runtime)}\n`);
