@@ -141,6 +141,7 @@ describe('driver process on its socket', () => {
     ['block access', (r) => (r.volume_capability = { block: {}, access_mode: { mode: 'SINGLE_NODE_WRITER' } }), /block access type is not supported/],
     ['no secretProviderClass', (r) => delete r.volume_context!.secretProviderClass, /secretProviderClass is not set/],
     ['no pod info', (r) => delete r.volume_context!['csi.storage.k8s.io/pod.uid'], /pod\.uid missing in the volume context: the CSIDriver object must set podInfoOnMount: true/],
+    ['a volume_mount_group that is no group id', (r) => (r.volume_capability = { mount: { fs_type: '', mount_flags: [], volume_mount_group: 'wheel' }, access_mode: { mode: 'SINGLE_NODE_WRITER' } }), /volume_mount_group "wheel" is not a numeric group id/],
   ];
   for (const [name, mutate, message] of invalid) {
     it(`NodePublishVolume with ${name} is INVALID_ARGUMENT and touches nothing`, async () => {
