@@ -10,19 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { root, startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { peer } from '../../harness/peers.js';
 
-/** Why csi-sanity cannot run here, from `.peers/status.json`; undefined when it can. */
-async function sanityMissing(): Promise<string | undefined> {
-  try {
-    const status = JSON.parse(await readFile(join(root, '.peers', 'status.json'), 'utf8')) as { peers: Array<{ name: string; built: boolean; reason?: string }> };
-    const peer = status.peers.find((p) => p.name === 'csi-sanity');
-    if (!peer) return '.peers/status.json has no csi-sanity entry';
-    return peer.built ? undefined : (peer.reason ?? 'not built');
-  } catch (err) {
-    return `.peers/status.json unreadable (run npm run peers): ${(err as Error).message}`;
-  }
-}
-const missing = await sanityMissing();
+/** Why csi-sanity cannot run here (from `.peers/status.json`); undefined when it can. */
+const missing = peer('csi-sanity').missing;
 
 /** The specs our driver must pass (csi-test v5.4.0). */
 const mustPass = [
