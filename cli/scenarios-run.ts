@@ -9,7 +9,8 @@ import { runScenarios } from '../scenarios/runner.js';
 import { emitRunReports, type RunResult } from '../scenarios/report.js';
 import type { ReportFiles } from '../harness/report-format.js';
 import { allScenarios } from '../scenarios/all.js';
-import { SimCluster, type SimClusterOptions } from '../sim/cluster/sim-cluster.js';
+import { SimCluster, type SimClusterOptions, type StartedSimCluster } from '../sim/cluster/sim-cluster.js';
+import { noFaults, type FaultKind } from '../sim/apiserver/faults.js';
 import type { Cluster } from '../sim/cluster/cluster.js';
 import { packageRoot } from '../driver/version.js';
 import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
@@ -24,7 +25,7 @@ import type { ExternalProviderSpec } from '../sim/cluster/external-provider.js';
 import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
-export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
+export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--only NAME]... [--junit FILE] [--json FILE] [--pods N] [--api-fault-rate R]
        sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
 
 Scenarios: ${allScenarios.map((s) => s.name).join(', ')}
@@ -40,6 +41,9 @@ Options:
   --junit FILE        write JUnit XML (one testsuite per scenario)
   --json FILE         write the results as JSON
   --pods N            pods per mount-storm round (default 200)
+  --api-fault-rate R  on the sim, fail this share (0..1) of the driver's API requests with
+                      409 (writes), 429 with Retry-After, 500, 503 or 200 ms of latency, mixed;
+                      the run ends with the number of faults injected of each kind
   --provider NAME=SOCKET_PATH
                       run against your provider (a process you started, serving the v1alpha1
                       CSIDriverProvider API on SOCKET_PATH) on the simulated cluster; needs --spc.
@@ -51,7 +55,7 @@ Options:
 `;
 
 export async function scenariosRun(argv: string[]): Promise<number> {
-  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string }>('sscsi scenarios run', scenariosUsage, argv, {
+  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string; 'api-fault-rate'?: string }>('sscsi scenarios run', scenariosUsage, argv, {
     target: { type: 'string', default: 'sim' },
     runtime: { type: 'string', default: 'process' },
     'kind-name': { type: 'string', default: 'sscsi' },
@@ -61,6 +65,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     pods: { type: 'string' },
     provider: { type: 'string', multiple: true },
     spc: { type: 'string' },
+    'api-fault-rate': { type: 'string' },
   });
   if (parsed.exit !== undefined) return parsed.exit;
   const values = parsed.values;
@@ -72,6 +77,15 @@ export async function scenariosRun(argv: string[]): Promise<number> {
   const pods = values.pods === undefined ? undefined : Number(values.pods);
   if (pods !== undefined && !(Number.isInteger(pods) && pods > 0 && pods <= 5000)) {
     process.stderr.write(`sscsi scenarios run: --pods must be a whole number from 1 to 5000, got ${JSON.stringify(values.pods)}\n`);
+    return 2;
+  }
+  const faultRate = values['api-fault-rate'] === undefined ? undefined : Number(values['api-fault-rate']);
+  if (faultRate !== undefined && !(values['api-fault-rate']!.trim() !== '' && faultRate >= 0 && faultRate <= 1)) {
+    process.stderr.write(`sscsi scenarios run: --api-fault-rate must be a number from 0 to 1, got ${JSON.stringify(values['api-fault-rate'])}\n`);
+    return 2;
+  }
+  if (faultRate !== undefined && values.target !== 'sim') {
+    process.stderr.write('sscsi scenarios run: --api-fault-rate needs --target sim: faults are injected by the simulated API server\n');
     return 2;
   }
   if (values.target !== 'sim' && values.target !== 'kind') {
@@ -91,10 +105,11 @@ export async function scenariosRun(argv: string[]): Promise<number> {
       process.stderr.write(`sscsi scenarios run: ${usage}\n`);
       return 2;
     }
-    return runByo(providers[0]!, values.spc!, { only: values.only, pods, junit: values.junit, json: values.json });
+    return runByo(providers[0]!, values.spc!, { only: values.only, pods, junit: values.junit, json: values.json, faults: new FaultTally(faultRate) });
   }
   let startCluster: (needs: ClusterNeeds) => Promise<Cluster>;
   let target: string;
+  const faults = new FaultTally(faultRate);
   if (values.target === 'kind') {
     const runner = new ExecaRunner();
     try {
@@ -107,13 +122,31 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     startCluster = (needs) => new KindCluster({ name: kindName, runner, forwarder: new KubectlPortForwarder(), ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}) }).start();
   } else {
     target = runtime === 'docker' ? 'sim+docker' : 'sim';
-    startCluster = (needs) => startSim(needs, { runtime });
+    startCluster = (needs) => startSim(needs, { runtime }, faults);
   }
   const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster });
-  return report(run, values);
+  return report(run, values, faults);
 }
 
-async function report(run: RunResult, files: ReportFiles): Promise<number> {
+/** The API faults the simulated clusters of a run injected (`--api-fault-rate`), summed. */
+class FaultTally {
+  private readonly clusters: StartedSimCluster[] = [];
+  constructor(readonly rate: number | undefined) {}
+  add(cluster: StartedSimCluster): StartedSimCluster {
+    this.clusters.push(cluster);
+    return cluster;
+  }
+  result(): RunResult['apiFaults'] {
+    if (this.rate === undefined) return undefined;
+    const byKind = noFaults();
+    for (const c of this.clusters) for (const [k, n] of Object.entries(c.api.faults.injected())) byKind[k as FaultKind] += n;
+    return { rate: this.rate, injected: Object.values(byKind).reduce((a, n) => a + n, 0), byKind };
+  }
+}
+
+async function report(run: RunResult, files: ReportFiles, faults: FaultTally): Promise<number> {
+  const apiFaults = faults.result();
+  if (apiFaults) run.apiFaults = apiFaults;
   await emitRunReports(run, files);
   return run.passed ? 0 : 1;
 }
@@ -122,8 +155,15 @@ async function report(run: RunResult, files: ReportFiles): Promise<number> {
 const pick = (scenarios: Scenario[], only: string[] | undefined) => (only ? scenarios.filter((s) => only.includes(s.name)) : scenarios);
 
 /** A fresh simulated cluster for a scenario, with the kubelet timings the scenarios are written for. */
-const startSim = (needs: ClusterNeeds, options: SimClusterOptions) =>
-  new SimCluster({ ...options, ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}), kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings } }).start();
+const startSim = async (needs: ClusterNeeds, options: SimClusterOptions, faults: FaultTally) =>
+  faults.add(
+    await new SimCluster({
+      ...options,
+      ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}),
+      ...(faults.rate ? { apiFaultRate: faults.rate } : {}),
+      kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings },
+    }).start(),
+  );
 
 /** What is wrong with a --provider/--spc command line, or undefined. */
 function byoUsageError(providers: string[], spc: string | undefined, target: string, runtime: string): string | undefined {
@@ -140,6 +180,7 @@ interface ByoOptions {
   pods: number | undefined;
   junit: string | undefined;
   json: string | undefined;
+  faults: FaultTally;
 }
 
 /** The scenarios against the user's provider: check the usage, probe the provider, run. */
@@ -171,8 +212,8 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
   const startCluster = async (needs: ClusterNeeds): Promise<Cluster> => {
     // The provider is the user's: if it went away, say so rather than wait for every pod.
     await checkReachable(provider);
-    return startSim(needs, { providers: [], externalProviders: [provider] });
+    return startSim(needs, { providers: [], externalProviders: [provider] }, options.faults);
   };
   const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), { target: 'sim', pods: options.pods, startCluster, externalProvider: { name: provider.name, socket: provider.socket } });
-  return report(run, options);
+  return report(run, options, options.faults);
 }

@@ -38,6 +38,8 @@ export interface RunResult {
   /** Nothing failed (skipped scenarios and steps do not count). */
   passed: boolean;
   scenarios: ScenarioResult[];
+  /** With `--api-fault-rate`: the rate and the faults the simulated API server injected, by kind. */
+  apiFaults?: { rate: number; injected: number; byKind: Record<'409' | '429' | '500' | '503' | 'latency', number> };
 }
 
 /** The reason of a step skipped because one before it failed. */
@@ -53,7 +55,13 @@ export function formatTable(run: RunResult): string {
     s.steps.map((st) => [s.name, st.name, st.result === 'passed' ? 'pass' : st.result === 'failed' ? 'FAIL' : 'skip', ms(st.durationMs), st.result === 'skipped' && st.skipReason ? `skipped: ${st.skipReason}` : figuresText(st.figures)]),
   );
   const header = ['scenario', 'step', 'result', 'duration', 'key figures'];
-  return [...textTable(header, rows, { maxWidths: [70, 70, 70, 70, 200], rightAlign: 3 }), '', summaryLine(run)].join('\n');
+  return [...textTable(header, rows, { maxWidths: [70, 70, 70, 70, 200], rightAlign: 3 }), '', summaryLine(run), ...(run.apiFaults ? [apiFaultsLine(run.apiFaults)] : [])].join('\n');
+}
+
+/** E.g. "API faults injected: 412 (409: 40, 429: 93, 500: 95, 503: 90, latency: 94)". */
+export function apiFaultsLine(f: NonNullable<RunResult['apiFaults']>): string {
+  const k = f.byKind;
+  return `API faults injected: ${f.injected} (409: ${k['409']}, 429: ${k['429']}, 500: ${k['500']}, 503: ${k['503']}, latency: ${k.latency})`;
 }
 
 /** E.g. "5/7 scenarios passed, 2 skipped, 2 steps skipped on sim (external provider acme) in 20.1 s". */

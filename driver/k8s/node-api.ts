@@ -18,6 +18,7 @@ import {
   type KubernetesObject,
   type V1Secret,
 } from '@kubernetes/client-node';
+import { makeApiClient } from './api-client.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import { secretsStoreGroup, secretsStoreVersion, type OwnerReference, type PodRef, type SecretProviderClassPodStatus } from './types.js';
@@ -98,8 +99,8 @@ export class KubeNodeApi implements NodeApi {
     private readonly component = 'secrets-store-csi-driver',
     private readonly host = '',
   ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = makeApiClient(kc, CoreV1Api);
+    this.custom = makeApiClient(kc, CustomObjectsApi);
     this.watch = new Watch(kc);
   }
 

@@ -8,6 +8,7 @@
  * UNAVAILABLE) and whose message names the object and the API's own message.
  */
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { makeApiClient } from './api-client.js';
 import { isDeepStrictEqual } from 'node:util';
 import { CsiError, Status, type ErrorReason } from '../csi-error.js';
 import {
@@ -82,7 +83,7 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
   private readonly custom: CustomObjectsApi;
 
   constructor(kc: KubeConfig) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.custom = makeApiClient(kc, CustomObjectsApi);
   }
 
   async getSecretProviderClass(namespace: string, name: string): Promise<SecretProviderClass> {

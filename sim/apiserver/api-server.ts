@@ -322,7 +322,7 @@ export class SimApiServer {
           name: route.name,
         };
         if (!authorizer.allowed(user, access)) throw authorizer.forbidden(user, access, qualifiedName(r));
-        const fault = faults.match({ verb: route.verb, resource: r.plural, namespace: route.namespace, name: route.name });
+        const fault = faults.match({ verb: route.verb, resource: r.plural, namespace: route.namespace, name: route.name, user: user.name });
         if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
         if (fault?.code) throw faultStatus(fault.code, r, route.verb, route.name, fault.retryAfterSeconds);
         await handleResource(route, url, req, res, user, respond);

@@ -64,6 +64,12 @@ export interface SimClusterOptions {
    * local Docker engine from the images of kind/Dockerfile.* (container-component.ts).
    */
   runtime?: Runtime;
+  /**
+   * Share (0..1) of the driver identity's API requests that meet an injected fault: 409
+   * (on writes), 429 with Retry-After, 500, 503 or 200 ms of latency, evenly mixed.
+   * The counts are on `api.faults.injected()`.
+   */
+  apiFaultRate?: number;
 }
 
 export type Runtime = 'process' | 'docker';
@@ -233,7 +239,9 @@ export class SimCluster {
     try {
       const kubeconfig = join(root, 'kubeconfig');
       await api.writeKubeconfig(kubeconfig);
-      const driverToken = api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver'));
+      const driverUser = serviceAccountUser('kube-system', 'secrets-store-csi-driver');
+      const driverToken = api.addIdentity(driverUser);
+      if (this.options.apiFaultRate) api.faults.setRandom({ user: driverUser.name, rate: this.options.apiFaultRate });
       const driverKubeconfig = join(root, 'driver-kubeconfig');
       await api.writeKubeconfig(driverKubeconfig, { token: driverToken, user: 'secrets-store-csi-driver' });
 

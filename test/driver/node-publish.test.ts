@@ -280,6 +280,20 @@ describe('NodePublishVolume failures leave the target clean', () => {
     await h.client.nodePublishVolume(req);
     expect(await readFile(join(req.target_path!, 'db-password'), 'utf8')).toBe(secretValues['db-password']);
   });
+
+  it('waits out a 429 with Retry-After from the API (as client-go does) instead of failing the mount', async () => {
+    h.api.faults.add({ verb: 'get', resource: 'secretproviderclasses', code: 429, retryAfterSeconds: 1, count: 1 });
+    h.api.faults.add({ verb: 'create', resource: 'secretproviderclasspodstatuses', code: 429, retryAfterSeconds: 1, count: 1 });
+    const p = pod('throttled-0');
+    const req = kubeletPublishRequest({ targetPath: h.target(p.uid), spc: 'app-secrets', pod: p });
+    const started = performance.now();
+    expect(await h.client.nodePublishVolume(req)).toEqual({});
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(await readFile(join(req.target_path!, 'db-password'), 'utf8')).toBe(secretValues['db-password']);
+    const log = h.api.requestLog.filter((r) => r.name === 'app-secrets' || r.resource === 'secretproviderclasspodstatuses').filter((r) => r.code === 429);
+    expect(log.map((r) => `${r.verb} ${r.resource}`)).toEqual(['get secretproviderclasses', 'create secretproviderclasspodstatuses']);
+    expect(h.api.store.get('secretproviderclasspodstatuses', 'default', 'throttled-0-default-app-secrets')).toBeDefined();
+  });
 });
 
 describe('a target left half-published', () => {

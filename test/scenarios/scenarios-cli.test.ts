@@ -44,6 +44,22 @@ describe('sscsi scenarios run', () => {
     expect(results.scenarios.flatMap((s) => s.steps.map((st) => st.result)).every((r) => r === 'passed')).toBe(true);
   });
 
+  it('with --api-fault-rate, the driver still converges and the run counts the faults injected, by kind', async () => {
+    tmp = await makeTempRoot('scenarios-faults');
+    const json = join(tmp.path, 'results.json');
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'mount', '--only', 'sync', '--api-fault-rate', '0.2', '--json', json]);
+    const code = await proc.exited();
+    expect(code, proc.stdout() + proc.stderr()).toBe(0);
+    expect(proc.stdout()).toMatch(/2\/2 scenarios passed on sim/);
+    const line = /API faults injected: (\d+) \(409: (\d+), 429: (\d+), 500: (\d+), 503: (\d+), latency: (\d+)\)/.exec(proc.stdout());
+    expect(line, proc.stdout()).not.toBeNull();
+    const [total, c409, c429, c500, c503, latency] = line!.slice(1).map(Number) as [number, number, number, number, number, number];
+    expect(total).toBe(c409 + c429 + c500 + c503 + latency);
+    expect(total).toBeGreaterThan(0);
+    const results = JSON.parse(await readFile(json, 'utf8')) as { apiFaults: unknown };
+    expect(results.apiFaults).toEqual({ rate: 0.2, injected: total, byKind: { '409': c409, '429': c429, '500': c500, '503': c503, latency } });
+  });
+
   it('refuses unknown scenarios and options (2) and says kind is missing (1)', async () => {
     proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'nope']);
     expect(await proc.exited()).toBe(2);
@@ -53,6 +69,14 @@ describe('sscsi scenarios run', () => {
     proc = startBin('cli/main.js', ['scenarios', 'run', '--runtime', 'podman']);
     expect(await proc.exited()).toBe(2);
     expect(proc.stderr()).toMatch(/--runtime must be process or docker, got "podman"/);
+    for (const rate of ['1.5', '-0.1', 'often', '']) {
+      proc = startBin('cli/main.js', ['scenarios', 'run', `--api-fault-rate=${rate}`]);
+      expect(await proc.exited()).toBe(2);
+      expect(proc.stderr()).toContain(`--api-fault-rate must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
+    }
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--api-fault-rate', '0.1', '--target', 'kind']);
+    expect(await proc.exited()).toBe(2);
+    expect(proc.stderr()).toMatch(/--api-fault-rate needs --target sim/);
     proc = startBin('cli/main.js', ['scenarios', 'run', '--target', 'kind']);
     expect(await proc.exited()).toBe(1);
     // kind is not installable on the machines this runs on: one line says so.

@@ -101,6 +101,41 @@ describe('REST semantics', () => {
     expect((await req('GET', `${base}/v1/namespaces/default/secretproviderclasses/one`)).status).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
   });
+
+  it('the rate mode fails a share of one identity\'s requests with a mix of faults, counted by kind', async () => {
+    const user = 'system:serviceaccount:kube-system:faulty';
+    const token = api.addIdentity({ name: user, groups: ['system:masters'] });
+    const before = api.faults.injected();
+    api.faults.setRandom({ user, rate: 0.5, latencyMs: 5 });
+    const seen: Record<string, number> = {};
+    const n = 400;
+    for (let i = 0; i < n; i++) {
+      // Reads and writes: a 409 only makes sense on a write.
+      const write = i % 2 === 0;
+      const r = write
+        ? await apiRequest(api, 'POST', `${base}/v1/namespaces/default/secretproviderclasses`, { token, body: spc(`rate-${i}`) })
+        : await apiRequest(api, 'GET', `${base}/v1/namespaces/default/secretproviderclasses/one`, { token });
+      const key = `${write ? 'write' : 'read'} ${r.status}`;
+      seen[key] = (seen[key] ?? 0) + 1;
+      if (r.status === 429) expect(r.headers.get('retry-after')).toBe('1');
+      if (r.status === 409) expect(r.body.reason).toBe('Conflict');
+      if (r.status === 503) expect(r.body.reason).toBe('ServiceUnavailable');
+    }
+    // The admin is never faulted.
+    for (let i = 0; i < 50; i++) expect((await req('GET', `${base}/v1/namespaces/default/secretproviderclasses/one`)).status).toBe(200);
+    const after = api.faults.injected();
+    const injected = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof typeof before]]));
+    const failed = Object.entries(seen).filter(([k]) => !/ 20[01]$/.test(k)).reduce((a, [, v]) => a + v, 0);
+    expect(failed).toBe(injected['409']! + injected['429']! + injected['500']! + injected['503']!);
+    expect(seen['read 409']).toBeUndefined();
+    expect(seen['write 409']).toBe(injected['409']);
+    for (const kind of ['409', '429', '500', '503', 'latency']) expect(injected[kind], kind).toBeGreaterThan(5);
+    // About half the requests meet a fault (binomial, n = 400: 200 ± 50 is beyond 5 sigma).
+    const total = Object.values(injected).reduce((a, v) => a! + v!, 0)!;
+    expect(total).toBeGreaterThan(150);
+    expect(total).toBeLessThan(250);
+    expect(() => api.faults.setRandom({ user, rate: 1.5 })).toThrow(/within 0\.\.1/);
+  });
 });
 
 describe('through @kubernetes/client-node', () => {
