@@ -104,26 +104,40 @@ export class KubeNodeApi implements NodeApi {
     this.watch = new Watch(kc);
   }
 
+  /**
+   * Records an event, retrying a failed create twice (after 200 ms and 400 ms) unless the
+   * API refused it for good (a 4xx other than 409 and 429), as client-go's event recorder
+   * retries; a create that still fails is logged, never thrown.
+   */
   async recordEvent(pod: PodRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    try {
-      await this.core.createNamespacedEvent({
-        namespace: pod.namespace,
-        body: {
-          metadata: { name: `${pod.name}.${randomBytes(8).toString('hex')}`, namespace: pod.namespace },
-          involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid },
-          reason,
-          message,
-          type,
-          source: { component: this.component, host: this.host },
-          reportingComponent: this.component,
-          reportingInstance: this.host,
-          count: 1,
-          firstTimestamp: new Date(rfc3339()),
-          lastTimestamp: new Date(rfc3339()),
-        },
-      });
-    } catch (err) {
-      this.logger.warn({ pod: pod.name, namespace: pod.namespace, reason, err: (err as Error).message }, 'failed to record an event');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.core.createNamespacedEvent({
+          namespace: pod.namespace,
+          body: {
+            // A fresh name per attempt: a create that failed may have been stored after all.
+            metadata: { name: `${pod.name}.${randomBytes(8).toString('hex')}`, namespace: pod.namespace },
+            involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid },
+            reason,
+            message,
+            type,
+            source: { component: this.component, host: this.host },
+            reportingComponent: this.component,
+            reportingInstance: this.host,
+            count: 1,
+            firstTimestamp: new Date(rfc3339()),
+            lastTimestamp: new Date(rfc3339()),
+          },
+        });
+        return;
+      } catch (err) {
+        const final = err instanceof ApiException && err.code >= 400 && err.code < 500 && err.code !== 409 && err.code !== 429;
+        if (final || attempt >= 3) {
+          this.logger.warn({ pod: pod.name, namespace: pod.namespace, reason, err: (err as Error).message, attempts: attempt }, 'failed to record an event');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
+      }
     }
   }
 
