@@ -205,6 +205,17 @@ export class ProviderClients {
         );
       case Status.CANCELLED:
         return new CsiError(Status.CANCELLED, `call to provider ${name} was cancelled`, 'GRPCProviderError', { cause: err });
+      case Status.INTERNAL:
+        // grpc-js's words when the reply bytes do not decode as the expected message.
+        if (/^Response message parsing error/.test(details)) {
+          return new CsiError(
+            Status.UNKNOWN,
+            `provider ${name} sent a reply to ${method} that is not a valid v1alpha1 ${method}Response (${details}); check that the provider implements the v1alpha1 CSIDriverProvider API`,
+            'GRPCProviderError',
+            { cause: err },
+          );
+        }
+        return new CsiError(Status.UNKNOWN, `provider ${name} failed to ${method.toLowerCase()}: INTERNAL: ${details}`, 'GRPCProviderError', { cause: err });
       default:
         return new CsiError(
           Status.UNKNOWN,
