@@ -76,6 +76,11 @@ function isConflict(err: unknown): boolean {
   return err instanceof ApiException && err.code === 409;
 }
 
+/** A failure that may pass: the server failed for now (5xx), or there was no answer. */
+function isTransient(err: unknown): boolean {
+  return err instanceof ApiException ? [500, 502, 503, 504].includes(err.code) : true;
+}
+
 const spcPlural = 'secretproviderclasses';
 const spcpsPlural = 'secretproviderclasspodstatuses';
 
@@ -125,23 +130,38 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
   /**
    * `current`, when the caller just read the object (a remount), saves the create attempt
    * and the read: an unchanged status then costs no request at all.
+   *
+   * A create or replace that meets a transient failure (5xx, no answer) is tried again,
+   * twice at most: the write is safe to repeat — a create that went through answers 409
+   * and a replace carries the resourceVersion it read, so the retry reads the object back
+   * and finds it unchanged — and a rotation whose files were swapped is not reported
+   * failed for one blip of the API server.
    */
   async upsertPodStatus(status: SecretProviderClassPodStatus, current?: SecretProviderClassPodStatus | null): Promise<UpsertResult> {
     const namespace = status.metadata.namespace!;
     const name = status.metadata.name;
     const what = `failed to record SecretProviderClassPodStatus ${namespace}/${name}`;
+    let transientRetries = 2;
+    const retryTransient = async (err: unknown): Promise<boolean> => {
+      if (!isTransient(err) || transientRetries === 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (2 - transientRetries--) * (0.5 + Math.random())));
+      return true;
+    };
     let known = current ?? undefined;
-    if (!known) try {
-      await this.custom.createNamespacedCustomObject({
-        group: secretsStoreGroup,
-        version: secretsStoreVersion,
-        namespace,
-        plural: spcpsPlural,
-        body: status,
-      });
-      return 'created';
-    } catch (err) {
-      if (!isConflict(err)) throw apiError(err, what, 'PodStatusError');
+    while (!known) {
+      try {
+        await this.custom.createNamespacedCustomObject({
+          group: secretsStoreGroup,
+          version: secretsStoreVersion,
+          namespace,
+          plural: spcpsPlural,
+          body: status,
+        });
+        return 'created';
+      } catch (err) {
+        if (isConflict(err)) break;
+        if (!(await retryTransient(err))) throw apiError(err, what, 'PodStatusError');
+      }
     }
     // It exists (a remount, or a StatefulSet pod that moved here): update only if needed.
     for (let attempt = 0; ; attempt++) {
@@ -169,7 +189,7 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
         });
         return 'updated';
       } catch (err) {
-        if (!isConflict(err) || attempt >= 4) throw apiError(err, what, 'PodStatusError');
+        if (isConflict(err) ? attempt >= 4 : !(await retryTransient(err))) throw apiError(err, what, 'PodStatusError');
       }
     }
   }

@@ -98,9 +98,23 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The fields every kind the sim serves has as objects (a Go struct or map when decoded). */
+const objectFields = ['metadata', 'spec', 'status', 'data', 'stringData'] as const;
+
+/** What is wrong with the shape of an object's top-level fields, or undefined. */
+function misshapenField(obj: KubeObject): string | undefined {
+  for (const field of objectFields) {
+    const v = (obj as Record<string, unknown>)[field];
+    if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) return `${field} must be an object, not ${Array.isArray(v) ? 'an array' : `a ${typeof v}`}`;
+  }
+  return undefined;
+}
+
 async function readObject(req: IncomingMessage): Promise<KubeObject> {
   const body = parseJson(await readBodyText(req));
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw statusError(400, 'the body of the request must be a JSON object');
+  const wrong = misshapenField(body as KubeObject);
+  if (wrong) throw statusError(400, `the body of the request could not be decoded: ${wrong}`);
   (body as KubeObject).metadata ??= {};
   return body as KubeObject;
 }
@@ -144,16 +158,24 @@ function scaleOf(obj: KubeObject): KubeObject {
   };
 }
 
+/** A patched object must still be an object with object metadata, as kube-apiserver insists. */
+function patchedObject(result: unknown): KubeObject {
+  if (!result || typeof result !== 'object' || Array.isArray(result)) throw statusError(422, `the patch made the object ${JSON.stringify(result)?.slice(0, 40) ?? 'undefined'}: it must stay a JSON object`, 'Invalid');
+  const wrong = misshapenField(result as KubeObject);
+  if (wrong) throw statusError(422, `the patched object is invalid: ${wrong}`, 'Invalid');
+  return result as KubeObject;
+}
+
 function applyPatch(contentType: string, current: KubeObject, patchText: string, builtIn: boolean): KubeObject {
   const type = contentType.split(';')[0]!.trim();
   const patch = parseJson(patchText);
   switch (type) {
     case 'application/merge-patch+json':
-      return applyMergePatch(current, patch) as KubeObject;
+      return patchedObject(applyMergePatch(current, patch));
     case 'application/json-patch+json':
-      return applyJsonPatch(current, patch) as KubeObject;
+      return patchedObject(applyJsonPatch(current, patch));
     case 'application/strategic-merge-patch+json':
-      if (builtIn) return applyStrategicMergePatch(current, patch, defaultMergeKeys) as KubeObject;
+      if (builtIn) return patchedObject(applyStrategicMergePatch(current, patch, defaultMergeKeys));
       break;
   }
   throw statusError(

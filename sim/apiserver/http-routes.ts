@@ -19,9 +19,18 @@ export interface Route {
 const notFound = (method: string, pathname: string) =>
   statusError(404, `the server could not find the requested resource (${method} ${pathname})`, 'NotFound');
 
+/** A path segment with its %-escapes decoded; a malformed escape is the client's error (400). */
+function decodeSegment(segment: string, pathname: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw statusError(400, `the request path ${JSON.stringify(pathname)} has a malformed %-escape in ${JSON.stringify(segment)}`, 'BadRequest');
+  }
+}
+
 /** Parses a resource URL; undefined when the path is not under /api or /apis/{g}/{v}. */
 export function parseRoute(method: string, pathname: string, query: URLSearchParams): Route | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeSegment(p, pathname));
   let group: string;
   let version: string;
   let rest: string[];

@@ -1,8 +1,8 @@
 /**
  * The driver's Kubernetes clients against the embedded API server, as the driver's service
  * account (RBAC enforced), with faults injected at the server: Retry-After is honoured on
- * any verb, reads are resent after a transient failure (at most twice), writes are not,
- * and events are recorded despite transient failures.
+ * any verb, reads are resent after a transient failure (at most twice), other writes are
+ * not, except the pod status (safe to repeat) and events, recorded despite transient failures.
  */
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
@@ -75,12 +75,33 @@ describe('the driver clients under API faults', () => {
     expect(answers('secretproviderclasses', from)).toEqual(['get 503', 'get 503', 'get 503']);
   });
 
-  it('does not resend a write that failed without Retry-After', async () => {
+  it('does not resend a write that failed without Retry-After (the caller decides)', async () => {
     const from = api.requestLog.length;
+    api.faults.add({ verb: 'create', resource: 'secrets', code: 500, count: 1 });
+    await expect(nodeApi.createSecret({ name: 's1', namespace: 'default', type: 'Opaque', data: {}, labels: {}, annotations: {}, ownerReferences: [] })).rejects.toMatchObject({ code: 500 });
+    expect(answers('secrets', from)).toEqual(['create 500']);
+  });
+
+  it('records the pod status through transient failures of its create and replace (safe to repeat)', async () => {
+    const status = (version: string) => ({
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+      kind: 'SecretProviderClassPodStatus',
+      metadata: { name: 'web-0-default-app', namespace: 'default', labels: { 'internal.secrets-store.csi.k8s.io/node-name': 'n1' } },
+      status: { podName: 'web-0', secretProviderClassName: 'app', targetPath: '/t', mounted: true, objects: [{ id: 'a', version }] },
+    });
+    let from = api.requestLog.length;
     api.faults.add({ verb: 'create', resource: 'secretproviderclasspodstatuses', code: 500, count: 1 });
-    const status = { apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClassPodStatus', metadata: { name: 'web-0-default-app', namespace: 'default', labels: {} }, status: { podName: 'web-0', secretProviderClassName: 'app', targetPath: '/t', mounted: true, objects: [] } };
-    await expect(publishApi.upsertPodStatus(status as never)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    expect(answers('secretproviderclasspodstatuses', from)).toEqual(['create 500']);
+    expect(await publishApi.upsertPodStatus(status('v1') as never)).toBe('created');
+    expect(answers('secretproviderclasspodstatuses', from)).toEqual(['create 500', 'create 201']);
+    from = api.requestLog.length;
+    api.faults.add({ verb: 'update', resource: 'secretproviderclasspodstatuses', code: 503, count: 2 });
+    expect(await publishApi.upsertPodStatus(status('v2') as never)).toBe('updated');
+    expect(answers('secretproviderclasspodstatuses', from)).toEqual(['create 409', 'get 200', 'update 503', 'get 200', 'update 503', 'get 200', 'update 200']);
+    expect((api.store.get('secretproviderclasspodstatuses', 'default', 'web-0-default-app')?.status as { objects: unknown }).objects).toEqual([{ id: 'a', version: 'v2' }]);
+    from = api.requestLog.length;
+    api.faults.add({ verb: 'update', resource: 'secretproviderclasspodstatuses', code: 500, count: 3 });
+    await expect(publishApi.upsertPodStatus(status('v3') as never)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, message: expect.stringMatching(/failed to record SecretProviderClassPodStatus default\/web-0-default-app: Kubernetes API answered 500/) });
+    expect(answers('secretproviderclasspodstatuses', from).filter((a) => a.startsWith('update'))).toEqual(['update 500', 'update 500', 'update 500']);
   });
 
   it('honours Retry-After on a write too', async () => {

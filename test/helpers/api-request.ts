@@ -33,7 +33,8 @@ function open(api: StartedSimApiServer, method: string, path: string, options: R
         ca: api.ca,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {}),
+          // Always with its length: Node's client sends a GET or DELETE body unframed otherwise.
+          ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
           ...(options.accept ? { accept: options.accept } : {}),
         },
       },

@@ -102,6 +102,30 @@ describe('REST semantics', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
   });
 
+  // Found by test/fuzz/sim-apiserver.fuzz.test.ts: each was a 500 or a dropped connection.
+  it('answers a malformed %-escape in the path with 400, not 500', async () => {
+    const r = await req('GET', '/api/v1/namespaces/%E0%A4%A/pods');
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: expect.stringMatching(/malformed %-escape/) });
+  });
+
+  it('refuses a patch that would turn the object (or its metadata) into a non-object with 422', async () => {
+    await req('POST', `${base}/v1/namespaces/default/secretproviderclasses`, spc('patched'));
+    for (const [type, body] of [['application/merge-patch+json', 'null'], ['application/json-patch+json', '[{"op":"replace","path":"","value":3}]'], ['application/merge-patch+json', '{"metadata":"x"}']] as const) {
+      const r = await apiRequest(api, 'PATCH', `${base}/v1/namespaces/default/secretproviderclasses/patched`, { body, contentType: type });
+      expect(r.status, `${type} ${body}`).toBe(422);
+    }
+    expect((await req('GET', `${base}/v1/namespaces/default/secretproviderclasses/patched`)).body.spec.provider).toBe('fake');
+  });
+
+  it('refuses an object whose metadata, spec, status or data is not an object with 400', async () => {
+    for (const [field, value] of [['metadata', 0], ['metadata', 'x'], ['metadata', []], ['spec', 'x'], ['status', true], ['data', [1]]] as const) {
+      const r = await req('POST', '/api/v1/namespaces/default/pods', { [field]: value });
+      expect(r.status, `${field}: ${JSON.stringify(value)}`).toBe(400);
+      expect(r.body.message).toMatch(new RegExp(`${field} must be an object`));
+    }
+  });
+
   it('the rate mode fails a share of one identity\'s requests with a mix of faults, counted by kind', async () => {
     const user = 'system:serviceaccount:kube-system:faulty';
     const token = api.addIdentity({ name: user, groups: ['system:masters'] });
