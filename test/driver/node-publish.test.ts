@@ -281,6 +281,25 @@ describe('NodePublishVolume failures leave the target clean', () => {
     expect(await readFile(join(req.target_path!, 'db-password'), 'utf8')).toBe(secretValues['db-password']);
   });
 
+  // Found by test/fuzz/publish-inputs.fuzz.test.ts: the mount was made and the provider
+  // called before the API refused the pod status named after the bad name.
+  it('refuses names Kubernetes cannot hold before mounting or calling the provider', async () => {
+    const before = (await controlState()).requests;
+    for (const [p, spc, message] of [
+      [pod('../x'), 'app-secrets', /csi\.storage\.k8s\.io\/pod\.name "\.\.\/x" in the volume context is not a pod name/],
+      [pod('web-0', 'Default'), 'app-secrets', /csi\.storage\.k8s\.io\/pod\.namespace "Default" in the volume context is not a namespace name/],
+      [pod('web-0'), 'App_Secrets', /secretProviderClass "App_Secrets" in the volume context is not a SecretProviderClass name/],
+      [pod('w'.repeat(240)), 'app-secrets', /would be named .*, 260 characters, more than the 253 Kubernetes allows/],
+    ] as const) {
+      const target = h.target(p.uid);
+      const err = await publishError(kubeletPublishRequest({ targetPath: target, spc, pod: p }));
+      expect(grpc.status[err.code]).toBe('INVALID_ARGUMENT');
+      expect(err.details).toMatch(message);
+      await expectClean(target);
+    }
+    expect((await controlState()).requests).toBe(before);
+  });
+
   it('waits out a 429 with Retry-After from the API (as client-go does) instead of failing the mount', async () => {
     h.api.faults.add({ verb: 'get', resource: 'secretproviderclasses', code: 429, retryAfterSeconds: 1, count: 1 });
     h.api.faults.add({ verb: 'create', resource: 'secretproviderclasspodstatuses', code: 429, retryAfterSeconds: 1, count: 1 });
