@@ -109,7 +109,7 @@ afterAll(async () => {
 const mountParams = () => ({ attributes: '{}', secrets: '{}', targetPath: '/t', permission: '420', currentObjectVersion: [], deadline: Date.now() + 10_000 });
 
 describe('random bytes as a Mount reply', () => {
-  const outcomes = { accepted: 0, rejected: 0, undecodable: 0, invalidFiles: 0 };
+  const outcomes = { accepted: 0, rejected: 0, undecodable: 0, invalidFiles: 0, streamResets: 0 };
   it('end in a checked result or a CsiError naming the provider', { timeout: fuzzTimeout(400, 50) }, async () => {
     await checkAsyncProperty('Mount reply bytes on the wire', 400, fc.asyncProperty(replyBytes, async (bytes) => {
       reply = Buffer.from(bytes);
@@ -120,10 +120,19 @@ describe('random bytes as a Mount reply', () => {
         expect(err).toBeInstanceOf(CsiError);
         const message = (err as Error).message;
         expect(message).toMatch(/^provider "fuzz" /);
-        // Bytes that do not decode are named as such, not as a bare INTERNAL error.
-        expect(message).not.toMatch(/INTERNAL/);
-        if (/not a valid v1alpha1 MountResponse/.test(message)) outcomes.undecodable++;
         outcomes.rejected++;
+        // Rarely (about 1 case in 2000, after a run of undecodable replies) grpc-js resets
+        // the HTTP/2 stream itself ("Received RST_STREAM with code 2 triggered by internal
+        // client error"): the call fails naming the provider, and the next call must work.
+        if (/INTERNAL: Received RST_STREAM/.test(message)) {
+          outcomes.streamResets++;
+          reply = Buffer.from(mountResponseOf('id', 'v1'));
+          expect((await clients.mount('fuzz', mountParams())).objectVersions).toEqual([{ id: 'id', version: 'v1' }]);
+          return;
+        }
+        // Bytes that do not decode are named as such, not as a bare INTERNAL error.
+        expect(message, message).not.toMatch(/INTERNAL/);
+        if (/not a valid v1alpha1 MountResponse/.test(message)) outcomes.undecodable++;
         return;
       }
       outcomes.accepted++;
