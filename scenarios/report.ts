@@ -4,6 +4,7 @@
  * and a JSON document. Skipped scenarios and steps carry the reason they were skipped.
  */
 import { emitReports, junitDocument, ms, textTable, type ReportFiles } from '../harness/report-format.js';
+import type { FaultCounts } from '../sim/apiserver/faults.js';
 
 export type StepOutcome = 'passed' | 'failed' | 'skipped';
 
@@ -39,7 +40,7 @@ export interface RunResult {
   passed: boolean;
   scenarios: ScenarioResult[];
   /** With `--api-fault-rate`: the rate and the faults the simulated API server injected, by kind. */
-  apiFaults?: { rate: number; injected: number; byKind: Record<'409' | '429' | '500' | '503' | 'latency', number> };
+  apiFaults?: { rate: number; injected: number; byKind: FaultCounts };
 }
 
 /** The reason of a step skipped because one before it failed. */
