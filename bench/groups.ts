@@ -5,6 +5,7 @@
 import { isRoot } from '../harness/temp-root.js';
 import type { DriverUnderTest } from './driver-under-test.js';
 import type { SuiteResult } from './report.js';
+import { floors, nodePublishName, nodePublishSize, nodeUnpublishName, sizeLabel } from './suite-names.js';
 import { runMemorySuites } from './suites/memory.js';
 import { runMicroSuites } from './suites/micro.js';
 import { runNodePublishSuites } from './suites/node-publish.js';
@@ -36,7 +37,7 @@ export const groups: Record<string, Group> = {
     quick: true,
     floors: true,
     compares: true,
-    run: (ctx) => runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.quick ? 10 : 20, others: ctx.others ?? [], log: ctx.log }),
+    run: (ctx) => runNodePublishSuites({ ...nodePublishSize, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.quick ? 10 : 20, others: ctx.others ?? [], log: ctx.log }),
   },
   storm: { quick: true, floors: false, compares: true, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], others: ctx.others ?? [], log: ctx.log }) },
   memory: { quick: true, floors: false, compares: true, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, others: ctx.others ?? [], log: ctx.log }) },
@@ -67,16 +68,17 @@ export const unknownGroups = (names: readonly string[]) => names.filter((g) => !
  * it (`--only node-publish`) the ratio is left empty rather than guessed.
  */
 function fillCompositeFloors(suites: SuiteResult[]): void {
-  const p50 = (name: string) => suites.find((s) => s.name === name)?.p50Ms;
-  const csi = p50('floor csi-empty');
-  const provider = p50('floor provider-empty');
-  const api = p50('floor api-get');
-  const mount = p50('floor mount-umount') ?? (isRoot ? undefined : 0);
-  const write = p50('floor raw-write 10x1KiB');
+  const p50 = (name: string) => suites.find((s) => s.name === name && (s.driver ?? 'ours') === 'ours')?.p50Ms;
+  const label = sizeLabel(nodePublishSize.objects, nodePublishSize.objectBytes);
+  const csi = p50(floors.csiEmpty);
+  const provider = p50(floors.providerEmpty);
+  const api = p50(floors.apiGet);
+  const mount = p50(floors.mountUmount) ?? (isRoot ? undefined : 0);
+  const write = p50(floors.rawWrite(label));
   for (const s of suites) {
     if (s.driver !== undefined && s.driver !== 'ours') continue;
-    if (s.name === 'node-publish 10x1KiB' && csi && provider && api && mount !== undefined && write) s.floorRatio = s.p50Ms / (csi + provider + 2 * api + mount + write);
-    if (s.name === 'node-unpublish 10x1KiB' && csi && mount !== undefined) s.floorRatio = s.p50Ms / (csi + mount);
+    if (s.name === nodePublishName(label) && csi && provider && api && mount !== undefined && write) s.floorRatio = s.p50Ms / (csi + provider + 2 * api + mount + write);
+    if (s.name === nodeUnpublishName(label) && csi && mount !== undefined) s.floorRatio = s.p50Ms / (csi + mount);
   }
 }
 

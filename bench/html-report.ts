@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import * as echarts from 'echarts';
 import type { DriverName } from './driver-under-test.js';
 import type { MachineInfo, SuiteResult } from './report.js';
+import { isFloor } from './suite-names.js';
 
 type Option = echarts.EChartsOption;
 
@@ -121,7 +122,7 @@ function table(suites: SuiteResult[]): string {
 
 /** The page for `suites`, as a string. */
 export function renderHtml(machine: MachineInfo, suites: SuiteResult[]): string {
-  const latency = byName(suites, (s) => (s.trace?.latenciesMs?.length ?? 0) > 0 && !s.name.startsWith('floor '));
+  const latency = byName(suites, (s) => (s.trace?.latenciesMs?.length ?? 0) > 0 && !isFloor(s.name));
   const storms = byName(suites, (s) => (s.trace?.completionsMs?.length ?? 0) > 0);
   const memory = suites.filter((s) => s.name.startsWith('driver ') && s.rssMb !== null);
   const section = (title: string, charts: string[]) => (charts.length ? `<h2>${title}</h2><div class="charts">${charts.map((c) => `<figure>${c}</figure>`).join('\n')}</div>` : '');

@@ -26,6 +26,7 @@ import { createLogger } from '../../log/logger.js';
 import { runInterleaved } from '../interleave.js';
 import { fromSamples, type SuiteResult } from '../report.js';
 import { oursDriver, type DriverUnderTest } from '../driver-under-test.js';
+import { floors, isFloor, nodePublishName, nodeUnpublishName, sizeLabel } from '../suite-names.js';
 import { SPC_NAME, startPublishStack, type PublishStack, type PublishTarget } from '../publish-stack.js';
 
 const run = promisify(execFile);
@@ -67,7 +68,7 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
     for (const driver of [oursDriver, ...(options.others ?? [])]) stacks.push(await startPublishStack({ objects: options.objects, objectBytes: options.objectBytes, driver }));
     const stack = stacks[0]!;
     options.log(`node-publish: ${stacks.map((s) => `${s.driverName} driver mount mode ${s.mountMode}`).join(', ')}; ${options.objects} objects × ${options.objectBytes} B, ≥ ${options.iterations} iterations`);
-    const label = `${options.objects}x${options.objectBytes >= 1024 ? `${options.objectBytes / 1024}KiB` : `${options.objectBytes}B`}`;
+    const label = sizeLabel(options.objects, options.objectBytes);
     // Interleaved rounds (bench/interleave.ts) so the floors and the calls they bound (and the
     // other drivers' calls) see the same stretches of machine noise; one warm-up publish first.
     const rounds = options.rounds;
@@ -77,15 +78,15 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
       await s.unpublish(warm);
     }
     const bench = new Bench({ iterations: Math.ceil(options.iterations / rounds), time: options.timeMs / rounds, warmupTime: 0, warmupIterations: 2, throws: true, retainSamples: true });
-    const publishName = `node-publish ${label}`;
-    const unpublishName = `node-unpublish ${label}`;
+    const publishName = nodePublishName(label);
+    const unpublishName = nodeUnpublishName(label);
     const prefixOf = (s: PublishStack) => (s === stack ? '' : `${s.driverName}: `);
     for (const s of stacks) addPublishTasks(bench, s, prefixOf(s), publishName, unpublishName);
-    bench.add('floor csi-empty', async () => {
+    bench.add(floors.csiEmpty, async () => {
       await stack.csi.nodeGetInfo({});
     });
     const providers = new ProviderClients({ providerVolume: stack.providerDir, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 4 << 20, maxInflight: 32, callTimeoutMs: 30_000, logger: createLogger({ name: 'bench', level: 'silent' }) });
-    bench.add('floor provider-empty', async () => {
+    bench.add(floors.providerEmpty, async () => {
       await providers.version('fake', 30_000);
     });
     const apiSamples: number[] = [];
@@ -107,10 +108,10 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
     const rss = await stack.driverRssMb();
     for (const row of rows.values()) {
       if (stacks.some((s) => s !== stack && row.name.startsWith(prefixOf(s)))) continue;
-      const floor = row.name.startsWith('floor ');
+      const floor = isFloor(row.name);
       results.push({ ...row, rssMb: floor ? null : rss, floorRatio: null, ...(floor ? {} : { extra: { mountMode: stack.mountMode } }) });
     }
-    results.push({ ...fromSamples('floor api-get', apiSamples), rssMb: null, floorRatio: null });
+    results.push({ ...fromSamples(floors.apiGet, apiSamples), rssMb: null, floorRatio: null });
     for (const other of stacks.slice(1)) {
       const otherRss = await other.driverRssMb();
       for (const name of [publishName, unpublishName]) {
