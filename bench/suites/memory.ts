@@ -104,6 +104,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
   const subjects: Subject[] = [];
   const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
   const kib = (b: number) => Math.round((b / 1024) * 10) / 10;
+  const signed = (n: number) => (n < 0 ? String(n) : `+${n}`);
   // The benchmark's pods exist only as targets, so nothing garbage-collects their pod
   // statuses; delete them as the pods' deletion would, so the driver's watch lets go of them.
   const deletePodStatuses = (stack: PublishStack) => {
@@ -160,7 +161,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
       const driver = s.stack.driverName === 'ours' ? {} : { driver: s.stack.driverName };
       const perVolumeRss = kib((r.rss1 - r.rss0) / n);
       if (r.idleHeap !== undefined && r.heap0 !== undefined && r.heap1 !== undefined && r.heap2 !== undefined) {
-        options.log(`memory: idle RSS ${mib(r.idleRss)} MiB (heap ${mib(r.idleHeap)} MiB); ${n} volumes: +${kib((r.heap1 - r.heap0) / n)} KiB heap each, +${perVolumeRss} KiB RSS each; after unmounting all: ${kib(r.heap2 - r.heap0)} KiB heap left`);
+        options.log(`memory: idle RSS ${mib(r.idleRss)} MiB (heap ${mib(r.idleHeap)} MiB); ${n} volumes: ${signed(kib((r.heap1 - r.heap0) / n))} KiB heap each, ${signed(perVolumeRss)} KiB RSS each; after unmounting all: ${kib(r.heap2 - r.heap0)} KiB heap left`);
         rows.push(
           { ...row('driver idle', r.idleRss / 2 ** 20, { heapMb: mib(r.idleHeap) }), ...driver },
           {
@@ -170,7 +171,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
         );
       } else {
         const heap = 'not measured: not a Node process (RSS only)';
-        options.log(`memory (${s.stack.driverName}): idle RSS ${mib(r.idleRss)} MiB; ${n} volumes: +${perVolumeRss} KiB RSS each (RSS only: not a Node process)`);
+        options.log(`memory (${s.stack.driverName}): idle RSS ${mib(r.idleRss)} MiB; ${n} volumes: ${signed(perVolumeRss)} KiB RSS each (RSS only: not a Node process)`);
         rows.push(
           { ...row('driver idle', r.idleRss / 2 ** 20, { heap }), ...driver },
           { ...row(`driver ${n} volumes mounted`, r.rss1 / 2 ** 20, { volumes: n, rssKiBPerVolume: perVolumeRss, heap, unpublishRetries: s.stack.unpublishRetries() }), ...driver },
