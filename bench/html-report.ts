@@ -120,6 +120,12 @@ function table(suites: SuiteResult[]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r}</tr>`).join('\n')}</tbody></table>`;
 }
 
+const compareNotes = `Upstream: secrets-store-csi-driver v1.6.0 (Go), started with its own flags only; its memory is RSS only.
+Its API client allows 20 requests/s with bursts of 30 (controller-runtime's defaults) and every publish writes the pod status,
+so storms past ~30 publishes and republish passes run at that pace. <b>rotation republish</b>: NodePublishVolume again on every
+mounted volume, one after another (the kubelet's republish), for both drivers (ours in the benchmark's process, so no RSS);
+<b>rotation pass</b>: our driver-side poller, which upstream does not have.`;
+
 /** The page for `suites`, as a string. */
 export function renderHtml(machine: MachineInfo, suites: SuiteResult[]): string {
   const latency = byName(suites, (s) => (s.trace?.latenciesMs?.length ?? 0) > 0 && !isFloor(s.name));
@@ -140,6 +146,7 @@ figure { margin: 0; border: 1px solid #e5e7eb; }
 <h1>secrets-store-csi-ts benchmarks</h1>
 <p>${escape(machine.date)} — node ${escape(machine.node)} on ${machine.cpus} × ${escape(machine.cpuModel)}, ${machine.memoryMb} MiB${machine.root ? ', root' : ''}.
 Ratios are ours / upstream (below 1: ours is faster or smaller). Timings on a shared machine move with its load; read ratios, not absolute times.</p>
+${suites.some((s) => s.driver === 'upstream') ? `<p>${compareNotes}</p>` : ''}
 ${table(suites)}
 ${section('Latency distributions', [...latency].map(([name, rows]) => latencyChart(name, rows)))}
 ${section('Storms: completed publishes over time', [...storms].map(([name, rows]) => stormCompletionsChart(name, rows)))}
