@@ -81,6 +81,7 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
   let provider: ManagedProcess | undefined;
   let driver: Awaited<ReturnType<CsiDriver['start']>> | undefined;
   const others: ManagedProcess[] = [];
+  const clients: CsiClient[] = [];
   const republishers: Republisher[] = [];
   try {
     const providerDir = join(root, 'providers');
@@ -118,6 +119,7 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
       });
     }
     const client = csiClient(driver.socketPath);
+    clients.push(client);
     const ourRequests = await mountVolumes(client, root, options.volumes);
     if (options.others?.length) {
       republishers.push({ driver: 'ours', client, requests: ourRequests, rssMb: async () => null, unchanged: [], changed: [] });
@@ -131,6 +133,7 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
         const { proc } = await other.start({ socket, nodeId: 'bench-node', providerDir, additionalProviderDir: providerDir, metricsAddr: '127.0.0.1:0', kubeconfig }, { rotation: true });
         others.push(proc);
         const otherClient = csiClient(socket);
+        clients.push(otherClient);
         const pid = proc.child.pid!;
         republishers.push({
           driver: other.name,
@@ -141,10 +144,9 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
           changed: [],
         });
       }
-    } else {
-      client.close();
     }
-    options.log(`rotation: ${options.volumes} volumes × 10 objects of 1 KiB mounted (${driver.publisher.records.targets().length} records${republishers.length ? `; and as many for ${republishers.map((r) => r.driver).join(' and ')} to republish` : ''}), ${options.passes} passes each`);
+    const otherNames = republishers.filter((r) => r.driver !== 'ours').map((r) => r.driver);
+    options.log(`rotation: ${options.volumes} volumes × 10 objects of 1 KiB mounted (${driver.publisher.records.targets().length} records${otherNames.length ? `; as many of its own for ${otherNames.join(', ')}` : ''}), ${options.passes} passes each`);
     /** The republish passes, in an order that alternates with `p`. */
     const republishAll = async (p: number, into: 'unchanged' | 'changed') => {
       for (const r of p % 2 === 0 ? republishers : [...republishers].reverse()) r[into].push(await republishPass(r));
@@ -214,7 +216,7 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
     }
     return rows;
   } finally {
-    for (const r of republishers) r.client.close();
+    for (const c of clients) c.close();
     for (const p of others) await p.kill();
     await driver?.stop(1000);
     await provider?.kill();
