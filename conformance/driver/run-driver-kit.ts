@@ -4,9 +4,10 @@
  * endpoint the kit waits for — then the checks, then everything the checks published is
  * unpublished, the driver the kit started is stopped, and the world is torn down.
  */
-import { access, constants, readFile, stat } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { csiClient, type CsiClient } from '../../harness/csi-client.js';
+import type { CsiClient } from '../../harness/csi-client.js';
+import { waitForDriverSocket } from '../../harness/driver-ready.js';
 import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
 import { startBin, startCommand, type ManagedProcess } from '../../harness/managed-process.js';
@@ -51,36 +52,6 @@ function kitDriverFlags(env: DriverEnv, socket: string, metricsPort?: number): s
   });
 }
 
-/** Waits until the socket exists and Probe answers; fails early if the started driver exits. */
-async function waitForDriver(socket: string, waitMs: number, proc: ManagedProcess | undefined, signal: AbortSignal | undefined): Promise<CsiClient> {
-  const until = Date.now() + waitMs;
-  let exited: number | string | undefined;
-  void proc?.exited().then((c) => (exited = c));
-  let last = 'the socket does not exist yet';
-  // One client, made once the socket exists (before that its channel would only back off).
-  let client: CsiClient | undefined;
-  try {
-    for (;;) {
-      if (signal?.aborted) throw new Error(`interrupted while waiting for the driver on unix://${socket}`);
-      if (exited !== undefined) throw new Error(`the driver exited (${exited}) before serving: ${`${proc!.stdout()}${proc!.stderr()}`.slice(-2000)}`);
-      if ((await stat(socket).catch(() => undefined))?.isSocket()) {
-        client ??= csiClient(socket, 30_000);
-        try {
-          await client.probe({}, { deadlineMs: 5000 });
-          return client;
-        } catch (err) {
-          last = `Probe failed: ${(err as Error).message}`;
-        }
-      }
-      if (Date.now() > until) throw new Error(`the driver did not answer on unix://${socket} within ${waitMs} ms (${last})`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } catch (err) {
-    client?.close();
-    throw err;
-  }
-}
-
 export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
   const out = run.out;
   const env = await startDriverEnv({ stateDir: run.stateDir, nodeId: run.nodeId ?? 'conformance-node' });
@@ -119,7 +90,7 @@ export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
       output = async () => `${p.stdout()}${p.stderr()}`;
       outputSource = 'stdout and stderr of the driver the kit started';
     }
-    client = await waitForDriver(socket, run.waitMs ?? 120_000, proc, run.signal);
+    client = await waitForDriverSocket(socket, { waitMs: run.waitMs ?? 120_000, proc, signal: run.signal });
     kit = new DriverKit({ env, client, driverName: run.driverName ?? 'secrets-store.csi.k8s.io', output, outputSource, hangDeadlineMs: run.hangDeadlineMs ?? 3000 });
     return await runChecks(driverChecks, kit, { kit: 'driver', target, only: run.only, signal: run.signal, ...(out ? { out } : {}) });
   } finally {

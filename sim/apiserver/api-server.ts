@@ -30,6 +30,7 @@ import { apiVersionOf, qualifiedName, selectableFields } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, faultStatus, statusError } from './status.js';
 import { toTable, wantsTable } from './table.js';
+import { decodeProtobufObject, isProtobuf } from './protobuf-body.js';
 import { streamWatch } from './watch-stream.js';
 
 export interface SimApiServerOptions {
@@ -80,6 +81,10 @@ export function servingTls(): { key: Buffer; cert: Buffer; ca: Buffer } {
 const adminTokenDefault = 'sim-admin-token';
 
 async function readBodyText(req: IncomingMessage): Promise<string> {
+  return (await readBody(req)).toString('utf8');
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -87,7 +92,7 @@ async function readBodyText(req: IncomingMessage): Promise<string> {
     if (size > maxBody) throw statusError(413, 'request entity too large', 'RequestEntityTooLarge');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): unknown {
@@ -98,7 +103,9 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** A create or update body: JSON, or protobuf as client-go sends built-in kinds (protobuf-body.ts). */
 async function readObject(req: IncomingMessage): Promise<KubeObject> {
+  if (isProtobuf(req.headers['content-type'])) return decodeProtobufObject(await readBody(req));
   const body = parseJson(await readBodyText(req));
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw statusError(400, 'the body of the request must be a JSON object');
   (body as KubeObject).metadata ??= {};
@@ -215,6 +222,7 @@ export class SimApiServer {
               fieldSelector,
               timeoutSeconds: timeout ? Number(timeout) : undefined,
               allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+              kind: r.kind,
               serve: served,
             },
             (close) => {
@@ -257,8 +265,8 @@ export class SimApiServer {
           return respond(200, served(store.update(r.plural, patched, route.subresource === 'status' ? { subresource: 'status' } : {})));
         }
         case 'delete': {
-          const text = req.method === 'DELETE' ? await readBodyText(req) : '';
-          const options = (text ? parseJson(text) : {}) as DeleteOptions;
+          const body = req.method === 'DELETE' ? await readBody(req) : Buffer.alloc(0);
+          const options = (body.length === 0 ? {} : isProtobuf(req.headers['content-type']) ? decodeProtobufObject(body) : parseJson(body.toString('utf8'))) as DeleteOptions;
           const grace = q.get('gracePeriodSeconds');
           if (grace !== null) options.gracePeriodSeconds = Number(grace);
           const propagation = q.get('propagationPolicy');

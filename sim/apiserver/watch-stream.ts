@@ -3,7 +3,8 @@
  * (`{"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}`). Without a
  * resourceVersion (or with "0") the current objects come first as ADDED; with one, the
  * events after it are replayed from the history, or a 410 `Expired` ERROR event ends the
- * stream when they are no longer kept. With selectors, an object that stops matching is
+ * stream when they are no longer kept. With `allowWatchBookmarks`, a BOOKMARK every second
+ * carries the current resourceVersion in an otherwise empty object of the watched kind. With selectors, an object that stops matching is
  * sent as DELETED and one that starts matching as ADDED, as the real cacher does.
  */
 import type { ServerResponse } from 'node:http';
@@ -20,6 +21,8 @@ export interface WatchOptions {
   fieldSelector: FieldSelector | undefined;
   timeoutSeconds: number | undefined;
   allowBookmarks: boolean;
+  /** The watched resource's kind: a BOOKMARK carries an object of that kind. */
+  kind: string;
   /** Rewrites an object for the version the client asked for. */
   serve(o: KubeObject): KubeObject;
 }
@@ -86,7 +89,9 @@ export function streamWatch(store: ObjectStore, res: ServerResponse, opts: Watch
 
   let bookmarkTimer: NodeJS.Timeout | undefined;
   if (opts.allowBookmarks) {
-    bookmarkTimer = setInterval(() => send('BOOKMARK', { kind: 'Bookmark', apiVersion: 'v1', metadata: { resourceVersion: String(lastRevision) } }), 1000);
+    // As kube-apiserver sends it: an object of the watched kind and version holding only the
+    // resourceVersion (clients decode it with the watched type; there is no kind "Bookmark").
+    bookmarkTimer = setInterval(() => send('BOOKMARK', opts.serve({ kind: opts.kind, metadata: { resourceVersion: String(lastRevision) } })), 1000);
     bookmarkTimer.unref();
   }
   let timeout: NodeJS.Timeout | undefined;
