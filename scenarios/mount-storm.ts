@@ -50,7 +50,11 @@ const rounds: Step[] = [
   // The provider is slowed down so that, when the driver dies, many volumes are mounted but
   // not yet written: the restarted driver must not report those as mounted.
   { name: stormRoundNames.driverRestart, run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3, latencyMs: 100 }, fakePlan(ctx)) },
-  { name: stormRoundNames.slowProvider, run: (ctx) => storm(ctx, { label: 'slow provider', latencyMs: 100, maxInflight }, fakePlan(ctx)) },
+  {
+    name: stormRoundNames.slowProvider,
+    beyondUpstream: 'the bound on Mount calls in flight per provider (--provider-max-inflight; upstream has none)',
+    run: (ctx) => storm(ctx, { label: 'slow provider', latencyMs: 100, maxInflight }, fakePlan(ctx)),
+  },
 ];
 
 export const mountStormScenario: Scenario = {

@@ -33,6 +33,8 @@ export interface RunResult {
   target: string;
   /** The user's provider the scenarios ran against (`--provider`), if any. */
   externalProvider?: { name: string; socket: string };
+  /** The driver binary the scenarios ran against (`--driver-bin`), when not ours. */
+  driverBin?: string;
   startedAt: string;
   durationMs: number;
   /** Nothing failed (skipped scenarios and steps do not count). */
@@ -64,7 +66,7 @@ export function summaryLine(run: RunResult): string {
   // Steps skipped for a reason of their own, in scenarios that ran (not after a failure).
   const skippedSteps = run.scenarios.filter((s) => !s.skipped).reduce((a, s) => a + s.steps.filter((st) => st.result === 'skipped' && st.skipReason !== earlierStepFailed).length, 0);
   const counts = [`${passed}/${total} scenarios passed`, ...(skipped ? [`${skipped} skipped`] : []), ...(skippedSteps ? [`${skippedSteps} step${skippedSteps > 1 ? 's' : ''} skipped`] : [])];
-  const target = run.externalProvider ? `${run.target} (external provider ${run.externalProvider.name})` : run.target;
+  const target = [run.target, ...(run.externalProvider ? [`(external provider ${run.externalProvider.name})`] : []), ...(run.driverBin ? [`(driver ${run.driverBin})`] : [])].join(' ');
   return `${counts.join(', ')} on ${target} in ${ms(run.durationMs)}`;
 }
 

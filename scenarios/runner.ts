@@ -4,12 +4,13 @@
  * steps in order. Progress goes to `out` as it happens (each step; a bar during storms);
  * a failed step stops its scenario (later steps are skipped — they build on it) and is
  * reported with what was expected, what was seen and the pod's recent events. A scenario
- * with a `skip` reason starts no cluster; it, and a step with a `skip` reason, are reported
- * skipped with that reason and do not fail the run.
+ * with a `skip` reason starts no cluster; it, and a step with a `skip` reason (or a
+ * `beyondUpstream` one when the driver is another binary), are reported skipped with that
+ * reason and do not fail the run.
  */
 import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
 import { earlierStepFailed, type RunResult, type ScenarioResult, type StepResult } from './report.js';
-import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type StepContext } from './scenario.js';
+import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type Step, type StepContext } from './scenario.js';
 
 export interface RunOptions {
   target: string;
@@ -19,6 +20,15 @@ export interface RunOptions {
   out?: NodeJS.WritableStream;
   /** The user's provider the scenarios run against, recorded in the result. */
   externalProvider?: { name: string; socket: string };
+  /** A driver binary that is not ours (`--driver-bin`): steps beyond upstream are skipped. */
+  driverBin?: string | undefined;
+}
+
+/** Why a step does not run against this target, or undefined. */
+function skipReason(step: Step, options: RunOptions): string | undefined {
+  if (step.skip !== undefined) return step.skip;
+  if (step.beyondUpstream !== undefined && options.driverBin !== undefined) return `beyond upstream: ${step.beyondUpstream}; the driver under test is ${options.driverBin}`;
+  return undefined;
 }
 
 async function podEvents(cluster: Cluster, pod: PodRef): Promise<string[]> {
@@ -63,9 +73,10 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
           write(`  - ${step.name} (skipped)\n`);
           continue;
         }
-        if (step.skip !== undefined) {
-          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {}, skipReason: step.skip });
-          write(`  - ${step.name} (skipped: ${step.skip})\n`);
+        const skip = skipReason(step, options);
+        if (skip !== undefined) {
+          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {}, skipReason: skip });
+          write(`  - ${step.name} (skipped: ${skip})\n`);
           continue;
         }
         const figures: Record<string, string | number> = {};
@@ -144,6 +155,7 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
   return {
     target: options.target,
     ...(options.externalProvider ? { externalProvider: options.externalProvider } : {}),
+    ...(options.driverBin ? { driverBin: options.driverBin } : {}),
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     passed: results.every((r) => r.passed || r.skipped === true),
