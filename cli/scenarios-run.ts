@@ -5,6 +5,7 @@
  * With `--provider NAME=SOCKET --spc FILE` they run against the user's provider on the
  * simulated cluster (scenarios/byo/): its probe Mount says what every volume must hold.
  */
+import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { runScenarios } from '../scenarios/runner.js';
 import { emitRunReports, type RunResult } from '../scenarios/report.js';
@@ -95,6 +96,10 @@ export async function scenariosRun(argv: string[]): Promise<number> {
   const driverBin = values['driver-bin'] === undefined ? undefined : resolve(values['driver-bin']);
   if (driverBin !== undefined && (values.target !== 'sim' || runtime !== 'process')) {
     process.stderr.write('sscsi scenarios run: --driver-bin runs on the simulated cluster with the process runtime (--target sim --runtime process): elsewhere the driver comes from its image\n');
+    return 2;
+  }
+  if (driverBin !== undefined && !(await access(driverBin, constants.X_OK).then(() => true, () => false))) {
+    process.stderr.write(`sscsi scenarios run: --driver-bin ${driverBin} is not an executable file\n`);
     return 2;
   }
   const providers = values.provider ?? [];
