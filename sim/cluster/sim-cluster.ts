@@ -187,7 +187,8 @@ export interface StartedSimCluster extends Cluster {
 
 export interface SimDescription {
   kubeconfig: string;
-  driver: { endpoint: string; metrics: string; node: string; nodes: Array<{ node: string; endpoint: string; metrics: string }> };
+  /** `bin`: the driver binary when it is not ours (`driverBin`). */
+  driver: { endpoint: string; metrics: string; node: string; nodes: Array<{ node: string; endpoint: string; metrics: string }>; bin?: string };
   providers: Array<SimProviderDescription | SimExternalProviderDescription>;
 }
 
@@ -340,6 +341,7 @@ export class SimCluster {
           metrics: `http://${nodes[0]!.metricsAddr}/metrics`,
           node: nodes[0]!.name,
           nodes: nodes.map((n) => ({ node: n.name, endpoint: `unix://${n.csiSocket}`, metrics: `http://${n.metricsAddr}/metrics` })),
+          ...(this.options.driverBin ? { bin: this.options.driverBin } : {}),
         },
         providers: nodes.flatMap((n) =>
           n.providers.map((p) => (p.external ? { name: p.name, external: true as const, socket: p.socket, link: p.link, node: n.name } : { name: p.name, socket: p.socket, control: p.control, node: n.name })),
