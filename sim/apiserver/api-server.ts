@@ -30,6 +30,7 @@ import { apiVersionOf, qualifiedName, selectableFields } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, faultStatus, statusError } from './status.js';
 import { toTable, wantsTable } from './table.js';
+import { listOptions } from './list-options.js';
 import { decodeProtobufObject, isProtobuf } from './protobuf-body.js';
 import { streamWatch } from './watch-stream.js';
 
@@ -197,7 +198,13 @@ export class SimApiServer {
           if (!route.subresource && wantsTable(req.headers.accept)) return respond(200, toTable(r, [obj], store.resourceVersion));
           return respond(200, route.subresource === 'scale' ? scaleOf(obj) : served(obj));
         }
-        case 'list':
+        case 'list': {
+          const options = listOptions(q, false);
+          // The sim keeps no old states: an exact read of anything but the current one is as
+          // if etcd had compacted it (the client relists).
+          if (options.resourceVersionMatch === 'Exact' && options.resourceVersion !== store.resourceVersion) {
+            throw statusError(410, `too old resource version: ${options.resourceVersion} (${store.resourceVersion})`, 'Expired');
+          }
           if (wantsTable(req.headers.accept)) {
             return respond(200, toTable(r, store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }), store.resourceVersion));
           }
@@ -207,7 +214,9 @@ export class SimApiServer {
             metadata: { resourceVersion: store.resourceVersion },
             items: store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }).map(served),
           });
+        }
         case 'watch': {
+          const options = listOptions(q, true);
           const timeout = q.get('timeoutSeconds');
           requestLog.push({ verb: 'watch', resource: r.plural, namespace: route.namespace, name: route.name, code: 200, user: user.name });
           return streamWatch(
@@ -217,11 +226,12 @@ export class SimApiServer {
               plural: r.plural,
               namespace: route.namespace,
               name: route.name,
-              resourceVersion: q.get('resourceVersion') ?? undefined,
+              resourceVersion: options.resourceVersion,
+              sendInitialEvents: options.sendInitialEvents,
               labelSelector,
               fieldSelector,
               timeoutSeconds: timeout ? Number(timeout) : undefined,
-              allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+              allowBookmarks: options.allowWatchBookmarks,
               kind: r.kind,
               serve: served,
             },

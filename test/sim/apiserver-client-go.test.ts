@@ -1,6 +1,7 @@
 /**
  * What client-go (and so controller-runtime, and upstream's driver) sends that kubectl does
- * not: watch bookmarks decoded with the watched type, and request bodies in Kubernetes'
+ * not: watch bookmarks decoded with the watched type, WatchList (`sendInitialEvents`) and
+ * `resourceVersionMatch` with kube-apiserver's validation, and request bodies in Kubernetes'
  * protobuf encoding for built-in kinds. The protobuf bodies here are put together byte by
  * byte from the wire rules (magic `k8s\0`, runtime.Unknown, core/v1 field numbers), not
  * with the server's own schema.
@@ -50,6 +51,82 @@ describe('watch bookmarks', () => {
     } finally {
       w.close();
     }
+  });
+});
+
+describe('watch headers', () => {
+  it('come at once, before any event (client-go\'s Watch() returns on them): a watch from the current version with nothing to send', async () => {
+    const path = '/api/v1/namespaces/default/serviceaccounts';
+    const rv = (await apiRequest(api, 'GET', path)).body.metadata.resourceVersion as string;
+    const w = await Promise.race([apiWatch(api, `${path}?watch=true&resourceVersion=${rv}`), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no response headers within 2 s')), 2000))]);
+    try {
+      expect(w.status).toBe(200);
+      await apiRequest(api, 'POST', path, { body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'late' } } });
+      expect(await w.next()).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'late' } } });
+    } finally {
+      w.close();
+    }
+  });
+});
+
+describe('WatchList and resourceVersionMatch', () => {
+  const spcs = '/apis/secrets-store.csi.x-k8s.io/v1/namespaces/default/secretproviderclasses';
+  const spc = (name: string) => ({ apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name, labels: { set: 'wl' } }, spec: { provider: 'fake', parameters: {} } });
+
+  it('sendInitialEvents: the current objects as ADDED, a bookmark annotated initial-events-end at their version, then live events', async () => {
+    await apiRequest(api, 'POST', spcs, { body: spc('wl-a') });
+    const b = await apiRequest(api, 'POST', spcs, { body: spc('wl-b') });
+    // Even with an old resourceVersion the state sent is the current one ("not older than").
+    const w = await apiWatch(api, `${spcs}?watch=true&labelSelector=set%3Dwl&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=1`);
+    try {
+      const first = [await w.next(), await w.next()];
+      expect(first.map((e) => [e.type, e.object.metadata.name]).sort()).toEqual([['ADDED', 'wl-a'], ['ADDED', 'wl-b']]);
+      const end = await w.next();
+      expect(end).toMatchObject({ type: 'BOOKMARK', object: { kind: 'SecretProviderClass', metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+      expect(Number(end.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(b.body.metadata.resourceVersion));
+      await apiRequest(api, 'DELETE', `${spcs}/wl-a`);
+      let next = await w.next();
+      while (next.type === 'BOOKMARK') next = await w.next();
+      expect([next.type, next.object.metadata.name]).toEqual(['DELETED', 'wl-a']);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('sendInitialEvents=false without a resourceVersion: only what changes from now', async () => {
+    const w = await apiWatch(api, `${spcs}?watch=true&labelSelector=set%3Dwl&sendInitialEvents=false&resourceVersionMatch=NotOlderThan`);
+    try {
+      await apiRequest(api, 'POST', spcs, { body: spc('wl-c') });
+      expect(await w.next()).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'wl-c' } } });
+    } finally {
+      w.close();
+    }
+  });
+
+  it('refuses what kube-apiserver refuses, with 422 Invalid naming the rule', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [`${spcs}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true`, /sendInitialEvents requires setting resourceVersionMatch to NotOlderThan/],
+      [`${spcs}?watch=true&resourceVersionMatch=NotOlderThan&resourceVersion=1`, /resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided/],
+      [`${spcs}?resourceVersionMatch=NotOlderThan`, /resourceVersionMatch is forbidden unless resourceVersion is provided/],
+      [`${spcs}?resourceVersionMatch=Exact&resourceVersion=0`, /resourceVersionMatch "exact" is forbidden for resourceVersion "0"/],
+      [`${spcs}?resourceVersionMatch=Sometimes&resourceVersion=5`, /Unsupported value: "Sometimes"/],
+      [`${spcs}?sendInitialEvents=true`, /sendInitialEvents is forbidden for list/],
+    ];
+    for (const [path, message] of cases) {
+      const res = await apiRequest(api, 'GET', path);
+      expect(res.status, path).toBe(422);
+      expect(res.body, path).toMatchObject({ kind: 'Status', reason: 'Invalid', code: 422 });
+      expect(res.body.message, path).toMatch(message);
+    }
+  });
+
+  it('lists NotOlderThan from the current state; Exact only at the current version, else 410 Expired', async () => {
+    const list = await apiRequest(api, 'GET', `${spcs}?resourceVersionMatch=NotOlderThan&resourceVersion=1`);
+    expect(list.status).toBe(200);
+    const rv = list.body.metadata.resourceVersion as string;
+    expect((await apiRequest(api, 'GET', `${spcs}?resourceVersionMatch=Exact&resourceVersion=${rv}`)).status).toBe(200);
+    const old = await apiRequest(api, 'GET', `${spcs}?resourceVersionMatch=Exact&resourceVersion=1`);
+    expect(old).toMatchObject({ status: 410, body: { reason: 'Expired' } });
   });
 });
 
