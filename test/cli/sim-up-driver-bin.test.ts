@@ -16,6 +16,7 @@ import { startBin, type ManagedProcess } from '../../harness/managed-process.js'
 import type { SimDescription } from '../../sim/cluster/sim-cluster.js';
 import { peer } from '../helpers/peer-status.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { until } from '../helpers/until.js';
 
 const upstream = peer('secrets-store-csi-driver');
 let proc: ManagedProcess | undefined;
@@ -26,17 +27,6 @@ afterEach(async () => {
   await tmp?.cleanup();
   tmp = undefined;
 });
-
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((err: unknown) => ((last = err), undefined));
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(upstream.skip !== undefined)(`sscsi sim up --driver-bin (upstream's driver)${upstream.skip ? ` — skipped: ${upstream.skip}` : ''}`, () => {
   it('runs a pod with upstream serving the node: files, synced Secret, klog output, clean stop', { timeout: 90_000 }, async () => {
@@ -68,7 +58,7 @@ describe.skipIf(upstream.skip !== undefined)(`sscsi sim up --driver-bin (upstrea
     const running = await until(async () => {
       const p = (await api.read({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app', namespace: 'default' } })) as KubernetesObject & { status?: { phase?: string } };
       return p.status?.phase === 'Running' && p;
-    }, 'pod app Running');
+    }, 'pod app Running', 30_000);
     // What the fake provider serves: the db-username object of its default store.
     const store = parse(await readFile(join(packageRoot(), 'fake-providers', 'examples', 'store.yaml'), 'utf8')) as { objects: Array<{ name: string; contents: string }> };
     const expected = store.objects.find((o) => o.name === 'db-username')!.contents;
@@ -78,6 +68,7 @@ describe.skipIf(upstream.skip !== undefined)(`sscsi sim up --driver-bin (upstrea
     const secret = await until(
       async () => (await api.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-creds', namespace: 'default' } })) as KubernetesObject & { data?: Record<string, string> },
       'Secret app-creds synced',
+      30_000,
     );
     expect(Buffer.from(secret.data!.username!, 'base64').toString()).toBe(contents);
     expect(secret.metadata!.labels).toMatchObject({ 'secrets-store.csi.k8s.io/managed': 'true' });
