@@ -4,6 +4,8 @@
  * asked, and exits 1 when any check failed (2 for bad usage).
  * With `--provider NAME=SOCKET --spc FILE` they run against the user's provider on the
  * simulated cluster (scenarios/byo/): its probe Mount says what every volume must hold.
+ * With `--driver-bin PATH` the sim's nodes run that driver binary (e.g. upstream's) with
+ * upstream's flags only, and steps beyond upstream are reported skipped with the reason.
  */
 import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -22,9 +24,9 @@ import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
 import { loadSpcFile } from '../harness/spc-file.js';
+import { splitUpstreamFlags } from '../harness/upstream-flags.js';
 import type { ExternalProviderSpec } from '../sim/cluster/external-provider.js';
 import { parseFlags } from './parse-flags.js';
-import { splitUpstreamFlags } from '../harness/upstream-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
 export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]

@@ -4,7 +4,8 @@
  * where everything is, writes the same to <state-dir>/sim.json for tools, and keeps running
  * until SIGINT or SIGTERM, when it tears everything down and leaves no mount behind.
  * `--provider NAME=SOCKET_PATH` adds a provider the user runs: every node's driver reaches it
- * as <provider dir>/NAME.sock; the sim never starts or stops it.
+ * as <provider dir>/NAME.sock; the sim never starts or stops it. `--driver-bin PATH` runs
+ * that driver binary (e.g. upstream's) on every node instead of ours, with upstream's flags.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
