@@ -8,8 +8,8 @@ import { packageRoot } from '../../driver/version.js';
 
 type Outcome = { name: string; built: true; path: string } | { name: string; built: false; reason: string };
 
-export function peer(name: string): { path: string; skip?: undefined } | { path?: undefined; skip: string } {
-  const file = join(packageRoot(), '.peers', 'status.json');
+export function peer(name: string, root = packageRoot()): { path: string; skip?: undefined } | { path?: undefined; skip: string } {
+  const file = join(root, '.peers', 'status.json');
   let peers: Outcome[];
   try {
     peers = (JSON.parse(readFileSync(file, 'utf8')) as { peers: Outcome[] }).peers;
@@ -19,6 +19,6 @@ export function peer(name: string): { path: string; skip?: undefined } | { path?
   const p = peers.find((o) => o.name === name);
   if (!p) return { skip: `peer ${name} not built: not listed in ${file}` };
   if (!p.built) return { skip: `peer ${name} not built: ${p.reason}` };
-  const path = join(packageRoot(), '.peers', 'bin', name);
+  const path = join(root, '.peers', 'bin', name);
   return existsSync(path) ? { path } : { skip: `peer ${name} not built: ${path} is missing` };
 }

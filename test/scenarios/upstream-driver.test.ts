@@ -5,7 +5,7 @@
  * watch, list or body the sim answered differently from kube-apiserver fails these steps.
  * Steps beyond upstream are reported skipped with the reason; everything else must pass.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
@@ -60,5 +60,21 @@ describe.skipIf(upstream.skip !== undefined)(`sscsi scenarios run --driver-bin (
     proc = startBin('cli/main.js', ['scenarios', 'run', '--driver-bin', '/nonexistent/driver', '--only', 'mount']);
     expect(await proc.exited()).toBe(2);
     expect(proc.stderr()).toMatch(/--driver-bin \/nonexistent\/driver is not an executable file/);
+  });
+});
+
+describe('without the peer', () => {
+  it('the skip names the reason .peers/status.json gives', async () => {
+    tmp = await makeTempRoot('peer-status');
+    const root = tmp.path;
+    expect(peer('secrets-store-csi-driver', root).skip).toBe(`peer secrets-store-csi-driver not built: no ${join(root, '.peers', 'status.json')} (run npm run peers)`);
+    await mkdir(join(root, '.peers', 'bin'), { recursive: true });
+    const status = (peers: unknown[]) => writeFile(join(root, '.peers', 'status.json'), JSON.stringify({ peers }));
+    await status([{ name: 'secrets-store-csi-driver', built: false, reason: 'the Go module registry refused monis.app/mlog' }]);
+    expect(peer('secrets-store-csi-driver', root).skip).toBe('peer secrets-store-csi-driver not built: the Go module registry refused monis.app/mlog');
+    await status([{ name: 'secrets-store-csi-driver', built: true, version: 'v1.6.0', path: 'x' }]);
+    expect(peer('secrets-store-csi-driver', root).skip).toMatch(/secrets-store-csi-driver is missing$/);
+    await writeFile(join(root, '.peers', 'bin', 'secrets-store-csi-driver'), '');
+    expect(peer('secrets-store-csi-driver', root)).toEqual({ path: join(root, '.peers', 'bin', 'secrets-store-csi-driver') });
   });
 });
