@@ -31,6 +31,7 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, faultStatus, statusError } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import { listOptions } from './list-options.js';
+import { pageOf } from './list-page.js';
 import { decodeProtobufObject, isProtobuf } from './protobuf-body.js';
 import { streamWatch } from './watch-stream.js';
 
@@ -205,15 +206,17 @@ export class SimApiServer {
           if (options.resourceVersionMatch === 'Exact' && options.resourceVersion !== store.resourceVersion) {
             throw statusError(410, `too old resource version: ${options.resourceVersion} (${store.resourceVersion})`, 'Expired');
           }
+          const limit = q.get('limit');
+          const page = pageOf(
+            store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }),
+            { limit: limit === null ? undefined : Number(limit), continueToken: q.get('continue') || undefined, resourceVersion: options.resourceVersion, resourceVersionMatch: options.resourceVersionMatch, selected: !!(labelSelector || fieldSelector) },
+            store.resourceVersion,
+          );
           if (wantsTable(req.headers.accept)) {
-            return respond(200, toTable(r, store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }), store.resourceVersion));
+            const table = toTable(r, page.items, page.metadata.resourceVersion);
+            return respond(200, { ...table, metadata: page.metadata });
           }
-          return respond(200, {
-            apiVersion: apiVersionOf(r, route.version),
-            kind: `${r.kind}List`,
-            metadata: { resourceVersion: store.resourceVersion },
-            items: store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }).map(served),
-          });
+          return respond(200, { apiVersion: apiVersionOf(r, route.version), kind: `${r.kind}List`, metadata: page.metadata, items: page.items.map(served) });
         }
         case 'watch': {
           const options = listOptions(q, true);
