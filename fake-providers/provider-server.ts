@@ -114,6 +114,8 @@ export interface FakeProviderServiceOptions {
   faults: Faults;
   logger: Logger;
   runtimeVersion: string;
+  /** In-process only: every Mount request as received, unredacted (the conformance kit compares it with the contract). */
+  onMount?: ((req: MountRequest__Output) => void) | undefined;
 }
 
 export class FakeProviderService {
@@ -127,6 +129,7 @@ export class FakeProviderService {
 
   private mount(req: MountRequest__Output): { files: File[]; versions: Array<{ id: string; version: string }> } {
     const attributes = parseJsonMap(req.attributes, 'attributes', false) ?? {};
+    this.options.onMount?.(req);
     const secrets = parseJsonMap(req.secrets, 'secrets', true);
     if (!/^(0|[1-9]\d*)$/.test(req.permission)) throw new BadRequest(`permission must be a decimal file mode such as "420"; got ${JSON.stringify(req.permission)}`);
     this.lastRequest = {

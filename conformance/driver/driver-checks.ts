@@ -5,13 +5,19 @@
  * and file paths, provider failures, and no secret in the driver's output. After every
  * failed first mount the target must be left clean: a kubelet retry must start fresh.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
-import { nodeNameLabel, podStatusName } from '../../driver/k8s/types.js';
+import { visibleNames } from '../contract/file-layout.js';
+import { beyondUpstream, volumeMountGroupCapability } from '../contract/extensions.js';
+import { defaultFilePermission, mountAttributes, permissionWire } from '../contract/provider-wire.js';
+import { expectedPodStatus, nodeNameLabel, podOwner, podStatusName, podStatusResource } from '../contract/pod-status.js';
 import { expect, fail, pass, skip, type CheckDef } from '../check.js';
-import { namespace, otherNamespace, providerName } from './driver-env.js';
+import { namespace, providerName } from './driver-env.js';
 import { describeRpc, type DriverKit, type RpcOutcome } from './driver-kit.js';
+import { spcNames } from './kit-spcs.js';
+import { rotationChecks } from './rotation-checks.js';
+import { syncChecks } from './sync-checks.js';
 import { describeState, inspectLayout, isClean, mountsAt, targetState } from './target-inspection.js';
 
 /** The reply of an RPC that must succeed; otherwise the check fails naming the RPC. */
@@ -226,7 +232,7 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     title: 'the files are laid out atomically: ..data → one payload dir, visible names linking through ..data',
     async run(kit) {
       const { target } = await kit.okPublished();
-      const visible = [...new Set(kit.env.objects.map((o) => o.fileName.split('/')[0]!))];
+      const visible = visibleNames(kit.env.objects.map((o) => o.fileName));
       const layout = await inspectLayout(target, visible);
       expect(layout.problems.length === 0, `layout problems: ${layout.problems.join('; ')}`, 'the projected-volume layout', layout.problems);
       return pass(`..data → ${layout.data}; ${visible.join(', ')} link through ..data`);
@@ -244,7 +250,7 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
         const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => fail(`${o.fileName} cannot be read: ${err.code}`));
         expect(bytes.toString() === o.contents, `${o.fileName} does not hold the provider's bytes (${bytes.length} bytes, expected ${o.contents.length})`, `${o.contents.length} bytes`, `${bytes.length} bytes`);
         const mode = (await stat(path)).mode & 0o777;
-        const want = o.mode ?? 0o644;
+        const want = o.mode ?? defaultFilePermission;
         expect(mode === want, `${o.fileName} has mode 0${mode.toString(8)}`, `0${want.toString(8)}`, `0${mode.toString(8)}`);
         seen.push(`${o.fileName} 0${mode.toString(8)}`);
       }
@@ -258,18 +264,80 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     async run(kit) {
       const { pod, target } = await kit.okPublished();
       const name = podStatusName(pod.name, namespace, 'conformance-spc');
-      const obj = kit.env.api.store.get('secretproviderclasspodstatuses', namespace, name);
-      expect(obj !== undefined, `no SecretProviderClassPodStatus ${namespace}/${name}`, name, kit.env.api.store.list('secretproviderclasspodstatuses', { namespace }).map((o) => o.metadata.name));
+      const obj = kit.env.api.store.get(podStatusResource, namespace, name);
+      expect(obj !== undefined, `no SecretProviderClassPodStatus ${namespace}/${name}`, name, kit.env.api.store.list(podStatusResource, { namespace }).map((o) => o.metadata.name));
       const label = obj.metadata.labels?.[nodeNameLabel];
       expect(label === kit.env.nodeId, `label ${nodeNameLabel} is ${JSON.stringify(label)}`, kit.env.nodeId, label);
       const owners = obj.metadata.ownerReferences ?? [];
-      expect(owners.length === 1 && owners[0]!.kind === 'Pod' && owners[0]!.apiVersion === 'v1' && owners[0]!.name === pod.name && owners[0]!.uid === pod.uid, 'the owner is not the pod', { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid }, owners);
+      const owner = podOwner(pod);
+      expect(owners.length === 1 && owners[0]!.kind === owner.kind && owners[0]!.apiVersion === owner.apiVersion && owners[0]!.name === owner.name && owners[0]!.uid === owner.uid, 'the owner is not the pod', owner, owners);
       const st = (obj.status ?? {}) as { podName?: string; secretProviderClassName?: string; targetPath?: string; mounted?: boolean; objects?: Array<{ id: string; version: string }> };
-      const want = kit.env.objects.map((o) => ({ id: o.name, version: 'v1' })).sort((a, b) => a.id.localeCompare(b.id));
+      const expected = expectedPodStatus({ pod: pod.name, spc: 'conformance-spc', targetPath: target, objects: kit.env.objects.map((o) => ({ id: o.name, version: 'v1' })) });
       const got = { podName: st.podName, secretProviderClassName: st.secretProviderClassName, targetPath: st.targetPath, mounted: st.mounted, objects: st.objects };
-      const expected = { podName: pod.name, secretProviderClassName: 'conformance-spc', targetPath: target, mounted: true, objects: want };
       expect(JSON.stringify(got) === JSON.stringify(expected), 'the status does not record the mount', expected, got);
-      return pass(`${name}: mounted, ${want.length} objects ${want.map((o) => `${o.id}@${o.version}`).join(', ')}`);
+      return pass(`${name}: mounted, ${expected.objects.length} objects ${expected.objects.map((o) => `${o.id}@${o.version}`).join(', ')}`);
+    },
+  },
+  {
+    id: 'provider-request',
+    group: 'publish',
+    title: "the provider's Mount request: attributes = the SPC parameters with the volume context over them and the tokens, secrets = the nodePublish secrets, permission \"420\", the target path",
+    async run(kit) {
+      const p = await kit.okPublished();
+      const got = kit.env.received.find((r) => r.pod === p.pod.name && r.at >= p.sentAt);
+      if (!got) fail(`the provider received no Mount for ${p.pod.name}`, 'one Mount', 'none');
+      const req = got.request;
+      const parse = (text: string, field: string) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return fail(`${field} is not JSON`, 'JSON', `${text.length} characters`);
+        }
+      };
+      const attributes = parse(req.attributes, 'attributes') as Record<string, string>;
+      const want = mountAttributes({ objects: kit.objectsParameter() }, p.request.volume_context ?? {}, p.request.secrets ?? {});
+      const keys = (o: object) => Object.keys(o).sort();
+      const wrong = [...new Set([...keys(want), ...keys(attributes)])].filter((k) => attributes[k] !== want[k]);
+      expect(wrong.length === 0, `attributes differ at ${wrong.join(', ')}`, keys(want), keys(attributes));
+      const secrets = parse(req.secrets, 'secrets') as Record<string, string> | null;
+      const sent = kit.env.nodePublishSecrets;
+      const secretKeysOk = secrets !== null && keys(secrets).join() === keys(sent).join() && Object.entries(sent).every(([k, v]) => secrets[k] === v);
+      expect(secretKeysOk, "secrets is not the nodePublish secrets' JSON map", keys(sent), secrets === null ? null : keys(secrets));
+      expect(req.permission === permissionWire(defaultFilePermission), `permission is ${JSON.stringify(req.permission)}`, permissionWire(defaultFilePermission), req.permission);
+      expect(req.target_path === p.target, `target_path is ${JSON.stringify(req.target_path)}`, p.target, req.target_path);
+      expect(req.current_object_version.length === 0, 'a first mount sent current_object_version', [], req.current_object_version);
+      return pass(`attributes ${keys(attributes).length} keys as the contract says; secrets ${keys(sent).length} keys; permission ${req.permission}; target path`);
+    },
+  },
+  {
+    id: 'fsgroup-ownership',
+    group: 'publish',
+    title: "with volume_mount_group (the pod's fsGroup), the volume's files are owned by that group and group-readable",
+    beyondUpstream: beyondUpstream.fsGroup,
+    async run(kit) {
+      const caps = (await replyOf(kit, kit.client.nodeGetCapabilities({}), 'NodeGetCapabilities')).capabilities.map((c) => c.rpc?.type);
+      expect(caps.includes(volumeMountGroupCapability), `NodeGetCapabilities does not advertise ${volumeMountGroupCapability} (${caps.join(', ')}): the kubelet would not pass the fsGroup`, volumeMountGroupCapability, caps);
+      const gid = 4321;
+      const pod = kit.pod('conformance-fsgroup');
+      const target = await kit.target(pod.uid);
+      const o = await kit.publish(kit.request(target, pod, kit.mainSpc(), { volumeMountGroup: String(gid) }));
+      expect(o.ok, `the publish with volume_mount_group ${gid} failed: ${describeRpc(o)}`, 'OK', describeRpc(o));
+      try {
+        const problems: string[] = [];
+        for (const obj of kit.env.objects) {
+          const st = await stat(join(target, obj.fileName));
+          if (st.gid !== gid) problems.push(`${obj.fileName} group ${st.gid}`);
+          if ((st.mode & 0o040) === 0) problems.push(`${obj.fileName} mode 0${(st.mode & 0o777).toString(8)} not group-readable`);
+        }
+        for (const name of await readdir(target)) {
+          const st = await lstat(join(target, name));
+          if (st.gid !== gid) problems.push(`${name} group ${st.gid}`);
+        }
+        expect(problems.length === 0, `not owned by group ${gid}: ${problems.join(', ')}`, `group ${gid}, group-readable`, problems);
+        return pass(`every file, directory and link group ${gid}, files group-readable`);
+      } finally {
+        await kit.unpublish(target);
+      }
     },
   },
   {
@@ -314,13 +382,14 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
       return pass('both OK');
     },
   },
+  ...rotationChecks,
+  ...syncChecks,
   {
     id: 'missing-spc',
     group: 'failures',
     title: "a SecretProviderClass missing from the pod's namespace fails, naming it, with the target left clean",
     async run(kit) {
-      kit.spc('conformance-elsewhere', { provider: providerName, parameters: { objects: kit.objectsParameter() } }, otherNamespace);
-      const { outcome, target } = await failedFirstMount(kit, 'conformance-missing-spc', 'conformance-elsewhere');
+      const { outcome, target } = await failedFirstMount(kit, 'conformance-missing-spc', spcNames.elsewhere);
       expect(outcome.details.includes('conformance-elsewhere') && outcome.details.includes(namespace), 'the message does not name the SecretProviderClass and the namespace', `conformance-elsewhere in ${namespace}`, outcome.details);
       await expectClean(target, 'the mount failed');
       return pass(`${outcome.code}: ${outcome.details}`);
@@ -331,9 +400,8 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     group: 'failures',
     title: 'a spec.provider with a path in it ("../trap") is refused without contacting anything, target left clean',
     async run(kit) {
-      kit.spc('conformance-attack', { provider: '../trap', parameters: { objects: kit.objectsParameter() } });
       const before = kit.env.trap.service.requests;
-      const { outcome, target } = await failedFirstMount(kit, 'conformance-provider-attack', 'conformance-attack');
+      const { outcome, target } = await failedFirstMount(kit, 'conformance-provider-attack', spcNames.attack);
       const calls = kit.env.trap.service.requests - before;
       expect(calls === 0, `the driver called the socket "../trap" resolves to (${calls} Mount call(s)): the provider name must match ^[a-zA-Z0-9_-]{0,30}$`, 0, calls);
       await expectClean(target, 'the mount was refused');

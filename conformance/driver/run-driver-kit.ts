@@ -4,8 +4,8 @@
  * endpoint the kit waits for — then the checks, then everything the checks published is
  * unpublished, the driver the kit started is stopped, and the world is torn down.
  */
-import { access, constants, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { csiClient, type CsiClient } from '../../harness/csi-client.js';
 import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
@@ -13,8 +13,9 @@ import { startBin, startCommand, type ManagedProcess } from '../../harness/manag
 import { parseUnixEndpoint } from '../../grpc/unix-socket.js';
 import { runChecks, type KitResult } from '../check.js';
 import { driverChecks } from './driver-checks.js';
-import { startDriverEnv, type DriverEnv } from './driver-env.js';
+import { rotationIntervalMs, startDriverEnv, type DriverEnv } from './driver-env.js';
 import { DriverKit } from './driver-kit.js';
+import { createKitSpcs } from './kit-spcs.js';
 
 export const driverCheckIds = driverChecks.map((c) => c.id);
 
@@ -39,16 +40,20 @@ export interface DriverKitRun {
   signal?: AbortSignal | undefined;
 }
 
-/** The upstream flags a driver needs to live in the kit's world. */
+/** The upstream flags a driver needs to live in the kit's world (rotation on, with the kit's short interval). */
 function kitDriverFlags(env: DriverEnv, socket: string, metricsPort?: number): string[] {
-  return driverFlags({
-    socket,
-    nodeId: env.nodeId,
-    providerDir: env.providerDir,
-    additionalProviderDir: join(env.root, 'etc-providers'),
-    metricsAddr: metricsPort === undefined ? undefined : `127.0.0.1:${metricsPort}`,
-    kubeconfig: env.driverKubeconfig,
-  });
+  return [
+    ...driverFlags({
+      socket,
+      nodeId: env.nodeId,
+      providerDir: env.providerDir,
+      additionalProviderDir: join(env.root, 'etc-providers'),
+      metricsAddr: metricsPort === undefined ? undefined : `127.0.0.1:${metricsPort}`,
+      kubeconfig: env.driverKubeconfig,
+    }),
+    '--enable-secret-rotation=true',
+    `--rotation-poll-interval=${rotationIntervalMs}ms`,
+  ];
 }
 
 /** Waits until the socket exists and Probe answers; fails early if the started driver exits. */
@@ -84,6 +89,7 @@ async function waitForDriver(socket: string, waitMs: number, proc: ManagedProces
 export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
   const out = run.out;
   const env = await startDriverEnv({ stateDir: run.stateDir, nodeId: run.nodeId ?? 'conformance-node' });
+  createKitSpcs(env.api, env.objects);
   let proc: ManagedProcess | undefined;
   let client: CsiClient | undefined;
   let kit: DriverKit | undefined;
@@ -100,8 +106,12 @@ export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
       output = async () => (log ? readFile(log, 'utf8').catch(() => undefined) : undefined);
       outputSource = log ?? 'not available';
       target = `unix://${socket}`;
+      // The socket's directory is the DaemonSet's hostPath on a node: there before the driver starts.
+      await mkdir(dirname(socket), { recursive: true });
     } else {
       socket = join(env.root, 'csi', 'csi.sock');
+      // As the DaemonSet's hostPath does: upstream's driver does not create the socket's directory.
+      await mkdir(dirname(socket), { recursive: true });
       const flags = [...kitDriverFlags(env, socket, await freePort()), ...(run.driverArgs ?? [])];
       if (run.driverBin) {
         const bin = resolve(run.driverBin);

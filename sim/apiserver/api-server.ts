@@ -10,6 +10,7 @@
  * and watch with label and field selectors, create, update, merge / strategic-merge / JSON
  * patch, delete and deletecollection, the status and scale subresources.
  */
+import { decodeProtobufObject, protobufMediaType } from './protobuf-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -80,6 +81,10 @@ export function servingTls(): { key: Buffer; cert: Buffer; ca: Buffer } {
 const adminTokenDefault = 'sim-admin-token';
 
 async function readBodyText(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
+}
+
+async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -87,7 +92,7 @@ async function readBodyText(req: IncomingMessage): Promise<string> {
     if (size > maxBody) throw statusError(413, 'request entity too large', 'RequestEntityTooLarge');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): unknown {
@@ -98,8 +103,11 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** A create or update body: JSON, or Kubernetes protobuf for the built-in kinds a driver writes so. */
 async function readObject(req: IncomingMessage): Promise<KubeObject> {
-  const body = parseJson(await readBodyText(req));
+  const bytes = await readBodyBytes(req);
+  if ((req.headers['content-type'] ?? '').split(';')[0]!.trim() === protobufMediaType) return decodeProtobufObject(bytes);
+  const body = parseJson(bytes.toString('utf8'));
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw statusError(400, 'the body of the request must be a JSON object');
   (body as KubeObject).metadata ??= {};
   return body as KubeObject;
@@ -215,6 +223,8 @@ export class SimApiServer {
               fieldSelector,
               timeoutSeconds: timeout ? Number(timeout) : undefined,
               allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+              kind: r.kind,
+              apiVersion: apiVersionOf(r, route.version),
               serve: served,
             },
             (close) => {

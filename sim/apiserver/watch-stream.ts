@@ -20,6 +20,9 @@ export interface WatchOptions {
   fieldSelector: FieldSelector | undefined;
   timeoutSeconds: number | undefined;
   allowBookmarks: boolean;
+  /** The kind and apiVersion a BOOKMARK's object carries: the watched kind's, as kube-apiserver sends it. */
+  kind: string;
+  apiVersion: string;
   /** Rewrites an object for the version the client asked for. */
   serve(o: KubeObject): KubeObject;
 }
@@ -86,7 +89,7 @@ export function streamWatch(store: ObjectStore, res: ServerResponse, opts: Watch
 
   let bookmarkTimer: NodeJS.Timeout | undefined;
   if (opts.allowBookmarks) {
-    bookmarkTimer = setInterval(() => send('BOOKMARK', { kind: 'Bookmark', apiVersion: 'v1', metadata: { resourceVersion: String(lastRevision) } }), 1000);
+    bookmarkTimer = setInterval(() => send('BOOKMARK', { kind: opts.kind, apiVersion: opts.apiVersion, metadata: { resourceVersion: String(lastRevision) } }), 1000);
     bookmarkTimer.unref();
   }
   let timeout: NodeJS.Timeout | undefined;
