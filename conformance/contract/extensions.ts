@@ -14,5 +14,6 @@ export const beyondUpstream = {
   currentObjectVersion: 'upstream v1.6 never fills MountRequest.current_object_version (its nodeserver passes nil), so providers cannot skip unchanged objects',
   rotationBackoff: 'upstream v1.6 retries a failed rotation at every republish once the interval has passed; it has no backoff',
   refreshAnnotation: `upstream v1.6 has no on-demand refresh: it does not watch pods for the ${refreshAnnotation} annotation`,
+  modeUnset: 'upstream v1.6 writes a file whose reply mode is 0 (proto3 "not set", as its own e2e provider sends) with mode 000, readable by root alone; this project applies the permission of the request',
   fsGroup: 'upstream v1.6 does not advertise VOLUME_MOUNT_GROUP and ignores volume_mount_group: files stay root-owned',
 } as const;

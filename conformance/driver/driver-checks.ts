@@ -110,6 +110,8 @@ async function recovers(kit: DriverKit, podName: string, target: string): Promis
   return `the kubelet's retry after the fault succeeded (${again.ms.toFixed(0)} ms)`;
 }
 
+const octal = (mode: number) => `0${mode.toString(8).padStart(3, '0')}`;
+
 const base64Of = (s: string) => Buffer.from(s).toString('base64');
 
 export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
@@ -335,6 +337,25 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
         }
         expect(problems.length === 0, `not owned by group ${gid}: ${problems.join(', ')}`, `group ${gid}, group-readable`, problems);
         return pass(`every file, directory and link group ${gid}, files group-readable`);
+      } finally {
+        await kit.unpublish(target);
+      }
+    },
+  },
+  {
+    id: 'mode-unset',
+    group: 'publish',
+    title: 'a file the provider returns with mode 0 (not set) gets the permission of the request (0644)',
+    beyondUpstream: beyondUpstream.modeUnset,
+    async run(kit) {
+      const pod = kit.pod('conformance-mode-unset');
+      const target = await kit.target(pod.uid);
+      const o = await kit.publish(kit.request(target, pod, spcNames.modeUnset));
+      expect(o.ok, `the publish failed: ${describeRpc(o)}`, 'OK', describeRpc(o));
+      try {
+        const mode = (await stat(join(target, 'db-username'))).mode & 0o777;
+        expect(mode === defaultFilePermission, `db-username, returned with mode 0, has mode ${octal(mode)}`, octal(defaultFilePermission), octal(mode));
+        return pass(`db-username ${octal(mode)}`);
       } finally {
         await kit.unpublish(target);
       }

@@ -20,6 +20,8 @@ export const spcNames = {
   rotation: 'conformance-rotation',
   /** Two objects and a secretObjects entry syncing them. */
   sync: 'conformance-sync',
+  /** One object the provider returns with mode 0 (proto3's "not set"). */
+  modeUnset: 'conformance-mode-unset',
 } as const;
 
 /** The fake provider's `objects` parameter naming `objects`. */
@@ -47,6 +49,7 @@ export function createKitSpcs(api: StartedSimApiServer, objects: readonly KitObj
     [spcNames.elsewhere, otherNamespace, { provider: providerName, parameters: { objects: all } }],
     [spcNames.attack, namespace, { provider: '../trap', parameters: { objects: all } }],
     [spcNames.rotation, namespace, { provider: providerName, parameters: { objects: stringify([{ objectName: rotatingObject }]) } }],
+    [spcNames.modeUnset, namespace, { provider: providerName, parameters: { objects: stringify([{ objectName: 'db-username', fileName: 'db-username', mode: '0' }]) } }],
     [spcNames.sync, namespace, { provider: providerName, parameters: { objects: objectsParameter(objects.filter((o) => o.name === 'db-password' || o.name === 'db-username')) }, secretObjects: [syncedSecret(objects)] }],
   ];
   for (const [name, ns, spec] of spcs) {
