@@ -57,3 +57,11 @@ export function secretValueProblem(type: string, key: string, file: Buffer, valu
     return `${key}: ${(err as Error).message}`;
   }
 }
+
+/**
+ * The ownerReference a synced Secret gets from a consumer with no owner of its own (a bare
+ * pod): the consumer's SecretProviderClassPodStatus, so the Secret is garbage-collected
+ * with the last consumer (upstream's controller patches it in every 5 s). A pod with owners
+ * (e.g. a ReplicaSet) gives those instead.
+ */
+export const bareConsumerOwner = (podStatus: { name: string; uid: string }) => ({ apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClassPodStatus', name: podStatus.name, uid: podStatus.uid });

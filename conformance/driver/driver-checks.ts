@@ -11,7 +11,8 @@ import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublis
 import { visibleNames } from '../contract/file-layout.js';
 import { beyondUpstream, volumeMountGroupCapability } from '../contract/extensions.js';
 import { defaultFilePermission, mountAttributes, permissionWire } from '../contract/provider-wire.js';
-import { expectedPodStatus, nodeNameLabel, podOwner, podStatusName, podStatusResource } from '../contract/pod-status.js';
+import type { KubeObject } from '../../sim/apiserver/object-store.js';
+import { expectedPodStatus, nodeNameLabel, podOwner, podStatusApiVersion, podStatusName, podStatusResource } from '../contract/pod-status.js';
 import { expect, fail, pass, skip, type CheckDef } from '../check.js';
 import { namespace, providerName } from './driver-env.js';
 import { describeRpc, type DriverKit, type RpcOutcome } from './driver-kit.js';
@@ -309,6 +310,35 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
       expect(req.target_path === p.target, `target_path is ${JSON.stringify(req.target_path)}`, p.target, req.target_path);
       expect(req.current_object_version.length === 0, 'a first mount sent current_object_version', [], req.current_object_version);
       return pass(`attributes ${keys(attributes).length} keys as the contract says; secrets ${keys(sent).length} keys; permission ${req.permission}; target path`);
+    },
+  },
+  {
+    id: 'spcps-takeover',
+    group: 'publish',
+    title: "a SecretProviderClassPodStatus of the same name left by another node (a StatefulSet pod that moved) is taken over: this node's label, the new target",
+    async run(kit) {
+      const pod = kit.pod('conformance-moved');
+      const name = podStatusName(pod.name, namespace, spcNames.main);
+      const stale = { podName: pod.name, secretProviderClassName: spcNames.main, targetPath: `/var/lib/kubelet/pods/${pod.uid}/volumes/kubernetes.io~csi/secrets/mount`, mounted: true, objects: [] };
+      kit.env.api.store.create(podStatusResource, {
+        apiVersion: podStatusApiVersion,
+        kind: 'SecretProviderClassPodStatus',
+        metadata: { name, namespace, labels: { [nodeNameLabel]: 'previous-node' }, ownerReferences: [podOwner(pod)] },
+        status: stale,
+      } as KubeObject);
+      const target = await kit.target(pod.uid);
+      const o = await kit.publish(kit.request(target, pod, spcNames.main));
+      expect(o.ok, `the publish failed with the old pod status in place: ${describeRpc(o)}`, 'OK', describeRpc(o));
+      try {
+        const obj = kit.env.api.store.get(podStatusResource, namespace, name);
+        const label = obj?.metadata.labels?.[nodeNameLabel];
+        const st = (obj?.status ?? {}) as { targetPath?: string; objects?: unknown[] };
+        expect(label === kit.env.nodeId, `the pod status is still labelled ${JSON.stringify(label)}: this node's sync would not see it`, kit.env.nodeId, label);
+        expect(st.targetPath === target && (st.objects?.length ?? 0) === kit.env.objects.length, 'the pod status still records the old mount', { targetPath: target, objects: kit.env.objects.length }, { targetPath: st.targetPath, objects: st.objects?.length ?? 0 });
+        return pass(`${name}: relabelled ${kit.env.nodeId}, target and ${kit.env.objects.length} objects recorded`);
+      } finally {
+        await kit.unpublish(target);
+      }
     },
   },
   {

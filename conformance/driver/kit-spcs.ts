@@ -20,6 +20,8 @@ export const spcNames = {
   rotation: 'conformance-rotation',
   /** Two objects and a secretObjects entry syncing them. */
   sync: 'conformance-sync',
+  /** The rotating object, synced to a Secret. */
+  syncRotation: 'conformance-sync-rotation',
   /** One object the provider returns with mode 0 (proto3's "not set"). */
   modeUnset: 'conformance-mode-unset',
 } as const;
@@ -27,6 +29,9 @@ export const spcNames = {
 /** The fake provider's `objects` parameter naming `objects`. */
 export const objectsParameter = (objects: readonly KitObject[]) =>
   stringify(objects.map((o) => ({ objectName: o.name, fileName: o.fileName, ...(o.mode !== undefined ? { mode: `0${o.mode.toString(8)}` } : {}) })));
+
+/** The Secret the sync-rotation SPC asks for, from the rotating object. */
+export const rotatingSecret = { secretName: 'conformance-synced-rotating', type: 'Opaque', data: [{ objectName: rotatingObject, key: 'value' }] };
 
 /** The Secret the sync SPC asks for, from the db-password and db-username objects. */
 export const syncedSecret = (objects: readonly KitObject[]) => {
@@ -49,6 +54,7 @@ export function createKitSpcs(api: StartedSimApiServer, objects: readonly KitObj
     [spcNames.elsewhere, otherNamespace, { provider: providerName, parameters: { objects: all } }],
     [spcNames.attack, namespace, { provider: '../trap', parameters: { objects: all } }],
     [spcNames.rotation, namespace, { provider: providerName, parameters: { objects: stringify([{ objectName: rotatingObject }]) } }],
+    [spcNames.syncRotation, namespace, { provider: providerName, parameters: { objects: stringify([{ objectName: rotatingObject }]) }, secretObjects: [rotatingSecret] }],
     [spcNames.modeUnset, namespace, { provider: providerName, parameters: { objects: stringify([{ objectName: 'db-username', fileName: 'db-username', mode: '0' }]) } }],
     [spcNames.sync, namespace, { provider: providerName, parameters: { objects: objectsParameter(objects.filter((o) => o.name === 'db-password' || o.name === 'db-username')) }, secretObjects: [syncedSecret(objects)] }],
   ];

@@ -14,6 +14,7 @@ import { expect, fail, pass, type CheckDef } from '../check.js';
 import { spcNames } from './kit-spcs.js';
 import { namespace, rotatingObject, rotationIntervalMs, type ReceivedMount } from './driver-env.js';
 import { describeRpc, type DriverKit } from './driver-kit.js';
+import { mountsAt } from './target-inspection.js';
 import { sleep, until } from './wait.js';
 
 const rotationSpc = spcNames.rotation;
@@ -94,6 +95,40 @@ export const rotationChecks: ReadonlyArray<CheckDef<DriverKit>> = [
       const entry = r.objects?.find((o) => o.id === rotatingObject);
       expect(entry?.version === r.to, `the file changed but the SecretProviderClassPodStatus records ${rotatingObject}@${entry?.version}`, r.to, r.objects);
       return pass(`${rotatingObject} ${r.from} → ${r.to}: file changed ${r.fileMs} ms after the object (interval ${rotationIntervalMs} ms, ${r.republishes} republishes), pod status records ${r.to}`, { rotationMs: r.fileMs! });
+    },
+  },
+  {
+    id: 'rotation-failure-keeps-content',
+    group: 'rotation',
+    title: 'a rotation the provider fails leaves the mounted content and the mount as they were',
+    async run(kit) {
+      const p = await publishRotating(kit, 'conformance-rotation-fails');
+      try {
+        const before = await fileOf(p.target);
+        kit.env.rotate();
+        kit.env.provider.faults.set({ mode: 'error', code: 'ConformanceRotationFault' });
+        let attempted: ReceivedMount | undefined;
+        try {
+          attempted = await until(
+            async () => {
+              if (Date.now() - p.at >= rotationIntervalMs) await kit.publish(p.request);
+              return kit.env.received.find((r) => r.pod === p.pod.name && r.at >= p.doneAt);
+            },
+            10 * rotationIntervalMs + 5000,
+            rotationIntervalMs / 4,
+          );
+        } finally {
+          kit.env.provider.faults.clear();
+        }
+        if (!attempted) fail('not evaluated: the driver never called the provider again (see the rotation check)', 'a rotation attempt', 'none');
+        const after = await fileOf(p.target);
+        const mounts = await mountsAt(p.target);
+        expect(after !== undefined && after === before, `after the failed rotation the file holds ${after === undefined ? 'nothing' : 'other bytes'}`, 'the content mounted before', after === undefined ? 'missing' : `${after.length} bytes`);
+        if (process.getuid?.() === 0) expect(mounts.length === 1, `after the failed rotation the target has ${mounts.length} mounts`, 1, mounts.length);
+        return pass(`the rotation failed ${attempted.at - p.at} ms after the publish; the content and the mount stayed`);
+      } finally {
+        await kit.unpublish(p.target);
+      }
     },
   },
   {
