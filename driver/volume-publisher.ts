@@ -17,7 +17,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import type { Logger } from '../log/logger.js';
 import type { NodePublishVolumeRequest__Output } from '../proto/gen/csi/v1/NodePublishVolumeRequest.js';
 import { CsiError, Status, invalidArgument, messageOf } from './csi-error.js';
-import { buildPayload, PayloadError } from './fileutil/payload.js';
+import { buildPayload, PayloadError, validatePathsUnder } from './fileutil/payload.js';
 import { writeAtomically, type WriteResult } from './fileutil/atomic-writer.js';
 import { hasDataLink } from './fileutil/target-layout.js';
 import { dnsLabelRule, dnsSubdomainRule, isDnsLabel, isDnsSubdomain } from './k8s/names.js';
@@ -460,6 +460,7 @@ export class VolumePublisher {
     let payload;
     try {
       payload = buildPayload(result.files, defaultFilePermission);
+      validatePathsUnder(targetPath, payload);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       throw new CsiError(Status.UNKNOWN, `provider ${JSON.stringify(provider)} returned an unusable reply: ${err.message}`, 'FileWriteError', { cause: err });

@@ -126,6 +126,23 @@ export interface ProvidedFile {
 }
 
 /**
+ * The longest absolute name a write makes in `targetDir` — `<targetDir>/..<timestamp>.<random>/<path>`
+ * — must fit the kernel's PATH_MAX (4096 with its NUL): a path within the 4096-byte rule can
+ * still be too long below a deep target, and that must fail as a bad path before anything is
+ * written, not as a write error halfway.
+ */
+export function validatePathsUnder(targetDir: string, payload: Payload): void {
+  const payloadDirBytes = '..2026_01_01_00_00_00.XXXXXX'.length;
+  const base = Buffer.byteLength(targetDir, 'utf8') + 1 + payloadDirBytes + 1;
+  for (const path of payload.keys()) {
+    const total = base + Buffer.byteLength(path, 'utf8');
+    if (total >= maxPathBytes) {
+      throw new PayloadError(`invalid file path ${JSON.stringify(path.slice(0, 64))}${path.length > 64 ? '…' : ''}: written below ${targetDir} it would be ${total} bytes, over the kernel's ${maxPathBytes - 1}`);
+    }
+  }
+}
+
+/**
  * Builds the payload from a provider's files. A mode of 0 is proto3's "not set": such
  * files get `defaultMode` (upstream writes them as 000, readable by root alone).
  */
