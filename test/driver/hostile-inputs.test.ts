@@ -22,6 +22,28 @@ let provider: Awaited<ReturnType<typeof startRawProvider>>;
 let driver: ManagedProcess;
 let client: CsiClient;
 let uids = 0;
+let metricsUrl = '';
+let kubeconfig = '';
+
+/** Starts the driver process (again) and a client on its socket. */
+async function startDriver(): Promise<void> {
+  const socket = join(tmp.path, 'csi', 'csi.sock');
+  driver = startBin('driver/main.js', [
+    `--endpoint=unix://${socket}`,
+    '--nodeid=node-1',
+    `--kubeconfig=${kubeconfig}`,
+    `--provider-volume=${join(tmp.path, 'providers')}`,
+    `--additional-provider-volume-paths=${join(tmp.path, 'no-such-dir')}`,
+    '--metrics-addr=127.0.0.1:0',
+    '--log-format-json',
+    '-v=2',
+  ]);
+  metricsUrl = (JSON.parse(await driver.waitForLine(/CSI driver serving/)) as { metrics: string }).metrics;
+  client?.close();
+  client = csiClient(socket);
+}
+
+const mountRecords = async () => ((await (await fetch(`${metricsUrl}/mounts`)).json()) as { mounts: Array<{ targetPath: string }> }).mounts.map((m) => m.targetPath);
 
 const secret = 's3cr3t-value-of-pod';
 const okFiles: RawFile[] = [{ pathHex: hex('password'), contents: secret }];
@@ -59,24 +81,12 @@ describe.skipIf(!isRoot)('hostile inputs to the driver process (root: real tmpfs
   beforeAll(async () => {
     tmp = await makeTempRoot('hostile');
     api = await new SimApiServer().start();
-    const kubeconfig = join(tmp.path, 'kubeconfig');
+    kubeconfig = join(tmp.path, 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
     await mkdir(join(tmp.path, 'providers'));
     provider = await startRawProvider(join(tmp.path, 'providers', 'raw.sock'));
     await mkdir(join(tmp.path, 'csi'));
-    const socket = join(tmp.path, 'csi', 'csi.sock');
-    driver = startBin('driver/main.js', [
-      `--endpoint=unix://${socket}`,
-      '--nodeid=node-1',
-      `--kubeconfig=${kubeconfig}`,
-      `--provider-volume=${join(tmp.path, 'providers')}`,
-      `--additional-provider-volume-paths=${join(tmp.path, 'no-such-dir')}`,
-      '--metrics-addr=127.0.0.1:0',
-      '--log-format-json',
-      '-v=2',
-    ]);
-    await driver.waitForLine(/CSI driver serving/);
-    client = csiClient(socket);
+    await startDriver();
     for (const ns of ['team-a', 'team-b']) api.store.create('namespaces', { metadata: { name: ns } });
     spc('default', 'ok', okFiles);
   });
@@ -288,6 +298,34 @@ describe.skipIf(!isRoot)('hostile inputs to the driver process (root: real tmpfs
       const synced = api.store.get('secrets', 'team-a', 'stolen') as { data: Record<string, string> } | undefined;
       expect(Buffer.from(synced?.data.pw ?? '', 'base64').toString()).toBe(secret);
       expect(await readFile(join(bTarget, 'password'), 'utf8')).toBe('team-b-only');
+    });
+  });
+
+  describe('after a restart, a volume is adopted only once the API answers', () => {
+    it('a republish while the API fails is UNAVAILABLE, adopts nothing and leaves the volume; the retry adopts it', async () => {
+      const { target, pod } = await publishOurs('restart-0');
+      const req = kubeletPublishRequest({ targetPath: target, spc: 'ok', pod });
+      expect(await mountRecords()).toContain(target);
+      expect(await driver.kill('SIGKILL')).toBe('SIGKILL');
+      await startDriver();
+      expect(await mountRecords()).not.toContain(target);
+      api.faults.add({ verb: 'get', resource: 'secretproviderclasspodstatuses', code: 503 });
+      try {
+        const err = await failure(client.nodePublishVolume(req));
+        expect(err?.code).toBe(grpc.status.UNAVAILABLE);
+        expect(err?.details).toMatch(/failed to get SecretProviderClassPodStatus default\/restart-0-default-ok: Kubernetes API answered 503/);
+      } finally {
+        api.faults.clear();
+      }
+      expect(await mountRecords()).not.toContain(target);
+      expect(await mountsAt(target)).toMatchObject([{ source: 'secrets-store-csi' }]);
+      expect(await readFile(join(target, 'password'), 'utf8')).toBe(secret);
+      const calls = provider.calls;
+      expect(await client.nodePublishVolume(req)).toEqual({});
+      expect(await mountRecords()).toContain(target);
+      expect(provider.calls).toBe(calls); // adopted as it was: no rotation, no provider call
+      expect(await client.nodeUnpublishVolume({ volume_id: 'v', target_path: target })).toEqual({});
+      expect(await mountsBelow(target)).toEqual([]);
     });
   });
 });
