@@ -7,6 +7,7 @@
  * with a `skip` reason starts no cluster; it, and a step with a `skip` reason, are reported
  * skipped with that reason and do not fail the run.
  */
+import { describeError } from '../harness/error-chain.js';
 import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
 import { earlierStepFailed, type RunResult, type ScenarioResult, type StepResult } from './report.js';
 import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type StepContext } from './scenario.js';
@@ -28,6 +29,9 @@ async function podEvents(cluster: Cluster, pod: PodRef): Promise<string[]> {
     return [`(could not read events: ${(err as Error).message})`];
   }
 }
+
+/** An unexpected error: its whole cause chain, then where it was thrown. */
+const errorText = (err: unknown) => [describeError(err), ...((err as Error)?.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))].join('\n');
 
 const short = (v: unknown) => {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
@@ -103,7 +107,7 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
                 lastError = err;
               }
               if (Date.now() > until) {
-                await ctx.check(false, `${what} (within ${timeoutMs} ms)`, { ...details, seen: details.seen ?? (lastError ? `error: ${(lastError as Error).message}` : undefined) });
+                await ctx.check(false, `${what} (within ${timeoutMs} ms)`, { ...details, seen: details.seen ?? (lastError ? `error: ${describeError(lastError)}` : undefined) });
               }
               await new Promise((r) => setTimeout(r, delay));
               delay = Math.min(200, delay * 2);
@@ -124,7 +128,7 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
           const failure =
             err instanceof CheckFailure
               ? { message: err.message, expected: err.expected, seen: err.seen, events: err.events }
-              : { message: `error: ${(err as Error).stack ?? String(err)}` };
+              : { message: `error: ${errorText(err)}` };
           steps.push({ name: step.name, result: 'failed', durationMs: d, figures, failure });
           write(`${tty ? '\r' : ''}  ✗ ${step.name} (${Math.round(d)} ms)\n      ${failure.message}\n`);
           if ('expected' in failure) write(`      expected: ${short(failure.expected)}\n      seen:     ${short(failure.seen)}\n`);
@@ -133,8 +137,8 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
       }
     } catch (err) {
       failed = true;
-      steps.push({ name: 'start the cluster', result: 'failed', durationMs: performance.now() - sStarted, figures: {}, failure: { message: `error: ${(err as Error).message}` } });
-      write(`  ✗ could not start the cluster: ${(err as Error).message}\n`);
+      steps.push({ name: 'start the cluster', result: 'failed', durationMs: performance.now() - sStarted, figures: {}, failure: { message: `error: ${describeError(err)}` } });
+      write(`  ✗ could not start the cluster: ${describeError(err)}\n`);
     } finally {
       await scenario.cleanup?.().catch((err: Error) => write(`  (cleanup failed: ${err.message})\n`));
       await cluster?.stop().catch((err: Error) => write(`  (stopping the cluster failed: ${err.message})\n`));
