@@ -5,6 +5,8 @@
  * inner errors of an AggregateError, as a connect to several addresses throws) and names
  * each link with its `code` when it has one, e.g.
  * `TypeError: fetch failed ← ConnectTimeoutError [UND_ERR_CONNECT_TIMEOUT]: Connect Timeout Error (attempted address: 127.0.0.1:40123, timeout: 10000ms)`.
+ * A link that says what an earlier one said is not repeated (@kubernetes/client-node wraps
+ * undici's error in one that says the same).
  */
 
 /** At most this many links are shown (a cycle or a very deep chain ends with "…"). */
@@ -28,7 +30,8 @@ export function describeError(err: unknown): string {
       break;
     }
     seen.add(e);
-    links.push(link(e));
+    const text = link(e);
+    if (!links.includes(text)) links.push(text);
     e = e instanceof Error ? e.cause : undefined;
   }
   return links.join(' ← ');

@@ -8,7 +8,7 @@ import { ApiException, KubeConfig, KubernetesObjectApi, Watch, type KubernetesOb
 import { withContext } from '../../harness/error-chain.js';
 import { parseManifests } from '../apiserver/bootstrap.js';
 import { harnessConnections, poolConnections } from './kube-dispatcher.js';
-import type { KubeObject, ListFilter, ObjectRef, PodEvent, PodRef } from './cluster.js';
+import { podWaitDefaultMs, type KubeObject, type ListFilter, type ObjectRef, type PodEvent, type PodRef } from './cluster.js';
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 const asObject = (o: KubernetesObject): KubeObject => o as unknown as KubeObject;
@@ -123,7 +123,7 @@ export class KubeObjects {
     return items.sort((a, b) => at(a).localeCompare(at(b)));
   }
 
-  async waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((p: KubeObject) => boolean), timeoutMs = 60_000): Promise<KubeObject | undefined> {
+  async waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((p: KubeObject) => boolean), timeoutMs = podWaitDefaultMs): Promise<KubeObject | undefined> {
     const deadline = Date.now() + timeoutMs;
     let last: KubeObject | undefined;
     let delay = 20;
