@@ -192,6 +192,32 @@ describe('fake provider faults', () => {
     await expect(mount()).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
   });
 
+  it('hold keeps Mount calls until the fault is replaced, then answers them; Version is not held', async () => {
+    await put('/faults', { mode: 'hold' });
+    const state = async () => (await (await control('/state')).json()) as { inflight: number; maxInflight: number };
+    const inflightReaches = async (n: number) => {
+      const until = Date.now() + 5000;
+      while ((await state()).inflight < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(await state()).toMatchObject({ inflight: n });
+    };
+    let answered = 0;
+    const calls = Array.from({ length: 3 }, () => mount().then((r) => (answered++, r)));
+    await inflightReaches(3);
+    expect(await client.version(1000)).toMatchObject({ version: 'v1alpha1' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(0);
+    await put('/faults', { mode: 'latency', latencyMs: 1 });
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.files.map((f) => f.contents.toString()))).toEqual(Array(3).fill(['hunter2-secret']));
+    expect(await state()).toMatchObject({ inflight: 0 });
+    // Cleared rather than replaced: held calls are answered too.
+    await put('/faults', { mode: 'hold' });
+    const held = mount();
+    await inflightReaches(1);
+    await control('/faults', { method: 'DELETE' });
+    expect((await held).files.map((f) => f.path)).toEqual(['db-password']);
+  });
+
   it('hang holds the call until the caller deadline, for Mount and Version', async () => {
     await put('/faults', { mode: 'hang' });
     await expect(client.mount({ attributes: fakeAttributes('- objectName: db-password'), secrets: '{}', permission: '420' }, 300)).rejects.toMatchObject({
