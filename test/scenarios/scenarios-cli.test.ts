@@ -50,6 +50,22 @@ describe('sscsi scenarios run', () => {
     expect(results.scenarios.flatMap((s) => s.steps.map((st) => st.result)).every((r) => r === 'passed')).toBe(true);
   });
 
+  it('the slow-provider storm round piles the calls up against the bound whatever the machine (--pods 24)', async () => {
+    tmp = await makeTempRoot('scenarios-storm');
+    const json = join(tmp.path, 'results.json');
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'mount-storm', '--pods', '24', '--json', json]);
+    const code = await proc.exited();
+    expect(code, proc.stdout() + proc.stderr()).toBe(0);
+    const results = JSON.parse(await readFile(json, 'utf8')) as { scenarios: Array<{ steps: Array<{ name: string; figures: Record<string, number> }> }> };
+    const slow = results.scenarios[0]!.steps.find((s) => s.name.startsWith('storm against a slow provider'))!;
+    // The scenario runs the driver with --provider-max-inflight=16: the provider held 16
+    // calls while the driver queued some of the other 8, and never saw more than 16.
+    expect(slow.figures.heldAtBound).toBe(16);
+    expect(slow.figures.driverQueuedAtBound).toBeGreaterThanOrEqual(1);
+    expect(slow.figures.driverQueuedAtBound).toBeLessThanOrEqual(8);
+    expect(slow.figures.providerMaxInflight).toBe(16);
+  });
+
   it('refuses unknown scenarios and options (2) and says kind is missing (1)', async () => {
     proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'nope']);
     expect(await proc.exited()).toBe(2);
