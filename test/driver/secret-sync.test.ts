@@ -15,6 +15,7 @@ import { MountRecords } from '../../driver/mount-records.js';
 import { SecretSyncController } from '../../driver/sync/secret-sync-controller.js';
 import { createLogger } from '../../log/logger.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { eventually } from '../helpers/eventually.js';
 
 let tmp: TempRoot;
 beforeAll(async () => {
@@ -77,13 +78,7 @@ const podStatus = (targetPath: string): SecretProviderClassPodStatus => ({
   status: { podName: 'web-0', secretProviderClassName: 'app', targetPath, mounted: true, objects: [] },
 });
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, what: string) => eventually(cond, what, 10_000, 10);
 
 describe('SecretSyncController', () => {
   it('syncs a fresh mount from the SPC its publish read, without reading it again', async () => {

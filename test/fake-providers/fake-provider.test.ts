@@ -8,6 +8,7 @@ import { startFakeProvider, type StartedFakeProvider } from '../../fake-provider
 import { nextVersion } from '../../fake-providers/store.js';
 import { fakeAttributes, rawProviderClient } from '../helpers/provider-client.js';
 import { startBin, type ManagedProcess as TestProcess } from '../../harness/managed-process.js';
+import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 const sha16 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -195,11 +196,7 @@ describe('fake provider faults', () => {
   it('hold keeps Mount calls until the fault is replaced, then answers them; Version is not held', async () => {
     await put('/faults', { mode: 'hold' });
     const state = async () => (await (await control('/state')).json()) as { inflight: number; maxInflight: number };
-    const inflightReaches = async (n: number) => {
-      const until = Date.now() + 5000;
-      while ((await state()).inflight < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      expect(await state()).toMatchObject({ inflight: n });
-    };
+    const inflightReaches = (n: number) => eventually(async () => (await state()).inflight === n, `${n} Mount calls held`, 5000);
     let answered = 0;
     const calls = Array.from({ length: 3 }, () => mount().then((r) => (answered++, r)));
     await inflightReaches(3);

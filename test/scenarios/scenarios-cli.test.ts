@@ -132,7 +132,7 @@ describe('waits on a slower machine', () => {
   it("stretch by the run's time scale and say so, and the report names the machine", async () => {
     // What calibrate() would report on a machine three times slower than the reference.
     const machine = { cores: 2, cpuModel: 'test cpu', loadAverage: 0, grpcEmptyP50Ms: 0.15, grpcEmptyCalls: 300, referenceGrpcEmptyP50Ms: 0.05, timeScale: 3 };
-    const never: Scenario = { name: 'never', title: 'a condition that never holds', steps: [{ name: 'wait for it', run: (ctx) => ctx.eventually(async () => false, 'the impossible', 200) }] };
+    const never: Scenario = { name: 'never', title: 'a condition that never holds', steps: [{ name: 'wait for it', run: async (ctx) => void (await ctx.eventually(async () => false, 'the impossible', 200)) }] };
     const absent: Scenario = { name: 'absent', title: 'a pod that never exists', steps: [{ name: 'wait for it', run: (ctx) => ctx.cluster.waitForPod({ namespace: ctx.namespace, name: 'absent' }, 'Running', 200).then(() => undefined) }] };
     let out = '';
     const sink = new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { KubeObjects } from '../../sim/cluster/kube-objects.js';
+import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 let api: StartedSimApiServer;
@@ -48,9 +49,7 @@ describe('KubeObjects', () => {
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'w', namespace: 'watched' }, spec: { containers: [{ name: 'c', image: 'x' }] } };
       await objects.apply(pod);
       expect((await objects.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'watched', name: 'w' }))?.metadata.name).toBe('w');
-      const until = Date.now() + 10_000;
-      while (seen.some((names) => !names.includes('w')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      expect(seen.map((names) => names.includes('w'))).toEqual(Array(12).fill(true));
+      await eventually(() => seen.every((names) => names.includes('w')), 'every watch to see the pod', 10_000);
     } finally {
       for (const stop of stops) stop();
     }
