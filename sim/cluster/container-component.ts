@@ -17,9 +17,15 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 import { rssBytes } from '../../harness/managed-process.js';
 import type { ComponentControl } from './cluster.js';
 
-// Nothing can be pulled here: no reaper image (Ryuk), and the engine is the local socket.
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+/**
+ * Nothing can be pulled here: no reaper image (Ryuk), and the engine is the local socket.
+ * Set (unless the user set them) when a container is first started, not on import:
+ * testcontainers reads both then.
+ */
+function useLocalEngine(): void {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+}
 
 export interface ContainerSpec {
   image: string;
@@ -69,6 +75,7 @@ export class ContainerComponent implements ComponentControl {
 
   async start(): Promise<void> {
     if (this.container) return;
+    useLocalEngine();
     this.output = '';
     let c = new GenericContainer(this.spec.image)
       .withCommand(this.args())
