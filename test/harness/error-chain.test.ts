@@ -27,15 +27,16 @@ describe('describeError', () => {
     const a = new Error('a');
     const b = new Error('b', { cause: a });
     (a as { cause?: unknown }).cause = b;
-    expect(describeError(b)).toBe('Error: b ← Error: a');
+    expect(describeError(b)).toBe('b ← Error: a');
     expect(describeError('just text')).toBe('just text');
-    expect(describeError(new Error('outer', { cause: 42 }))).toBe('Error: outer ← 42');
+    expect(describeError(new Error('outer', { cause: 42 }))).toBe('outer ← 42');
   });
 
-  it('withContext says what was being done and keeps the original as cause', () => {
+  it('withContext says what was being done and keeps the original as cause; the chain is told once', () => {
     const original = new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
     const err = withContext('create Pod ns/p', original);
     expect(err.message).toBe('create Pod ns/p: TypeError: fetch failed ← Error [ECONNRESET]: read ECONNRESET');
     expect(err.cause).toBe(original);
+    expect(describeError(err)).toBe(err.message);
   });
 });
