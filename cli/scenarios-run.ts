@@ -19,6 +19,7 @@ import { KubectlPortForwarder } from '../kind/cluster/port-forward.js';
 import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
+import { calibrate } from '../harness/calibration.js';
 import { loadSpcFile } from '../harness/spc-file.js';
 import type { ExternalProviderSpec } from '../sim/cluster/external-provider.js';
 import { parseFlags } from './parse-flags.js';
@@ -109,7 +110,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     target = runtime === 'docker' ? 'sim+docker' : 'sim';
     startCluster = (needs) => startSim(needs, { runtime });
   }
-  const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster });
+  const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster, machine: await calibrate() });
   return report(run, values);
 }
 
@@ -173,6 +174,12 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
     await checkReachable(provider);
     return startSim(needs, { providers: [], externalProviders: [provider] });
   };
-  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), { target: 'sim', pods: options.pods, startCluster, externalProvider: { name: provider.name, socket: provider.socket } });
+  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), {
+    target: 'sim',
+    pods: options.pods,
+    startCluster,
+    externalProvider: { name: provider.name, socket: provider.socket },
+    machine: await calibrate(),
+  });
   return report(run, options);
 }

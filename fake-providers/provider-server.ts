@@ -124,8 +124,16 @@ export class FakeProviderService {
   inflight = 0;
   maxInflight = 0;
   lastRequest: RecordedRequest | null = null;
+  /** Mount calls held by a `hold` fault, each answered when the fault changes. */
+  private readonly held = new Set<() => void>();
 
-  constructor(private readonly options: FakeProviderServiceOptions) {}
+  constructor(private readonly options: FakeProviderServiceOptions) {
+    options.faults.onChange(() => {
+      const release = [...this.held];
+      this.held.clear();
+      for (const answer of release) answer();
+    });
+  }
 
   private mount(req: MountRequest__Output): { files: File[]; versions: Array<{ id: string; version: string }> } {
     const attributes = parseJsonMap(req.attributes, 'attributes', false) ?? {};
@@ -224,6 +232,10 @@ export class FakeProviderService {
             return done({ code: grpc.status.UNAVAILABLE, details: 'fake provider fault: unavailable' });
           case 'hang':
             logger.info({ ...who }, 'mount hanging until the caller gives up (fault)');
+            return;
+          case 'hold':
+            this.held.add(answer);
+            call.once('cancelled', () => this.held.delete(answer));
             return;
           case 'latency': {
             const t = setTimeout(answer, fault.latencyMs);

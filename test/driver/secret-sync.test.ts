@@ -16,6 +16,7 @@ import { MountRecords } from '../../driver/mount-records.js';
 import { SecretSyncController } from '../../driver/sync/secret-sync-controller.js';
 import { createLogger } from '../../log/logger.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { eventually } from '../helpers/eventually.js';
 
 let tmp: TempRoot;
 beforeAll(async () => {
@@ -89,13 +90,7 @@ function recordsOf(target: string): MountRecords {
   return records;
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, what: string) => eventually(cond, what, 10_000, 10);
 
 describe('SecretSyncController', () => {
   it('syncs a fresh mount from the SPC its publish read, without reading it again', async () => {

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serviceAccountUser } from '../../sim/apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { apiRequest, apiWatch, type WatchStream } from '../helpers/api-request.js';
+import { eventually } from '../helpers/eventually.js';
 
 let api: StartedSimApiServer;
 let driverToken: string;
@@ -34,16 +35,6 @@ const pod = (name: string, extra: Record<string, unknown> = {}) => ({
   metadata: { name, labels: { app: name } },
   spec: { containers: [{ name: 'app', image: 'busybox', env: [{ name: 'A', value: '1' }] }], ...extra },
 });
-/** Polls until `fn` returns a truthy value (the control plane works in the background). */
-async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   api = await new SimApiServer().start();
