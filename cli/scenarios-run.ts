@@ -23,6 +23,7 @@ import { KubectlPortForwarder } from '../kind/cluster/port-forward.js';
 import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
+import { calibrate } from '../harness/calibration.js';
 import { loadSpcFile } from '../harness/spc-file.js';
 import { splitUpstreamFlags } from '../harness/upstream-flags.js';
 import type { ExternalProviderSpec } from '../sim/cluster/external-provider.js';
@@ -129,7 +130,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     target = runtime === 'docker' ? 'sim+docker' : 'sim';
     startCluster = (needs) => startSim(needs, { runtime, ...(driverBin ? { driverBin } : {}) });
   }
-  const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster, driverBin });
+  const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster, driverBin, machine: await calibrate() });
   return report(run, values);
 }
 
@@ -204,6 +205,13 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
     await checkReachable(provider);
     return startSim(needs, { providers: [], externalProviders: [provider], ...(options.driverBin ? { driverBin: options.driverBin } : {}) });
   };
-  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), { target: 'sim', pods: options.pods, startCluster, externalProvider: { name: provider.name, socket: provider.socket }, driverBin: options.driverBin });
+  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), {
+    target: 'sim',
+    pods: options.pods,
+    startCluster,
+    externalProvider: { name: provider.name, socket: provider.socket },
+    driverBin: options.driverBin,
+    machine: await calibrate(),
+  });
   return report(run, options);
 }

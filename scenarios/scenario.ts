@@ -34,7 +34,10 @@ export interface StepContext {
   progress(done: number, total: number, label: string): void;
   /** Throws a CheckFailure when `ok` is false. */
   check(ok: boolean, what: string, details?: CheckDetails): Promise<void>;
-  /** Polls `fn` until it returns something truthy; on timeout fails the check `what`. */
+  /**
+   * Polls `fn` until it returns something truthy; on timeout fails the check `what`.
+   * `timeoutMs` is for the reference machine: the runner stretches it by the run's time scale.
+   */
   eventually<T>(fn: () => Promise<T | undefined | false | null>, what: string, timeoutMs: number, details?: CheckDetails): Promise<T>;
 }
 

@@ -13,14 +13,12 @@
  *
  * Lifecycle in the types: `new SimCluster(options)` → `start()` → `StartedSimCluster`.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { createWriteStream } from 'node:fs';
 import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { bindSharedMount, unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
-import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { packageRoot } from '../../driver/version.js';
 import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
@@ -318,9 +316,7 @@ export class SimCluster {
         nodes.push({ name, dir, kubeletRoot, csiSocket, providerDir, metricsAddr, driver, providers, kubelet });
       }
 
-      const kc = shareDispatchers(new KubeConfig());
-      kc.loadFromFile(kubeconfig);
-      const objects = new KubeObjects(kc);
+      const objects = new KubeObjects(kubeconfig);
       const findPod = (pod: PodRef) => api.store.get('pods', pod.namespace, pod.name);
       /** Where a file of a pod's volume is on the node, refusing paths that leave the volume. */
       const volumePath = (pod: PodRef, volume: string, path: string): string => {

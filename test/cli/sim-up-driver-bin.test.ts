@@ -14,9 +14,9 @@ import { packageRoot } from '../../driver/version.js';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import type { SimDescription } from '../../sim/cluster/sim-cluster.js';
-import { peer } from '../helpers/peer-status.js';
+import { peer } from '../../harness/peers.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
-import { until } from '../helpers/until.js';
+import { eventually as until } from '../helpers/eventually.js';
 
 const upstream = peer('secrets-store-csi-driver');
 let proc: ManagedProcess | undefined;
@@ -28,7 +28,7 @@ afterEach(async () => {
   tmp = undefined;
 });
 
-describe.skipIf(upstream.skip !== undefined)(`sscsi sim up --driver-bin (upstream's driver)${upstream.skip ? ` — skipped: ${upstream.skip}` : ''}`, () => {
+describe.skipIf(upstream.missing !== undefined)(`sscsi sim up --driver-bin (upstream's driver)${upstream.missing ? ` — skipped: ${upstream.missing}` : ''}`, () => {
   it('runs a pod with upstream serving the node: files, synced Secret, klog output, clean stop', { timeout: 90_000 }, async () => {
     tmp = await makeTempRoot('sim-up-driver-bin');
     const state = join(tmp.path, 'state');

@@ -15,7 +15,7 @@ import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harne
 import { putObject } from '../../scenarios/fixtures.js';
 import { SimCluster, type SimDescription, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
-import { until } from '../helpers/until.js';
+import { eventually as until } from '../helpers/eventually.js';
 
 let tmp: TempRoot;
 let provider: ManagedProcess;
@@ -42,6 +42,7 @@ afterAll(async () => {
   await provider?.kill('SIGKILL');
   await tmp?.cleanup();
 });
+
 
 describe('sscsi sim up --provider', () => {
   it('serves the external provider to the driver, lists it in sim.json and leaves it running after SIGTERM', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
-import { peer } from '../helpers/peer-status.js';
+import { peer } from '../../harness/peers.js';
 
 const upstream = peer('secrets-store-csi-driver');
 let proc: ManagedProcess | undefined;
@@ -28,7 +28,7 @@ interface Results {
   scenarios: Array<{ name: string; passed: boolean; steps: Array<{ name: string; result: string; skipReason?: string; figures: Record<string, unknown> }> }>;
 }
 
-describe.skipIf(upstream.skip !== undefined)(`sscsi scenarios run --driver-bin (upstream's driver)${upstream.skip ? ` — skipped: ${upstream.skip}` : ''}`, () => {
+describe.skipIf(upstream.missing !== undefined)(`sscsi scenarios run --driver-bin (upstream's driver)${upstream.missing ? ` — skipped: ${upstream.missing}` : ''}`, () => {
   it('runs mount and rotation with upstream: its Secrets sync, its rotation on republish, our extensions skipped with the reason', { timeout: 90_000 }, async () => {
     tmp = await makeTempRoot('scenarios-upstream');
     const json = join(tmp.path, 'results.json');
@@ -67,14 +67,14 @@ describe('without the peer', () => {
   it('the skip names the reason .peers/status.json gives', async () => {
     tmp = await makeTempRoot('peer-status');
     const root = tmp.path;
-    expect(peer('secrets-store-csi-driver', root).skip).toBe(`peer secrets-store-csi-driver not built: no ${join(root, '.peers', 'status.json')} (run npm run peers)`);
+    expect(peer('secrets-store-csi-driver', root).missing).toBe('peer secrets-store-csi-driver not built: run `npm run peers` (no .peers/status.json yet)');
     await mkdir(join(root, '.peers', 'bin'), { recursive: true });
     const status = (peers: unknown[]) => writeFile(join(root, '.peers', 'status.json'), JSON.stringify({ peers }));
     await status([{ name: 'secrets-store-csi-driver', built: false, reason: 'the Go module registry refused monis.app/mlog' }]);
-    expect(peer('secrets-store-csi-driver', root).skip).toBe('peer secrets-store-csi-driver not built: the Go module registry refused monis.app/mlog');
+    expect(peer('secrets-store-csi-driver', root).missing).toBe('peer secrets-store-csi-driver not built: the Go module registry refused monis.app/mlog');
     await status([{ name: 'secrets-store-csi-driver', built: true, version: 'v1.6.0', path: 'x' }]);
-    expect(peer('secrets-store-csi-driver', root).skip).toMatch(/secrets-store-csi-driver is missing$/);
+    expect(peer('secrets-store-csi-driver', root).missing).toBe(`peer secrets-store-csi-driver not found at ${join(root, '.peers', 'bin', 'secrets-store-csi-driver')}: run \`npm run peers\``);
     await writeFile(join(root, '.peers', 'bin', 'secrets-store-csi-driver'), '');
-    expect(peer('secrets-store-csi-driver', root)).toEqual({ path: join(root, '.peers', 'bin', 'secrets-store-csi-driver') });
+    expect(peer('secrets-store-csi-driver', root)).toEqual({ path: join(root, '.peers', 'bin', 'secrets-store-csi-driver'), version: 'v1.6.0' });
   });
 });
