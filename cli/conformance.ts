@@ -1,5 +1,5 @@
 /**
- * `sscsi conformance provider|driver`: the conformance kits from the command line. Each
+ * `sscsi conformance provider|driver|sanity`: the conformance kits (and csi-sanity) from the command line. Each
  * prints a line per check as it runs, then the table; writes JUnit and JSON when asked;
  * exits 0 when nothing failed, 1 when a check failed or the kit could not run, 2 for bad usage.
  */
@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadSpcFile } from '../harness/spc-file.js';
 import { providerCheckIds, runProviderKit, type ProviderKitRun } from '../conformance/provider/run-provider-kit.js';
 import { conformanceDriver, driverConformanceUsage } from './conformance-driver.js';
+import { conformanceSanity, sanityUsage } from './conformance-sanity.js';
 import { checkOnly, duration, positiveInt, runKitCommand, str, UsageError } from './kit-command.js';
 
 export const providerConformanceUsage = `Usage: sscsi conformance provider --socket PATH --spc FILE [options]
@@ -27,9 +28,13 @@ Options:
   --only CHECK                   run only this check (repeatable): ${providerCheckIds.join(', ')}
   --junit FILE                   write JUnit XML (one testsuite per group)
   --json FILE                    write the results as JSON
+  --strict                       (every provider check is of the contract: the same as without)
+
+Exit: 0 when every check passed, 1 when one failed or the kit could not run, 2 for bad usage,
+130 when interrupted.
 `;
 
-export const conformanceUsage = `Usage: sscsi conformance provider|driver [options]   (--help on each for its options)\n`;
+export const conformanceUsage = `Usage: sscsi conformance provider|driver|sanity [options]   (--help on each for its options)\n`;
 
 async function secretsFile(path: string): Promise<Record<string, string>> {
   const doc = parseYaml(await readFile(path, 'utf8')) as unknown;
@@ -82,9 +87,11 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
       return conformanceProvider(argv.slice(1));
     case 'driver':
       return conformanceDriver(argv.slice(1));
+    case 'sanity':
+      return conformanceSanity(argv.slice(1));
     case '--help':
     case '-h':
-      process.stdout.write(`${conformanceUsage}\n${providerConformanceUsage}\n${driverConformanceUsage}`);
+      process.stdout.write(`${conformanceUsage}\n${providerConformanceUsage}\n${driverConformanceUsage}\n${sanityUsage}`);
       return 0;
     default:
       process.stderr.write(`sscsi conformance: unknown command ${JSON.stringify(argv[0] ?? '')}\n${conformanceUsage}`);

@@ -14,7 +14,7 @@ Commands:
   sim up   start a simulated cluster (API server, kubelet, driver, fake provider) and keep it running
   kind up|down   create a kind cluster with the driver and the fake provider deployed, or delete it
   image base|build   a local Node 24 base image; the driver and fake-provider images
-  conformance provider|driver   check any provider or any driver against the contract (JUnit for CI gates)
+  conformance provider|driver|sanity   check any provider or any driver against the contract, or run csi-sanity on a driver (JUnit for CI gates)
   demo     a pod with a secrets-store volume on the simulated cluster, end to end
 `;
 

@@ -80,10 +80,9 @@ async function exists(path: string): Promise<boolean> {
 
 /** Why a `go build` failed, in one line: the module the registry refused, else the last error line. */
 export function buildFailureReason(output: string): string {
-  const refused = /(?:reading|verifying) (\S+?)@(\S+?)[:]? .*?(403 Forbidden|404 Not Found|410 Gone)/.exec(output)
-    ?? /([\w.-]+\.[\w./-]+)@(v[\w.+-]+): .*?(403 Forbidden|404 Not Found|410 Gone)/.exec(output);
+  const refused = /([\w.-]+\.[\w./-]+)@(v[\w.+-]+): .*?(403 Forbidden|404 Not Found|410 Gone)/.exec(output);
   if (refused) {
-    const why = /Go module host not permitted|not available/.exec(output)?.[0] ?? refused[3];
+    const why = /server response: (.+)/.exec(output)?.[1]?.trim() ?? refused[3];
     return `the Go module registry refused ${refused[1]}@${refused[2]} (${why})`;
   }
   if (/dial tcp|no such host|i\/o timeout|connection refused/.test(output)) return 'the Go module registry could not be reached';

@@ -13,7 +13,6 @@
  *   fetch-and-write NxS       provider Mount + validate + atomic write, the driver's own code
  *                             path — floor: grpc-empty + raw-write NxS
  */
-import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { writeAtomically, writeProviderFiles } from '../../driver/fileutil/atomi
 import { mountTmpfs, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
 import { ProviderClients, type MountParams } from '../../driver/provider/provider-client.js';
 import { startFakeProvider } from '../../fake-providers/fake-provider.js';
+import { startEcho } from '../../harness/grpc-echo.js';
 import { isRoot, makeTempRoot } from '../../harness/temp-root.js';
 import { createLogger } from '../../log/logger.js';
 import { runInterleaved } from '../interleave.js';
@@ -34,19 +34,6 @@ interface MicroOptions {
   log: (line: string) => void;
 }
 
-
-/** An echo service with no proto at all: one unary method moving raw (empty) buffers. */
-const echoService: grpc.ServiceDefinition = {
-  Call: {
-    path: '/bench.Echo/Call',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
 
 /** A provider Mount request for the objects in `attributes`, as the driver makes it. */
 const mountParams = (attributes: string): MountParams => ({ attributes, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
@@ -68,16 +55,9 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     if (isRoot) mountTmpfs(fsDir); // unmounted with everything below the root at the end
 
     // Floor: the empty gRPC call.
-    const echoSock = join(root, 'echo.sock');
-    const server = new grpc.Server();
-    server.addService(echoService, { Call: (_call: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(0)) });
-    await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${echoSock}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
-    cleanups.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
-    const Echo = grpc.makeGenericClientConstructor(echoService, 'Echo');
-    const echo = new Echo(`unix://${echoSock}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Call: (req: Buffer, cb: (err: grpc.ServiceError | null) => void) => void };
+    const echo = await startEcho(join(root, 'echo.sock'));
     cleanups.push(() => echo.close());
-    const echoCall = () => new Promise<void>((resolve, reject) => echo.Call(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
-    bench.add(floors.grpcEmpty, echoCall, { async: true });
+    bench.add(floors.grpcEmpty, () => echo.call(), { async: true });
 
     if (isRoot) {
       const m = join(root, 'mnt');
@@ -157,7 +137,7 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
 
     // Warm the gRPC paths before anything is timed: the first calls set up the connection
     // and let the JIT settle, and the floor would otherwise absorb that.
-    for (let i = 0; i < 500; i++) await echoCall();
+    for (let i = 0; i < 500; i++) await echo.call();
     const warmAttrs = JSON.stringify({ objects: `- objectName: ${sets[0]!.objects[0]!.name}` });
     for (let i = 0; i < 300; i++) await clients.mount('fake', mountParams(warmAttrs));
     options.log(`micro: ${bench.tasks.length} tasks (${isRoot ? 'tmpfs' : 'no root: plain directories, no mount floor'})`);

@@ -6,6 +6,7 @@
 import { access, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mounter, MountOptions } from './mounter.js';
+import { ownershipAt, type Ownership } from './ownership.js';
 
 export class DirMounter implements Mounter {
   readonly kind = 'dir' as const;
@@ -14,7 +15,14 @@ export class DirMounter implements Mounter {
     if (options.gid !== undefined) await chown(target, -1, options.gid);
   }
 
-  async unmount(): Promise<void> {}
+  async unmount(): Promise<boolean> {
+    return false;
+  }
+
+  /** This mounter mounts nothing: any mount at a target is someone else's. */
+  async ownership(target: string): Promise<Ownership> {
+    return ownershipAt(target, false).then((o) => (o.kind === 'ours' ? { kind: 'foreign', fsType: 'tmpfs', source: 'tmpfs' } : o));
+  }
 
   /** A directory volume exists once the atomic writer has published `..data` in it. */
   async isMounted(target: string): Promise<boolean> {
