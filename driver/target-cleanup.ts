@@ -37,11 +37,10 @@ export async function removeVolume(mounter: Mounter, targetPath: string, recorde
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw err;
   }
-  // Peel the driver's own mounts (a crashed publish may have stacked two); stop at anyone else's.
+  // Peel the driver's own mounts, topmost first (a crashed publish may have stacked two);
+  // stop at anyone else's. One look at the mount table decides for the whole stack.
   let unmounted = false;
-  for (let i = 0; i < 8; i++) {
-    const owner = await mounter.ownership(targetPath, recorded);
-    if (owner.kind === 'none') break;
+  for (const owner of await mounter.ownershipStack(targetPath, recorded)) {
     if (owner.kind === 'foreign') {
       throw refused(`${targetPath} is ${describeForeign(owner)}, not a volume this driver mounted: left mounted${unmounted ? ' (the driver\'s own tmpfs above it was unmounted)' : ''}`);
     }

@@ -26,6 +26,8 @@ export interface Mounter {
   unmount(target: string): Promise<boolean>;
   /** Whose the topmost mount at `target` is; `recorded`: the driver holds a record of it. */
   ownership(target: string, recorded: boolean): Promise<Ownership>;
+  /** Whose each mount at `target` is, topmost first, from one look at the mount table. */
+  ownershipStack(target: string, recorded: boolean): Promise<Ownership[]>;
   /**
    * Whether `target` currently holds a volume. Throws a `StaleMountError` when the target
    * is a mount point that can no longer be read (the caller unmounts and starts fresh).

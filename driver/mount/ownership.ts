@@ -10,7 +10,8 @@
  * tmpfs with source `tmpfs` at a kubelet-layout CSI target path. Anything else mounted at a
  * target — `/`, a bind mount, another filesystem — is foreign and left alone.
  */
-import { readMountInfo, type MountInfoEntry } from './mount-info.js';
+import { readFile } from 'node:fs/promises';
+import { parseMountInfo, type MountInfoEntry } from './mount-info.js';
 import { kubeletTargetParts } from './target-path.js';
 
 /** The mount source of every tmpfs volume this driver makes. */
@@ -28,13 +29,32 @@ export function ownershipOf(top: MountInfoEntry | undefined, targetPath: string,
   return { kind: 'foreign', fsType: top.fsType, source: top.source };
 }
 
-/** The topmost mount at exactly `targetPath` (the last one mountinfo lists there), if any. */
+/** The kernel's escaping of a path in mountinfo (space, tab, newline, backslash as \\ooo). */
+const escapeMountPath = (p: string) => p.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+
+/**
+ * Every mount at exactly `targetPath`, topmost first (mountinfo lists them bottom to top).
+ * One read of mountinfo; only the lines naming the path are parsed.
+ */
+export async function mountsAt(targetPath: string): Promise<MountInfoEntry[]> {
+  const needle = ` ${escapeMountPath(targetPath)} `;
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const lines = text.split('\n').filter((l) => l.includes(needle));
+  return parseMountInfo(lines.join('\n')).filter((m) => m.mountPoint === targetPath).reverse();
+}
+
+/** The topmost mount at exactly `targetPath`, if any. */
 export async function topMountAt(targetPath: string): Promise<MountInfoEntry | undefined> {
-  return (await readMountInfo()).filter((m) => m.mountPoint === targetPath).at(-1);
+  return (await mountsAt(targetPath))[0];
 }
 
 export async function ownershipAt(targetPath: string, recorded: boolean): Promise<Ownership> {
   return ownershipOf(await topMountAt(targetPath), targetPath, recorded);
+}
+
+/** Whose each mount at `targetPath` is, topmost first (empty: nothing is mounted there). */
+export async function ownershipStackAt(targetPath: string, recorded: boolean): Promise<Ownership[]> {
+  return (await mountsAt(targetPath)).map((m) => ownershipOf(m, targetPath, recorded));
 }
 
 export const describeForeign = (o: { fsType: string; source: string }) => `a ${o.fsType} mount of ${JSON.stringify(o.source)}`;

@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StaleMountError, type MountOptions, isStaleError, type Mounter } from './mounter.js';
 import { mountsUnder } from './mount-info.js';
-import { ownershipAt, volumeSource, type Ownership } from './ownership.js';
+import { ownershipAt, ownershipStackAt, volumeSource, type Ownership } from './ownership.js';
 
 const MS_NOSUID = 2;
 const MS_NODEV = 4;
@@ -146,6 +146,10 @@ export class TmpfsMounter implements Mounter {
 
   ownership(target: string, recorded: boolean): Promise<Ownership> {
     return ownershipAt(target, recorded);
+  }
+
+  ownershipStack(target: string, recorded: boolean): Promise<Ownership[]> {
+    return ownershipStackAt(target, recorded);
   }
 
   isMounted(target: string): Promise<boolean> {

@@ -85,6 +85,19 @@ describe.skipIf(!isRoot)('tmpfs mounter (root)', () => {
     expect(await mountsUnder(real)).toEqual([]);
   });
 
+  it('reads the whole stack at a target from one look at the mount table, topmost first, also for a path the kernel escapes', async () => {
+    const target = join(tmp.path, 'a b\\c'); // mountinfo shows it as a\040b\134c
+    await mkdir(target);
+    const m = new TmpfsMounter();
+    expect(await m.ownershipStack(target, false)).toEqual([]);
+    mountTmpfs(target); // someone else's, below
+    await m.mount(target); // ours, on top
+    expect(await m.ownershipStack(target, false)).toEqual([{ kind: 'ours' }, { kind: 'foreign', fsType: 'tmpfs', source: 'tmpfs' }]);
+    await m.unmount(target);
+    await m.unmount(target);
+    expect(await m.ownershipStack(target, false)).toEqual([]);
+  });
+
   it('detaches a busy mount', async () => {
     const target = join(tmp.path, 'busy');
     await mkdir(target);
