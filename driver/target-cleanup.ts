@@ -47,6 +47,15 @@ export async function removeVolume(mounter: Mounter, targetPath: string, recorde
     if (!(await mounter.unmount(targetPath))) break;
     unmounted = true;
   }
+  // The common case: what is left is the empty directory (the tmpfs held the files). One rmdir.
+  try {
+    await rmdir(targetPath);
+    return 'removed';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'removed';
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
+  }
   const st = await lstat(targetPath).catch(() => undefined);
   if (!st) return 'removed';
   if (!st.isDirectory()) return unmounted ? 'removed' : 'not-a-volume';

@@ -10,7 +10,7 @@
  * that keep /var/lib/kubelet elsewhere), and is the kubelet's to choose. For any other path
  * (generic CSI tools), the target itself.
  */
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 const kubeletTarget = /^(.*\/pods)\/([^/]+)\/volumes\/kubernetes\.io~csi\/([^/]+)\/mount$/;
@@ -48,6 +48,16 @@ export interface FoundSymlink {
  * creates it, as a directory).
  */
 export async function findSymlink(targetPath: string): Promise<FoundSymlink | undefined> {
+  // The common case in two calls instead of an lstat per component (unpublish runs this on
+  // every call): when the target resolves to itself below its resolved base (the pods
+  // directory, which may itself be a link; else the parent), no guarded component is a link.
+  const base = kubeletTargetParts(targetPath)?.podsDir ?? posix.dirname(targetPath);
+  try {
+    const [realBase, realTarget] = await Promise.all([realpath(base), realpath(targetPath)]);
+    if (realTarget === posix.join(realBase, posix.relative(base, targetPath))) return undefined;
+  } catch {
+    // a component is missing (or unreadable): the walk says which, and whether a link comes first
+  }
   for (const path of guardedComponents(targetPath)) {
     let st;
     try {
