@@ -3,7 +3,9 @@
  * a minute), and the floor ratios that need several groups' results.
  */
 import { isRoot } from '../harness/temp-root.js';
+import type { DriverUnderTest } from './driver-under-test.js';
 import type { SuiteResult } from './report.js';
+import { floors, nodePublishName, nodePublishSize, nodeUnpublishName, sizeLabel } from './suite-names.js';
 import { runMemorySuites } from './suites/memory.js';
 import { runMicroSuites } from './suites/micro.js';
 import { runNodePublishSuites } from './suites/node-publish.js';
@@ -14,6 +16,8 @@ import { runStormSuites } from './suites/storm.js';
 interface RunContext {
   quick: boolean;
   iterations: number | undefined;
+  /** Drivers measured beside ours (`--compare upstream`), by the groups that can (`compares`). */
+  others?: DriverUnderTest[];
   log: (line: string) => void;
 }
 
@@ -23,6 +27,8 @@ interface Group {
   quick: boolean;
   /** Has ratios to floors, so repeated runs (the median of N) steady the gate; others run once. */
   floors: boolean;
+  /** Measures other drivers beside ours when given some (`--compare upstream`). */
+  compares?: boolean;
 }
 
 export const groups: Record<string, Group> = {
@@ -30,16 +36,26 @@ export const groups: Record<string, Group> = {
   'node-publish': {
     quick: true,
     floors: true,
-    run: (ctx) => runNodePublishSuites({ objects: 10, objectBytes: 1024, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.quick ? 10 : 20, log: ctx.log }),
+    compares: true,
+    run: (ctx) => runNodePublishSuites({ ...nodePublishSize, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.quick ? 10 : 20, others: ctx.others ?? [], log: ctx.log }),
   },
-  storm: { quick: true, floors: false, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], log: ctx.log }) },
-  memory: { quick: true, floors: false, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, log: ctx.log }) },
-  rotation: { quick: false, floors: false, run: (ctx) => runRotationSuites({ volumes: 100, passes: ctx.quick ? 2 : 10, log: ctx.log }) },
+  storm: { quick: true, floors: false, compares: true, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], others: ctx.others ?? [], log: ctx.log }) },
+  memory: { quick: true, floors: false, compares: true, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, others: ctx.others ?? [], log: ctx.log }) },
+  rotation: {
+    quick: false,
+    floors: false,
+    compares: true,
+    // Compared in quick mode: fewer volumes, so the CLI test stays short.
+    run: (ctx) => runRotationSuites({ volumes: ctx.quick && ctx.others?.length ? 20 : 100, passes: ctx.quick ? 2 : 10, others: ctx.others ?? [], log: ctx.log }),
+  },
   'sim-cluster': { quick: false, floors: false, run: (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }) },
 };
 
 /** The groups of the quick run (`--quick`, and the regression gate), in their order. */
 export const quickGroups: readonly string[] = Object.keys(groups).filter((g) => groups[g]!.quick);
+
+/** The groups `--compare upstream` runs for both drivers, in their order (quick or not). */
+export const comparedGroups: readonly string[] = Object.keys(groups).filter((g) => groups[g]!.compares);
 
 /** The names among `names` that are no benchmark group. */
 export const unknownGroups = (names: readonly string[]) => names.filter((g) => !(g in groups));
@@ -52,15 +68,17 @@ export const unknownGroups = (names: readonly string[]) => names.filter((g) => !
  * it (`--only node-publish`) the ratio is left empty rather than guessed.
  */
 function fillCompositeFloors(suites: SuiteResult[]): void {
-  const p50 = (name: string) => suites.find((s) => s.name === name)?.p50Ms;
-  const csi = p50('floor csi-empty');
-  const provider = p50('floor provider-empty');
-  const api = p50('floor api-get');
-  const mount = p50('floor mount-umount') ?? (isRoot ? undefined : 0);
-  const write = p50('floor raw-write 10x1KiB');
+  const p50 = (name: string) => suites.find((s) => s.name === name && (s.driver ?? 'ours') === 'ours')?.p50Ms;
+  const label = sizeLabel(nodePublishSize.objects, nodePublishSize.objectBytes);
+  const csi = p50(floors.csiEmpty);
+  const provider = p50(floors.providerEmpty);
+  const api = p50(floors.apiGet);
+  const mount = p50(floors.mountUmount) ?? (isRoot ? undefined : 0);
+  const write = p50(floors.rawWrite(label));
   for (const s of suites) {
-    if (s.name === 'node-publish 10x1KiB' && csi && provider && api && mount !== undefined && write) s.floorRatio = s.p50Ms / (csi + provider + 2 * api + mount + write);
-    if (s.name === 'node-unpublish 10x1KiB' && csi && mount !== undefined) s.floorRatio = s.p50Ms / (csi + mount);
+    if (s.driver !== undefined && s.driver !== 'ours') continue;
+    if (s.name === nodePublishName(label) && csi && provider && api && mount !== undefined && write) s.floorRatio = s.p50Ms / (csi + provider + 2 * api + mount + write);
+    if (s.name === nodeUnpublishName(label) && csi && mount !== undefined) s.floorRatio = s.p50Ms / (csi + mount);
   }
 }
 
@@ -82,9 +100,11 @@ export async function runGroups(names: readonly string[], ctx: RunContext, repea
     }
   }
   for (const run of runs) fillCompositeFloors(run);
-  const order = (runs[0] ?? []).map((s) => s.name);
-  const chosen = order.map((name) => {
-    const candidates = runs.map((run) => run.find((s) => s.name === name)).filter((s): s is SuiteResult => s !== undefined);
+  // A row is its name and its driver (`--compare upstream` measures both under one name).
+  const key = (s: SuiteResult) => `${s.driver ?? 'ours'} ${s.name}`;
+  const order = (runs[0] ?? []).map(key);
+  const chosen = order.map((k) => {
+    const candidates = runs.map((run) => run.find((s) => key(s) === k)).filter((s): s is SuiteResult => s !== undefined);
     candidates.sort((a, b) => (a.floorRatio ?? a.p50Ms) - (b.floorRatio ?? b.p50Ms));
     return candidates[Math.floor((candidates.length - 1) / 2)]!;
   });

@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --json FILE] [-- --only GROUP ...]`: runs the benchmark
- * groups, prints a table and optionally writes the JSON document of report.ts.
+ * `npm run bench [-- --quick] [-- --json FILE] [-- --html FILE] [-- --only GROUP ...]
+ * [-- --compare upstream]`: runs the benchmark groups, prints a table and optionally writes
+ * the JSON document of report.ts and the HTML report of html-report.ts. `--compare upstream`
+ * runs the groups that can compare for upstream's driver too (bench/driver-under-test.ts),
+ * in the same rounds, and adds `driver` and `vsUpstream` to the rows (bench/vs-upstream.ts).
  */
 import { parseArgs } from 'node:util';
-import { groups, quickGroups, runGroups, unknownGroups } from './groups.js';
+import { isRoot } from '../harness/temp-root.js';
+import { findUpstreamDriver, type DriverUnderTest } from './driver-under-test.js';
+import { comparedGroups, groups, quickGroups, runGroups, unknownGroups } from './groups.js';
+import { writeHtml } from './html-report.js';
 import { formatTable, machineInfo, writeJson } from './report.js';
 import { isPositiveInteger, runCli } from './run-cli.js';
+import { withVsUpstream } from './vs-upstream.js';
 
-const usage = `usage: npm run bench -- [--quick] [--json FILE] [--only GROUP]... [--iterations N]
-groups: ${Object.keys(groups).join(', ')} (--quick runs ${quickGroups.join(', ')} briefly)`;
+const usage = `usage: npm run bench -- [--quick] [--json FILE] [--html FILE] [--only GROUP]... [--iterations N] [--compare upstream]
+groups: ${Object.keys(groups).join(', ')} (--quick runs ${quickGroups.join(', ')} briefly)
+--compare upstream: ${comparedGroups.join(', ')} for our driver and upstream's v1.6.0 (npm run peers builds it), side by side`;
 
 async function main(): Promise<number> {
   let args;
@@ -20,6 +28,8 @@ async function main(): Promise<number> {
         json: { type: 'string' },
         only: { type: 'string', multiple: true },
         iterations: { type: 'string' },
+        html: { type: 'string' },
+        compare: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -32,11 +42,34 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const selected = args.only ?? (args.quick ? quickGroups : Object.keys(groups));
+  if (args.compare !== undefined && args.compare !== 'upstream') {
+    console.error(`--compare takes upstream (the only driver to compare with), got ${args.compare}\n${usage}`);
+    return 2;
+  }
+  const compare = args.compare !== undefined;
+  const selected = args.only ?? (compare ? comparedGroups : args.quick ? quickGroups : Object.keys(groups));
   const unknown = unknownGroups(selected);
   if (unknown.length > 0) {
     console.error(`unknown benchmark group ${unknown.join(', ')}\n${usage}`);
     return 2;
+  }
+  const uncompared = compare ? selected.filter((g) => !comparedGroups.includes(g)) : [];
+  if (uncompared.length > 0) {
+    console.error(`--compare upstream runs ${comparedGroups.join(', ')}; not ${uncompared.join(', ')}\n${usage}`);
+    return 2;
+  }
+  const others: DriverUnderTest[] = [];
+  if (compare) {
+    const found = await findUpstreamDriver();
+    if ('missing' in found) {
+      console.error(`--compare upstream: ${found.missing}`);
+      return 1;
+    }
+    if (!isRoot) {
+      console.error(`--compare upstream: upstream's driver mounts tmpfs for every volume, which needs root on Linux; run the benchmark as root`);
+      return 1;
+    }
+    others.push(found.driver);
   }
   const iterations = args.iterations === undefined ? undefined : Number(args.iterations);
   if (iterations !== undefined && !isPositiveInteger(iterations)) {
@@ -44,12 +77,17 @@ async function main(): Promise<number> {
     return 2;
   }
   const machine = machineInfo();
-  console.log(`node ${machine.node} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMb} MiB${machine.root ? ', root' : ''}${args.quick ? ' (quick)' : ''}`);
-  const suites = await runGroups(selected, { quick: args.quick, iterations, log: (line) => console.log(line) });
+  console.log(`node ${machine.node} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMb} MiB${machine.root ? ', root' : ''}${args.quick ? ' (quick)' : ''}${compare ? ', compared with upstream v1.6.0' : ''}`);
+  const measured = await runGroups(selected, { quick: args.quick, iterations, others, log: (line) => console.log(line) });
+  const suites = compare ? withVsUpstream(measured) : measured;
   console.log(`\n${formatTable(suites)}`);
   if (args.json) {
     await writeJson(args.json, machine, suites);
     console.log(`\nwrote ${args.json}`);
+  }
+  if (args.html) {
+    await writeHtml(args.html, machine, suites);
+    console.log(`wrote ${args.html}`);
   }
   return 0;
 }

@@ -1,25 +1,28 @@
 /**
  * What the end-to-end benchmarks publish against: the embedded API server (in this process,
- * as a real HTTP server), the fake provider and the driver as their own processes on real
- * unix sockets, and a SecretProviderClass naming `objects` objects of `objectBytes` bytes.
- * Targets are laid out as the kubelet lays them out.
+ * as a real HTTP server), the fake provider and the driver under test (ours unless told
+ * otherwise, bench/driver-under-test.ts) as their own processes on real unix sockets, and a
+ * SecretProviderClass naming `objects` objects of `objectBytes` bytes. The driver talks to
+ * the API server as the DaemonSet's ServiceAccount would (RBAC enforced). Targets are laid
+ * out as the kubelet lays them out.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { csiClient, kubeletPublishRequest, type CsiClient } from '../harness/csi-client.js';
-import { rssBytes, startBin, type ManagedProcess, startFakeProviderBin } from '../harness/managed-process.js';
+import { rssBytes, type ManagedProcess, startFakeProviderBin } from '../harness/managed-process.js';
 import { makeTempRoot } from '../harness/temp-root.js';
 import { SimApiServer, type StartedSimApiServer } from '../sim/apiserver/api-server.js';
-import { driverFlags } from '../harness/driver-flags.js';
+import { serviceAccountUser } from '../sim/apiserver/authorizer.js';
+import { oursDriver, type DriverName, type DriverUnderTest } from './driver-under-test.js';
 
 interface PublishStackOptions {
   objects: number;
   objectBytes: number;
-  /** Extra driver flags. */
-  driverArgs?: string[];
-  /** Node options for the driver process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
+  /** The driver to publish against; ours by default. */
+  driver?: DriverUnderTest;
+  /** Node options for the driver process (ours only), e.g. ['--inspect=127.0.0.1:0']. */
   driverNodeArgs?: string[];
 }
 
@@ -29,9 +32,11 @@ export interface PublishTarget {
   targetPath: string;
 }
 
-interface PublishStack {
+export interface PublishStack {
   root: string;
-  /** The kubeconfig the driver uses (the embedded API server's). */
+  /** Which driver this stack runs. */
+  driverName: DriverName;
+  /** A kubeconfig for the embedded API server with full rights (for probes beside the driver). */
   kubeconfig: string;
   /** The directory of the fake provider's socket (`fake.sock`). */
   providerDir: string;
@@ -43,7 +48,14 @@ interface PublishStack {
   /** Makes the pod's volume directory as the kubelet does and returns the target. */
   newTarget(): Promise<PublishTarget>;
   publish(target: PublishTarget): Promise<void>;
+  /**
+   * NodeUnpublishVolume, tried again (up to 3 times, 50 ms apart) after a failure as the
+   * kubelet retries it: upstream's driver sometimes fails concurrent unmounts with "target
+   * is busy" and succeeds on the next call. Counted in `unpublishRetries`.
+   */
   unpublish(target: PublishTarget): Promise<void>;
+  /** How many unpublish calls failed and were tried again. */
+  unpublishRetries(): number;
   driverRssMb(): Promise<number | null>;
   close(): Promise<void>;
 }
@@ -74,14 +86,17 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     const { proc: provider } = await startFakeProviderBin({ name: 'fake', socket: join(providerDir, 'fake.sock'), store: storeFile });
     procs.push(provider);
 
+    const driverKubeconfig = join(root, 'driver-kubeconfig');
+    const driverToken = api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver'));
+    await api.writeKubeconfig(driverKubeconfig, { token: driverToken, user: 'secrets-store-csi-driver' });
+
     const endpoint = join(root, 'plugins', 'csi-secrets-store', 'csi.sock');
-    const driver = startBin(
-      'driver/main.js',
-      [...driverFlags({ socket: endpoint, nodeId: 'bench-node', providerDir, metricsAddr: '127.0.0.1:0', kubeconfig }), '--log-format-json', ...(options.driverArgs ?? [])],
-      { nodeArgs: options.driverNodeArgs ?? [], keepChars: 64 * 1024 },
+    const under = options.driver ?? oursDriver;
+    const { proc: driver, mountMode } = await under.start(
+      { socket: endpoint, nodeId: 'bench-node', providerDir, additionalProviderDir: providerDir, metricsAddr: '127.0.0.1:0', kubeconfig: driverKubeconfig },
+      { nodeArgs: options.driverNodeArgs ?? [] },
     );
     procs.push(driver);
-    const serving = JSON.parse(await driver.waitForLine(/CSI driver serving/)) as { mountMode: string };
 
     api.store.create('secretproviderclasses', {
       apiVersion: 'secrets-store.csi.x-k8s.io/v1',
@@ -92,15 +107,17 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     csi = csiClient(endpoint);
     const client = csi;
     let seq = 0;
+    let retries = 0;
     return {
       root,
+      driverName: under.name,
       kubeconfig,
       providerDir,
       api,
       csi: client,
       driver,
       provider,
-      mountMode: serving.mountMode,
+      mountMode,
       async newTarget() {
         const uid = randomUUID();
         const volumeDir = join(root, 'pods', uid, 'volumes', 'kubernetes.io~csi', 'secrets');
@@ -111,8 +128,18 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
         await client.nodePublishVolume(kubeletPublishRequest({ targetPath: t.targetPath, spc: SPC_NAME, pod: { name: t.podName, namespace: 'default', uid: t.uid } }));
       },
       async unpublish(t) {
-        await client.nodeUnpublishVolume({ volume_id: `csi-${t.uid}-secrets`, target_path: t.targetPath });
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.nodeUnpublishVolume({ volume_id: `csi-${t.uid}-secrets`, target_path: t.targetPath });
+            return;
+          } catch (err) {
+            if (attempt >= 4) throw err;
+            retries++;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
       },
+      unpublishRetries: () => retries,
       async driverRssMb() {
         const rss = driver.child.pid === undefined ? undefined : await rssBytes(driver.child.pid);
         return rss === undefined ? null : rss / 2 ** 20;

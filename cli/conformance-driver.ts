@@ -11,8 +11,11 @@ export const driverConformanceUsage = `Usage: sscsi conformance driver [--endpoi
 
 Acts as the kubelet against a CSI driver speaking the secrets-store contract, with a fake
 provider and a simulated API server the kit starts, and checks Identity, validation codes,
-publish (tmpfs, atomic layout, modes, SecretProviderClassPodStatus), idempotency, attacks,
-provider failures and the driver's output.
+publish (tmpfs, atomic layout, modes, SecretProviderClassPodStatus, the provider's Mount
+request), idempotency, rotation, Secret sync, attacks, provider failures and the driver's
+output. The driver runs with --enable-secret-rotation and a 1s --rotation-poll-interval.
+Checks marked * are of this project's extensions, beyond upstream's driver v1.6 (each says
+why in the report, "beyondUpstream" in the JSON): a driver lacking one still conforms.
 
 Options:
   --endpoint unix:///PATH   a driver you start yourself; the kit prints the flags to give it and waits
@@ -27,6 +30,11 @@ Options:
   --only CHECK              run only this check (repeatable): ${driverCheckIds.join(', ')}
   --junit FILE              write JUnit XML (one testsuite per group)
   --json FILE               write the results as JSON
+  --strict                  exit 1 also when an extension beyond upstream is lacking
+
+Exit: 0 when the driver conforms (every check passed, except possibly those beyond
+upstream; the verdict lists the extensions lacked), 1 when a check of the contract failed or
+the kit could not run, 2 for bad usage, 130 when interrupted.
 `;
 
 export function conformanceDriver(argv: string[]): Promise<number> {

@@ -28,6 +28,10 @@ Options:
   --only CHECK                   run only this check (repeatable): ${providerCheckIds.join(', ')}
   --junit FILE                   write JUnit XML (one testsuite per group)
   --json FILE                    write the results as JSON
+  --strict                       (every provider check is of the contract: the same as without)
+
+Exit: 0 when every check passed, 1 when one failed or the kit could not run, 2 for bad usage,
+130 when interrupted.
 `;
 
 export const conformanceUsage = `Usage: sscsi conformance provider|driver|sanity [options]   (--help on each for its options)\n`;

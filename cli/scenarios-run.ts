@@ -4,7 +4,11 @@
  * asked, and exits 1 when any check failed (2 for bad usage).
  * With `--provider NAME=SOCKET --spc FILE` they run against the user's provider on the
  * simulated cluster (scenarios/byo/): its probe Mount says what every volume must hold.
+ * With `--driver-bin PATH` the sim's nodes run that driver binary (e.g. upstream's) with
+ * upstream's flags only, and steps beyond upstream are reported skipped with the reason.
  */
+import { access, constants } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { runScenarios } from '../scenarios/runner.js';
 import { emitRunReports, type RunResult } from '../scenarios/report.js';
 import type { ReportFiles } from '../harness/report-format.js';
@@ -20,13 +24,15 @@ import { KubectlPortForwarder } from '../kind/cluster/port-forward.js';
 import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
+import { calibrate } from '../harness/calibration.js';
 import { loadSpcFile } from '../harness/spc-file.js';
+import { splitUpstreamFlags } from '../harness/upstream-flags.js';
 import type { ExternalProviderSpec } from '../sim/cluster/external-provider.js';
 import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
-export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--only NAME]... [--junit FILE] [--json FILE] [--pods N] [--api-fault-rate R]
-       sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
+export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N] [--api-fault-rate R]
+       sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
 
 Scenarios: ${allScenarios.map((s) => s.name).join(', ')}
 
@@ -37,6 +43,11 @@ Options:
   --runtime process|docker
                       on the sim, the driver and fake providers as processes (default) or as
                       containers on the local Docker engine (images from npm run sscsi -- image build)
+  --driver-bin PATH   on the sim (process runtime), run this driver binary instead of ours, e.g.
+                      upstream's secrets-store-csi-driver: it gets upstream's flags only (a flag of
+                      ours a scenario asks for, such as --provider-max-inflight, is left out and
+                      said so), and steps that check what only our driver does are skipped with
+                      the reason ("beyond upstream")
   --only NAME         run only this scenario (repeatable)
   --junit FILE        write JUnit XML (one testsuite per scenario)
   --json FILE         write the results as JSON
@@ -55,7 +66,7 @@ Options:
 `;
 
 export async function scenariosRun(argv: string[]): Promise<number> {
-  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string; 'api-fault-rate'?: string }>('sscsi scenarios run', scenariosUsage, argv, {
+  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string; 'driver-bin'?: string; 'api-fault-rate'?: string }>('sscsi scenarios run', scenariosUsage, argv, {
     target: { type: 'string', default: 'sim' },
     runtime: { type: 'string', default: 'process' },
     'kind-name': { type: 'string', default: 'sscsi' },
@@ -65,6 +76,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     pods: { type: 'string' },
     provider: { type: 'string', multiple: true },
     spc: { type: 'string' },
+    'driver-bin': { type: 'string' },
     'api-fault-rate': { type: 'string' },
   });
   if (parsed.exit !== undefined) return parsed.exit;
@@ -98,6 +110,15 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi scenarios run: --runtime must be process or docker, got ${JSON.stringify(runtime)}\n`);
     return 2;
   }
+  const driverBin = values['driver-bin'] === undefined ? undefined : resolve(values['driver-bin']);
+  if (driverBin !== undefined && (values.target !== 'sim' || runtime !== 'process')) {
+    process.stderr.write('sscsi scenarios run: --driver-bin runs on the simulated cluster with the process runtime (--target sim --runtime process): elsewhere the driver comes from its image\n');
+    return 2;
+  }
+  if (driverBin !== undefined && !(await access(driverBin, constants.X_OK).then(() => true, () => false))) {
+    process.stderr.write(`sscsi scenarios run: --driver-bin ${driverBin} is not an executable file\n`);
+    return 2;
+  }
   const providers = values.provider ?? [];
   if (providers.length > 0 || values.spc !== undefined) {
     const usage = byoUsageError(providers, values.spc, values.target, runtime);
@@ -105,7 +126,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
       process.stderr.write(`sscsi scenarios run: ${usage}\n`);
       return 2;
     }
-    return runByo(providers[0]!, values.spc!, { only: values.only, pods, junit: values.junit, json: values.json, faults: new FaultTally(faultRate) });
+    return runByo(providers[0]!, values.spc!, { only: values.only, pods, junit: values.junit, json: values.json, driverBin, faults: new FaultTally(faultRate) });
   }
   let startCluster: (needs: ClusterNeeds) => Promise<Cluster>;
   let target: string;
@@ -122,9 +143,9 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     startCluster = (needs) => new KindCluster({ name: kindName, runner, forwarder: new KubectlPortForwarder(), ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}) }).start();
   } else {
     target = runtime === 'docker' ? 'sim+docker' : 'sim';
-    startCluster = (needs) => startSim(needs, { runtime }, faults);
+    startCluster = (needs) => startSim(needs, { runtime, ...(driverBin ? { driverBin } : {}) }, faults);
   }
-  const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster });
+  const run = await runScenarios(pick(allScenarios, values.only), { target, pods, startCluster, driverBin, machine: await calibrate() });
   return report(run, values, faults);
 }
 
@@ -154,16 +175,21 @@ async function report(run: RunResult, files: ReportFiles, faults: FaultTally): P
 /** The scenarios `--only` names, in their own order; all without it. */
 const pick = (scenarios: Scenario[], only: string[] | undefined) => (only ? scenarios.filter((s) => only.includes(s.name)) : scenarios);
 
-/** A fresh simulated cluster for a scenario, with the kubelet timings the scenarios are written for. */
-const startSim = async (needs: ClusterNeeds, options: SimClusterOptions, faults: FaultTally) =>
-  faults.add(
-    await new SimCluster({
-      ...options,
-      ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}),
-      ...(faults.rate ? { apiFaultRate: faults.rate } : {}),
-      kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings },
-    }).start(),
+/**
+ * A fresh simulated cluster for a scenario, with the kubelet timings the scenarios are written
+ * for. Another driver binary gets only upstream's flags; the ones left out are said.
+ */
+async function startSim(needs: ClusterNeeds, options: SimClusterOptions, faults: FaultTally): Promise<Cluster> {
+  let driverArgs = needs.driverArgs ?? [];
+  if (options.driverBin !== undefined) {
+    const { upstream, ours } = splitUpstreamFlags(driverArgs);
+    if (ours.length > 0) process.stdout.write(`  (not passed to ${options.driverBin}, not upstream flags: ${ours.join(' ')})\n`);
+    driverArgs = upstream;
+  }
+  return faults.add(
+    await new SimCluster({ ...options, driverArgs, ...(faults.rate ? { apiFaultRate: faults.rate } : {}), kubeletTimings: { backoffInitialMs: 500, backoffMaxMs: 4000, republishPeriodMs: 10_000, ...needs.kubeletTimings } }).start(),
   );
+}
 
 /** What is wrong with a --provider/--spc command line, or undefined. */
 function byoUsageError(providers: string[], spc: string | undefined, target: string, runtime: string): string | undefined {
@@ -176,6 +202,7 @@ function byoUsageError(providers: string[], spc: string | undefined, target: str
 }
 
 interface ByoOptions {
+  driverBin: string | undefined;
   only: string[] | undefined;
   pods: number | undefined;
   junit: string | undefined;
@@ -212,8 +239,15 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
   const startCluster = async (needs: ClusterNeeds): Promise<Cluster> => {
     // The provider is the user's: if it went away, say so rather than wait for every pod.
     await checkReachable(provider);
-    return startSim(needs, { providers: [], externalProviders: [provider] }, options.faults);
+    return startSim(needs, { providers: [], externalProviders: [provider], ...(options.driverBin ? { driverBin: options.driverBin } : {}) }, options.faults);
   };
-  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), { target: 'sim', pods: options.pods, startCluster, externalProvider: { name: provider.name, socket: provider.socket } });
+  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), {
+    target: 'sim',
+    pods: options.pods,
+    startCluster,
+    externalProvider: { name: provider.name, socket: provider.socket },
+    driverBin: options.driverBin,
+    machine: await calibrate(),
+  });
   return report(run, options, options.faults);
 }

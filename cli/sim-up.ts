@@ -4,7 +4,8 @@
  * where everything is, writes the same to <state-dir>/sim.json for tools, and keeps running
  * until SIGINT or SIGTERM, when it tears everything down and leaves no mount behind.
  * `--provider NAME=SOCKET_PATH` adds a provider the user runs: every node's driver reaches it
- * as <provider dir>/NAME.sock; the sim never starts or stops it.
+ * as <provider dir>/NAME.sock; the sim never starts or stops it. `--driver-bin PATH` runs
+ * that driver binary (e.g. upstream's) on every node instead of ours, with upstream's flags.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,7 +15,7 @@ import { SimCluster, type ExternalProviderSpec } from '../sim/cluster/sim-cluste
 import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
-export const simUpUsage = `Usage: sscsi sim up [--nodes N] [--republish-period DURATION] [--state-dir DIR] [--runtime process|docker] [--provider NAME=SOCKET_PATH]... [-- DRIVER_FLAGS...]
+export const simUpUsage = `Usage: sscsi sim up [--nodes N] [--republish-period DURATION] [--state-dir DIR] [--runtime process|docker] [--provider NAME=SOCKET_PATH]... [--driver-bin PATH] [-- DRIVER_FLAGS...]
 
 Starts a simulated cluster and keeps it running until interrupted.
 
@@ -28,6 +29,11 @@ Options:
                                 SOCKET_PATH: every driver reaches it as NAME (spec.provider: NAME);
                                 the sim does not start or stop it (repeatable; process runtime only).
                                 The fake provider "fake" still runs unless NAME is fake.
+  --driver-bin PATH             run this driver binary on every node instead of ours (e.g. upstream's
+                                secrets-store-csi-driver), with upstream's flags only: --endpoint, --nodeid,
+                                --provider-volume, --additional-provider-volume-paths, --metrics-addr,
+                                --kubeconfig (the driver's RBAC-limited identity) and the DRIVER_FLAGS;
+                                ready when its socket answers Probe (process runtime only)
   -- DRIVER_FLAGS...            passed to every driver, e.g. -- --enable-secret-rotation --rotation-poll-interval=2s
 `;
 
@@ -35,12 +41,13 @@ export async function simUp(argv: string[]): Promise<number> {
   const dashdash = argv.indexOf('--');
   const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
   const driverArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
-  const parsed = parseFlags<{ nodes: string; 'republish-period': string; 'state-dir'?: string; runtime: string; provider?: string[] }>('sscsi sim up', simUpUsage, own, {
+  const parsed = parseFlags<{ nodes: string; 'republish-period': string; 'state-dir'?: string; runtime: string; provider?: string[]; 'driver-bin'?: string }>('sscsi sim up', simUpUsage, own, {
     nodes: { type: 'string', default: '1' },
     'republish-period': { type: 'string', default: '60s' },
     'state-dir': { type: 'string' },
     runtime: { type: 'string', default: 'process' },
     provider: { type: 'string', multiple: true },
+    'driver-bin': { type: 'string' },
   });
   if (parsed.exit !== undefined) return parsed.exit;
   const values = parsed.values;
@@ -66,6 +73,11 @@ export async function simUp(argv: string[]): Promise<number> {
     process.stderr.write('sscsi sim up: --provider needs --runtime process: with --runtime docker the drivers run in containers, where the socket of your provider is not visible\n');
     return 2;
   }
+  if (values['driver-bin'] !== undefined && runtime === 'docker') {
+    process.stderr.write('sscsi sim up: --driver-bin needs --runtime process: with --runtime docker the driver runs from its image\n');
+    return 2;
+  }
+  const driverBin = values['driver-bin'] === undefined ? undefined : resolve(values['driver-bin']);
   let externalProviders: ExternalProviderSpec[];
   try {
     externalProviders = parseProviderFlags(values.provider ?? []);
@@ -78,7 +90,7 @@ export async function simUp(argv: string[]): Promise<number> {
   process.stderr.write('starting the simulated cluster...\n');
   let cluster;
   try {
-    cluster = await new SimCluster({ ...(stateDir ? { stateDir } : {}), nodes, driverArgs, runtime, externalProviders, kubeletTimings: { republishPeriodMs } }).start();
+    cluster = await new SimCluster({ ...(stateDir ? { stateDir } : {}), nodes, driverArgs, runtime, externalProviders, ...(driverBin ? { driverBin } : {}), kubeletTimings: { republishPeriodMs } }).start();
   } catch (err) {
     process.stderr.write(`sscsi sim up: failed to start: ${(err as Error).message}\n`);
     return 1;
@@ -92,6 +104,7 @@ export async function simUp(argv: string[]): Promise<number> {
       `simulated cluster ready in ${ms} ms (${nodes} node${nodes > 1 ? 's' : ''})`,
       `  kubeconfig:       ${description.kubeconfig}`,
       `  API server:       ${cluster.api.url}`,
+      ...(driverBin ? [`  driver binary:    ${driverBin} (upstream flags only)`] : []),
       ...cluster.nodes.map((n) => `  driver (${n.name}): unix://${n.csiSocket}  metrics http://${n.metricsAddr}/metrics  log ${join(n.dir, 'driver.log')}`),
       ...description.providers.map((p) =>
         'external' in p ? `  provider ${p.name} (${p.node}): external  socket ${p.socket}  linked as ${p.link}` : `  provider ${p.name} (${p.node}): control ${p.control}  socket ${p.socket}`,

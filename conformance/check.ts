@@ -3,11 +3,17 @@
  * `--only` takes and JUnit names), a group, a title that states the rule, and a verdict
  * with the evidence a user needs to believe it: what was sent, what came back. Checks run
  * in order and independently; one failing never hides the others.
+ *
+ * A check of behaviour the reference (upstream's driver v1.6) does not have says why in
+ * `beyondUpstream`: failing it means the driver lacks an extension, not that it breaks the
+ * contract. The kit's verdict is "conforms" when every other check passes.
  */
 export interface CheckDef<Ctx> {
   id: string;
   group: string;
   title: string;
+  /** Why upstream v1.6 does not have this behaviour; absent for the contract itself. */
+  beyondUpstream?: string;
   run(ctx: Ctx): Promise<Verdict>;
 }
 
@@ -52,6 +58,18 @@ export interface CheckResult {
   seen?: unknown;
   skipReason?: string;
   figures: Record<string, string | number>;
+  /** The check is of an extension upstream v1.6 does not have, and why. */
+  beyondUpstream?: string;
+}
+
+/** What the kit concludes about the target. */
+export interface KitVerdict {
+  /** Every check of the contract (not beyond upstream) passed. */
+  conforms: boolean;
+  /** Contract checks that failed. */
+  failed: string[];
+  /** Beyond-upstream checks that failed: the extensions the target lacks, each with its reason. */
+  extensionsLacked: Array<{ id: string; beyondUpstream: string }>;
 }
 
 export interface KitResult {
@@ -60,7 +78,9 @@ export interface KitResult {
   target: string;
   startedAt: string;
   durationMs: number;
+  /** Every check passed, extensions included. */
   passed: boolean;
+  verdict: KitVerdict;
   /** Stopped by a signal: the checks not run are skipped, and the kit did not pass. */
   interrupted?: boolean;
   checks: CheckResult[];
@@ -85,7 +105,7 @@ export async function runChecks<Ctx>(checks: ReadonlyArray<CheckDef<Ctx>>, ctx: 
   const out = options.out;
   const results: CheckResult[] = [];
   for (const check of checks) {
-    const base = { id: check.id, group: check.group, title: check.title };
+    const base = { id: check.id, group: check.group, title: check.title, ...(check.beyondUpstream ? { beyondUpstream: check.beyondUpstream } : {}) };
     if (options.only && !options.only.includes(check.id)) continue;
     if (options.signal?.aborted) {
       results.push({ ...base, result: 'skipped', durationMs: 0, evidence: interrupted, skipReason: interrupted, figures: {} });
@@ -118,13 +138,25 @@ export async function runChecks<Ctx>(checks: ReadonlyArray<CheckDef<Ctx>>, ctx: 
     const mark = result.result === 'passed' ? '✓' : result.result === 'failed' ? '✗' : '-';
     out?.write(`  ${mark} ${check.id} (${Math.round(durationMs)} ms): ${oneLine(result.evidence)}\n`);
   }
+  const aborted = options.signal?.aborted === true;
   return {
     kit: options.kit,
     target: options.target,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
-    passed: !options.signal?.aborted && results.every((r) => r.result !== 'failed'),
+    passed: !aborted && results.every((r) => r.result !== 'failed'),
+    verdict: verdictOf(results, aborted),
     ...(options.signal?.aborted ? { interrupted: true } : {}),
     checks: results,
+  };
+}
+
+/** Conforms when no contract check failed (and the run was not interrupted); failed extensions are listed apart. */
+export function verdictOf(results: readonly CheckResult[], aborted = false): KitVerdict {
+  const failed = results.filter((r) => r.result === 'failed');
+  return {
+    conforms: !aborted && failed.every((r) => r.beyondUpstream !== undefined),
+    failed: failed.filter((r) => r.beyondUpstream === undefined).map((r) => r.id),
+    extensionsLacked: failed.flatMap((r) => (r.beyondUpstream !== undefined ? [{ id: r.id, beyondUpstream: r.beyondUpstream }] : [])),
   };
 }

@@ -6,16 +6,27 @@
 import { emitReports, junitDocument, ms, textTable, type ReportFiles } from '../harness/report-format.js';
 import type { CheckResult, KitResult } from './check.js';
 
-const mark = (r: CheckResult['result']) => (r === 'passed' ? 'pass' : r === 'failed' ? 'FAIL' : 'skip');
+/** A failed check beyond upstream is an extension the target lacks, not a failure of the contract. */
+const mark = (c: CheckResult) => (c.result === 'passed' ? 'pass' : c.result === 'skipped' ? 'skip' : c.beyondUpstream ? 'lacks' : 'FAIL');
+
+/** The one-word conclusion, with the extensions lacked. */
+export function verdictLine(run: KitResult): string {
+  if (run.interrupted) return 'INTERRUPTED';
+  if (!run.verdict.conforms) return `DOES NOT CONFORM (${run.verdict.failed.join(', ')})`;
+  const lacked = run.verdict.extensionsLacked.map((e) => e.id);
+  return lacked.length === 0 ? 'CONFORMS' : `CONFORMS, lacking ${lacked.length} extension(s) beyond upstream: ${lacked.join(', ')}`;
+}
 
 export function formatKitTable(run: KitResult): string {
-  const rows = run.checks.map((c) => [c.group, c.id, mark(c.result), ms(c.durationMs), c.evidence.replace(/\s+/g, ' ')]);
+  const rows = run.checks.map((c) => [c.group, c.id + (c.beyondUpstream ? ' *' : ''), mark(c), ms(c.durationMs), c.evidence.replace(/\s+/g, ' ')]);
   const header = ['group', 'check', 'result', 'duration', 'evidence'];
   const count = (r: CheckResult['result']) => run.checks.filter((c) => c.result === r).length;
+  const beyond = run.checks.some((c) => c.beyondUpstream);
   return [
     ...textTable(header, rows, { maxWidths: [40, 40, 40, 40, 160], rightAlign: 3, truncate: true }),
     '',
-    `${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped of ${run.checks.length} ${run.kit} checks against ${run.target} in ${ms(run.durationMs)}: ${run.interrupted ? 'INTERRUPTED' : run.passed ? 'CONFORMS' : 'DOES NOT CONFORM'}`,
+    ...(beyond ? ['* beyond upstream v1.6: an extension of this project; failing it ("lacks") does not make a driver non-conforming', ''] : []),
+    `${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped of ${run.checks.length} ${run.kit} checks against ${run.target} in ${ms(run.durationMs)}: ${verdictLine(run)}`,
   ].join('\n');
 }
 
@@ -33,9 +44,9 @@ export function kitJunitXml(run: KitResult): string {
           classname: c.group,
           name: `${c.id}: ${c.title}`,
           durationMs: c.durationMs,
-          properties: c.figures,
+          properties: c.beyondUpstream ? { ...c.figures, beyondUpstream: c.beyondUpstream } : c.figures,
           skipped: c.result === 'skipped' ? (c.skipReason ?? c.evidence) : undefined,
-          failure: c.result === 'failed' ? { message: c.evidence, type: 'ConformanceFailure', text: [c.title, `expected: ${JSON.stringify(c.expected)}`, `seen: ${JSON.stringify(c.seen)}`].join('\n') } : undefined,
+          failure: c.result === 'failed' ? { message: c.evidence, type: c.beyondUpstream ? 'ExtensionLacked' : 'ConformanceFailure', text: [c.title, `expected: ${JSON.stringify(c.expected)}`, `seen: ${JSON.stringify(c.seen)}`].join('\n') } : undefined,
           systemOut: c.result === 'passed' ? c.evidence : undefined,
         })),
       };

@@ -111,6 +111,20 @@ export class MountRecords {
     if (e) e.record.syncedSecrets = [...new Set(names)].sort();
   }
 
+  /**
+   * The volume this driver mounted for pod `podUid` (`namespace`/`pod`) from SecretProviderClass
+   * `spc`, the most recently updated when the pod has several: what the Secret sync reads,
+   * never a path taken from an API object.
+   */
+  volumeOf(namespace: string, pod: string, podUid: string, spc: string): MountRecord | undefined {
+    let found: MountRecord | undefined;
+    for (const { record: r } of this.entries.values()) {
+      if (r.namespace !== namespace || r.pod !== pod || r.podUid !== podUid || r.secretProviderClass !== spc) continue;
+      if (!found || r.lastUpdate > found.lastUpdate) found = r;
+    }
+    return found;
+  }
+
   byPod(podUid: string): MountRecord[] {
     return [...this.entries.values()].filter((e) => e.record.podUid === podUid).map((e) => e.record);
   }

@@ -1,37 +1,42 @@
 /**
- * What NodePublishVolume and NodeUnpublishVolume do, step by step (DESIGN §3), apart from
- * the gRPC plumbing: decide whether there is work, read the SecretProviderClass, make the
- * volume, fetch from the provider, write atomically, record the pod status — and on a
- * failed first mount, leave the target as if nothing had happened.
+ * What NodePublishVolume and NodeUnpublishVolume do (DESIGN §3), apart from the gRPC
+ * plumbing. A publish is decided, then done:
+ *
+ * 1. validate the request's names (`publishTarget`, pure);
+ * 2. observe the target: no symbolic link in it, whose mount it is, whether it has content;
+ * 3. decide (`planPublish`, pure): skip, first mount, remount, or adopt after a restart;
+ * 4. act in small steps — read the SecretProviderClass, make the volume, fetch from the
+ *    provider, validate and write atomically, record the pod status — on one
+ *    `PublishAttempt` that carries the provider and the phase;
+ * 5. settle the outcome in one place (`settleSuccess` / `settleFailure`): metrics, the mount record, events, backoff.
+ *
+ * A failed first mount leaves the target as if nothing had happened; a failed remount keeps
+ * the content the pod has.
  */
-import { lstat, mkdir, rm, rmdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
 import type { Logger } from '../log/logger.js';
 import type { NodePublishVolumeRequest__Output } from '../proto/gen/csi/v1/NodePublishVolumeRequest.js';
-import { CsiError, Status, invalidArgument, messageOf } from './csi-error.js';
-import { PayloadError } from './fileutil/payload.js';
-import { writeProviderFiles } from './fileutil/atomic-writer.js';
+import { CsiError, Status, messageOf } from './csi-error.js';
+import { buildPayload, PayloadError, validatePathsUnder } from './fileutil/payload.js';
+import { writeAtomically, type WriteResult } from './fileutil/atomic-writer.js';
+import { hasDataLink } from './fileutil/target-layout.js';
 import type { SecretsStoreApi } from './k8s/secrets-store-api.js';
 import { buildPodStatus, podStatusName, type PodRef, type SecretProviderClass } from './k8s/types.js';
 import { DriverMetrics } from './metrics/driver-metrics.js';
-import { MountRecords } from './mount-records.js';
+import { MountRecords, type MountRecord } from './mount-records.js';
 import { StaleMountError, type Mounter } from './mount/mounter.js';
-import type { ProviderClients } from './provider/provider-client.js';
+import { describeForeign } from './mount/ownership.js';
+import { findSymlink } from './mount/target-path.js';
+import type { MountResult, ProviderClients } from './provider/provider-client.js';
+import { planPublish, type PublishMode, type VolumeState } from './publish-plan.js';
+import { removeVolume } from './target-cleanup.js';
 import { TargetLocks } from './target-locks.js';
+import { PublishAttempt, type PublishTimings } from './publish-attempt.js';
+import { defaultFilePermission, providerAttributes, providerOf, publishTarget, volumeContextKeys, type PublishTarget } from './publish-request.js';
 
-/** Volume context keys the kubelet sets (podInfoOnMount, ephemeral, tokenRequests). */
-export const volumeContextKeys = {
-  secretProviderClass: 'secretProviderClass',
-  podName: 'csi.storage.k8s.io/pod.name',
-  podNamespace: 'csi.storage.k8s.io/pod.namespace',
-  podUid: 'csi.storage.k8s.io/pod.uid',
-  serviceAccountName: 'csi.storage.k8s.io/serviceAccount.name',
-  serviceAccountTokens: 'csi.storage.k8s.io/serviceAccount.tokens',
-  ephemeral: 'csi.storage.k8s.io/ephemeral',
-} as const;
-
-/** The default file mode (0644), sent to providers as the decimal JSON "420". */
-export const defaultFilePermission = 0o644;
+export type { PublishMode } from './publish-plan.js';
+export type { PublishTimings } from './publish-attempt.js';
+export { defaultFilePermission, providerAttributes, publishTarget, volumeContextKeys, volumeMountGroup, type PublishTarget } from './publish-request.js';
 
 export interface PublisherOptions {
   nodeId: string;
@@ -55,18 +60,6 @@ export interface PublisherExtras {
 
 export type PublishOutcome = 'mounted' | 'remounted' | 'already-mounted';
 
-/** Why a publish runs: the kubelet's call, the driver's rotation poller, or a refresh the user asked for. */
-export type PublishMode = 'kubelet' | 'poll' | 'refresh';
-
-/** Milliseconds spent in each step of a publish that did work (for logs and profiling). */
-export interface PublishTimings {
-  spcMs: number;
-  mountMs: number;
-  providerMs: number;
-  writeMs: number;
-  statusMs: number;
-}
-
 export interface PublishResult {
   outcome: PublishOutcome;
   provider?: string;
@@ -77,88 +70,17 @@ export interface PublishResult {
   timings?: PublishTimings;
 }
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 const rfc3339 = () => new Date().toISOString();
 
-interface PublishTarget {
-  targetPath: string;
-  spcName: string;
-  pod: PodRef;
-}
 
-function publishTarget(req: NodePublishVolumeRequest__Output): PublishTarget {
-  const ctx = req.volume_context;
-  const spcName = ctx[volumeContextKeys.secretProviderClass] ?? '';
-  if (spcName === '') {
-    throw invalidArgument('secretProviderClass is not set in the volume attributes: add volumeAttributes.secretProviderClass to the pod\'s csi volume');
-  }
-  const pod = {
-    name: ctx[volumeContextKeys.podName] ?? '',
-    namespace: ctx[volumeContextKeys.podNamespace] ?? '',
-    uid: ctx[volumeContextKeys.podUid] ?? '',
-  };
-  for (const [key, value] of [[volumeContextKeys.podName, pod.name], [volumeContextKeys.podNamespace, pod.namespace], [volumeContextKeys.podUid, pod.uid]] as const) {
-    if (value === '') {
-      throw invalidArgument(`${key} missing in the volume context: the CSIDriver object must set podInfoOnMount: true`);
-    }
-  }
-  return { targetPath: req.target_path, spcName, pod };
-}
 
-/**
- * The provider's `attributes`: the SPC parameters, then every volume context key (so pod
- * identity cannot be spoofed through parameters), and the service-account tokens taken
- * from the request's secrets first (Kubernetes 1.35 serviceAccountTokenInSecrets), then the
- * volume context. The provider's `secrets` are the nodePublishSecretRef data alone.
- */
-/** Whether the atomic writer ever completed in `targetPath` (its `..data` link exists). */
-async function hasPayload(targetPath: string): Promise<boolean> {
-  try {
-    await lstat(join(targetPath, '..data'));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** The pod's fsGroup as the kubelet passes it (CSI volume_mount_group), if any. */
-export function volumeMountGroup(req: NodePublishVolumeRequest__Output): number | undefined {
-  const group = req.volume_capability?.mount?.volume_mount_group ?? '';
-  if (group === '') return undefined;
-  if (!/^\d{1,10}$/.test(group) || Number(group) > 0xffffffff) {
-    throw invalidArgument(`volume_mount_group ${JSON.stringify(group)} is not a numeric group id; the kubelet passes the pod's fsGroup`);
-  }
-  return Number(group);
-}
-
-/** The SPC's provider and parameters, or the FAILED_PRECONDITION saying which is missing. */
-function providerOf(spc: SecretProviderClass, namespace: string, name: string): { provider: string; parameters: Record<string, string> } {
-  const provider = spc.spec.provider ?? '';
-  if (provider === '') {
-    throw new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${namespace}/${name} has no spec.provider: set it to the provider's name`, 'FailedToMount');
-  }
-  const parameters = spc.spec.parameters;
-  if (!parameters || Object.keys(parameters).length === 0) {
-    throw Object.assign(
-      new CsiError(Status.FAILED_PRECONDITION, `SecretProviderClass ${namespace}/${name} has no spec.parameters: the provider needs them to know what to mount`, 'FailedToMount'),
-      { provider },
-    );
-  }
-  return { provider, parameters };
-}
-
-export function providerAttributes(
-  parameters: Record<string, string>,
-  volumeContext: Record<string, string>,
-  requestSecrets: Record<string, string>,
-): { attributes: Record<string, string>; secrets: Record<string, string> } {
-  const attributes: Record<string, string> = { ...parameters, ...volumeContext };
-  const secrets = { ...requestSecrets };
-  const tokensKey = volumeContextKeys.serviceAccountTokens;
-  const tokens = secrets[tokensKey] ?? volumeContext[tokensKey];
-  delete secrets[tokensKey];
-  if (tokens !== undefined) attributes[tokensKey] = tokens;
-  return { attributes, secrets };
+/** What a successful attempt produced. */
+interface Fetched {
+  spc: SecretProviderClass;
+  result: MountResult;
+  written: WriteResult;
+  objects: MountRecord['objects'];
 }
 
 export class VolumePublisher {
@@ -180,41 +102,6 @@ export class VolumePublisher {
     this.records = extras.records ?? new MountRecords();
     this.events = extras.events ?? (async () => undefined);
     this.onVolumeUpdated = extras.onVolumeUpdated ?? (() => undefined);
-  }
-
-  /**
-   * A volume mounted before this driver process started (a restart): learn it from its pod
-   * status so that /mounts, the poller and refresh know it. Best effort.
-   */
-  private async adopt(req: NodePublishVolumeRequest__Output, target: PublishTarget): Promise<boolean> {
-    const { targetPath, spcName, pod } = target;
-    try {
-      const spc = await this.api.getSecretProviderClass(pod.namespace, spcName);
-      const status = await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName));
-      // No pod status: the publish that wrote these files died before recording it.
-      if (!status) return false;
-      const updated = (await stat(targetPath)).mtime.toISOString();
-      this.records.upsert(
-        {
-          pod: pod.name,
-          namespace: pod.namespace,
-          podUid: pod.uid,
-          serviceAccount: req.volume_context[volumeContextKeys.serviceAccountName] ?? '',
-          secretProviderClass: spcName,
-          provider: spc.spec.provider ?? '',
-          targetPath,
-          objects: status?.status?.objects ?? [],
-          syncedSecrets: [],
-          mountedAt: updated,
-          lastUpdate: updated,
-        },
-        req,
-      );
-      return true;
-    } catch (err) {
-      this.logger.debug({ targetPath, err: messageOf(err) }, 'could not adopt an existing mount');
-      return true;
-    }
   }
 
   /** NodePublishVolume after request validation. `deadline` is epoch ms. */
@@ -240,207 +127,274 @@ export class VolumePublisher {
     return { baseMs: base, maxMs: Math.max(base, Math.min(10 * base, 600_000)) };
   }
 
-  private async isMounted(targetPath: string): Promise<boolean> {
+  private async publishLocked(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mode: PublishMode): Promise<PublishResult> {
+    const { targetPath } = target;
+    const recorded = this.records.get(targetPath) !== undefined;
+    const volume = await this.observe(targetPath, recorded);
+    const adopting = volume === 'mounted' && !recorded && mode === 'kubelet';
+    const plan = planPublish({
+      mode,
+      volume,
+      recorded,
+      rotationEnabled: this.options.rotationEnabled,
+      due: recorded && this.records.due(targetPath, this.options.rotationPollIntervalMs),
+      rotationPollIntervalMs: this.options.rotationPollIntervalMs,
+      ...(adopting ? { contentAgeMs: Date.now() - (await stat(targetPath)).mtimeMs } : {}),
+    });
+    switch (plan.action) {
+      case 'skip':
+        return { outcome: 'already-mounted' };
+      case 'adopt-after-restart':
+        if ((await this.adopt(req, target)) && plan.ifAdopted === 'skip') return { outcome: 'already-mounted' };
+        return this.attempt(new PublishAttempt('remount', req, target, deadline));
+      case 'remount':
+        return this.attempt(new PublishAttempt('remount', req, target, deadline));
+      case 'first-mount':
+        if (plan.reset) {
+          // A mount without `..data`: a publish died between mounting and writing (a driver
+          // killed mid-publish). Reporting it as mounted would start the pod with an empty
+          // volume (upstream issue #1051); start over instead.
+          this.logger.warn({ targetPath, pod: target.pod.name, namespace: target.pod.namespace }, 'found an incomplete volume (mounted, no ..data); mounting it again');
+          await removeVolume(this.mounter, targetPath, recorded);
+        }
+        return this.attempt(new PublishAttempt('first-mount', req, target, deadline));
+    }
+  }
+
+  /**
+   * What is at the target. Refuses (FAILED_PRECONDITION) a path with a symbolic link in a
+   * component the driver creates or mounts on, and a mount there that is not the driver's.
+   */
+  private async observe(targetPath: string, recorded: boolean): Promise<VolumeState> {
+    const link = await findSymlink(targetPath);
+    if (link) {
+      throw new CsiError(
+        Status.FAILED_PRECONDITION,
+        `target path ${targetPath} goes through the symbolic link ${link.path} -> ${link.to}: refusing to create or mount a volume through a link; the kubelet's pod directories hold none`,
+        'FailedToEnsureMountPoint',
+      );
+    }
+    let mounted: boolean;
     try {
-      return await this.mounter.isMounted(targetPath);
+      mounted = await this.mounter.isMounted(targetPath);
     } catch (err) {
       if (!(err instanceof StaleMountError)) {
         throw new CsiError(Status.INTERNAL, `failed to check mount point ${targetPath}: ${messageOf(err)}`, 'FailedToEnsureMountPoint', { cause: err });
       }
-      this.logger.warn({ targetPath, err: err.message }, 'unmounting stale mount point');
-      await this.mounter.unmount(targetPath);
-      return false;
-    }
-  }
-
-  private async publishLocked(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mode: PublishMode): Promise<PublishResult> {
-    const { targetPath, spcName, pod } = target;
-    let mounted = await this.isMounted(targetPath);
-    if (mounted && !(await hasPayload(targetPath))) {
-      // A mount without `..data`: a publish died between mounting and writing (a driver
-      // killed mid-publish). Reporting it as mounted would start the pod with an empty
-      // volume (upstream issue #1051); start over instead.
-      this.logger.warn({ targetPath, pod: pod.name, namespace: pod.namespace }, 'found an incomplete volume (mounted, no ..data); mounting it again');
-      await this.removeTarget(targetPath);
-      mounted = false;
-    }
-    let force = mode === 'refresh';
-    if (mounted && mode === 'kubelet' && !this.records.get(targetPath)) {
-      // Mounted before this driver process started (a restart).
-      const age = Date.now() - (await stat(targetPath)).mtimeMs;
-      if (await this.adopt(req, target)) {
-        if (!this.options.rotationEnabled || age < this.options.rotationPollIntervalMs) return { outcome: 'already-mounted' };
-      } else {
-        force = true; // files written but never recorded: fetch and record them now
+      mounted = true; // unreadable: whose it is decides below
+      if ((await this.mounter.ownership(targetPath, recorded)).kind === 'ours') {
+        this.logger.warn({ targetPath, err: err.message }, 'unmounting stale mount point');
+        await this.mounter.unmount(targetPath);
+        return 'absent';
       }
     }
-    if (mounted && !force) {
-      if (mode === 'kubelet' && !this.options.rotationEnabled) return { outcome: 'already-mounted' };
-      // With rotation, a republish is a rotation once the content is older than the interval
-      // and the volume is not backing off after a failed rotation.
-      if (this.records.get(targetPath) && !this.records.due(targetPath, this.options.rotationPollIntervalMs)) return { outcome: 'already-mounted' };
-    }
-    const started = performance.now();
-    let provider = '';
-    try {
-      const { spc, ...result } = await this.mountAndWrite(req, target, deadline, mounted);
-      provider = result.provider!;
-      const seconds = (performance.now() - started) / 1000;
-      if (mounted) this.metrics.rotation(provider, { rotated: result.rotated === true }, seconds);
-      else this.metrics.publishSucceeded(provider, seconds);
-      this.onVolumeUpdated(target.pod.namespace, podStatusName(target.pod.name, target.pod.namespace, target.spcName), spc);
-      return result;
-    } catch (err) {
-      provider ||= (err as { provider?: string }).provider ?? '';
-      const reason = err instanceof CsiError ? err.reason : 'FailedToMount';
-      if (!mounted) {
-        this.metrics.publishFailed(provider, reason);
-      } else {
-        this.metrics.rotation(provider, { rotated: false, errorType: reason }, (performance.now() - started) / 1000);
-        this.records.rotated(targetPath, { time: rfc3339(), result: 'failed', error: messageOf(err) }, this.backoff);
-        void this.events(pod, 'Warning', 'SecretRotationFailed', `failed to rotate the secrets of SecretProviderClass ${pod.namespace}/${spcName} at ${targetPath}: ${messageOf(err)}; the old content stays`);
-      }
-      throw err;
-    }
-  }
-
-  private async mountAndWrite(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mounted: boolean): Promise<PublishResult & { spc: SecretProviderClass }> {
-    const { targetPath, spcName, pod } = target;
-    const timings: PublishTimings = { spcMs: 0, mountMs: 0, providerMs: 0, writeMs: 0, statusMs: 0 };
-    let mark = performance.now();
-    const lap = (step: keyof PublishTimings) => {
-      const now = performance.now();
-      timings[step] = round2(now - mark);
-      mark = now;
-    };
-    const gid = volumeMountGroup(req);
-    // A first mount reads the SecretProviderClass while it mounts the tmpfs: the read is a
-    // network round trip, the mount a local syscall, and neither needs the other. Whatever
-    // fails, the cleanup below leaves the target as the kubelet gave it.
-    const spcRead = this.api.getSecretProviderClass(pod.namespace, spcName);
-    spcRead.catch(() => undefined); // handled below, once the mount is done
-    if (!mounted) {
-      try {
-        await mkdir(targetPath, { recursive: true, mode: 0o750 });
-        await this.mounter.mount(targetPath, { gid });
-        lap('mountMs');
-      } catch (err) {
-        await this.cleanup(targetPath);
-        throw new CsiError(Status.INTERNAL, `failed to mount ${this.mounter.kind} at ${targetPath}: ${messageOf(err)}`, 'FailedToMount', { cause: err });
-      }
-    }
-    let spc: SecretProviderClass;
-    let provider: string;
-    let parameters: Record<string, string>;
-    try {
-      spc = await spcRead;
-      lap('spcMs');
-      ({ provider, parameters } = providerOf(spc, pod.namespace, spcName));
-    } catch (err) {
-      if (!mounted) await this.cleanup(targetPath);
-      throw err;
-    }
-
-    try {
-      const { attributes, secrets } = providerAttributes(parameters, req.volume_context, req.secrets);
-      // On a remount, tell the provider what we hold so it can skip unchanged objects
-      // (upstream sends none).
-      const existingStatus = mounted ? await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)) : null;
-      const current = existingStatus?.status?.objects ?? [];
-      const providerStarted = performance.now();
-      const result = await this.providers.mount(provider, {
-        attributes: JSON.stringify(attributes),
-        secrets: JSON.stringify(secrets),
-        targetPath,
-        permission: JSON.stringify(defaultFilePermission),
-        currentObjectVersion: current.map((o) => ({ id: o.id, version: o.version })),
-        deadline,
-      });
-      this.metrics.providerMount(provider, (performance.now() - providerStarted) / 1000);
-      lap('providerMs');
-      let written;
-      try {
-        written = writeProviderFiles(targetPath, result.files, defaultFilePermission, { gid });
-      } catch (err) {
-        if (err instanceof PayloadError) {
-          throw new CsiError(Status.UNKNOWN, `provider ${JSON.stringify(provider)} returned an unusable reply: ${err.message}`, 'FileWriteError', { cause: err });
-        }
-        throw new CsiError(Status.INTERNAL, `failed to write files to ${targetPath}: ${messageOf(err)}`, 'FileWriteError', { cause: err });
-      }
-      lap('writeMs');
-      const status = buildPodStatus({ pod, spcName, nodeId: this.options.nodeId, targetPath, objects: result.objectVersions });
-      await this.api.upsertPodStatus(status, existingStatus);
-      lap('statusMs');
-      const now = rfc3339();
-      if (mounted && this.records.get(targetPath)) {
-        this.records.rotated(targetPath, { time: now, result: written.changed ? 'rotated' : 'unchanged' }, this.backoff, status.status.objects);
-      } else {
-        this.records.upsert(
-          {
-            pod: pod.name,
-            namespace: pod.namespace,
-            podUid: pod.uid,
-            serviceAccount: req.volume_context[volumeContextKeys.serviceAccountName] ?? '',
-            secretProviderClass: spcName,
-            provider,
-            targetPath,
-            objects: status.status.objects,
-            syncedSecrets: [],
-            mountedAt: now,
-            lastUpdate: now,
-          },
-          req,
+    if (this.mounter.kind === 'dir') return mounted ? 'mounted' : 'absent';
+    if (!mounted) return 'absent';
+    if (!recorded) {
+      const owner = await this.mounter.ownership(targetPath, false);
+      if (owner.kind !== 'ours') {
+        throw new CsiError(
+          Status.FAILED_PRECONDITION,
+          `target path ${targetPath} is ${owner.kind === 'foreign' ? describeForeign(owner) : 'a mount point'} that this driver did not make: refusing to publish a volume onto it`,
+          'FailedToEnsureMountPoint',
         );
       }
-      return {
-        outcome: mounted ? 'remounted' : 'mounted',
-        provider,
-        objects: result.objectVersions.length,
-        changedFiles: written.changedPaths.length,
-        ...(mounted ? { rotated: written.changed } : {}),
-        timings,
-        spc,
-      };
+    }
+    return (await hasDataLink(targetPath)) ? 'mounted' : 'incomplete';
+  }
+
+  /**
+   * A volume mounted before this driver process started (a restart): learn it from its pod
+   * status so that /mounts, the poller, refresh and the Secret sync know it. True when
+   * adopted; false when there is no pod status (the publish that wrote these files died
+   * before recording it). An API failure is thrown, not taken for either: the volume is
+   * left as it is and the kubelet's retry adopts it.
+   */
+  private async adopt(req: NodePublishVolumeRequest__Output, target: PublishTarget): Promise<boolean> {
+    const { targetPath, spcName, pod } = target;
+    const status = await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName));
+    if (!status) return false;
+    let provider = '';
+    try {
+      provider = (await this.api.getSecretProviderClass(pod.namespace, spcName)).spec.provider ?? '';
     } catch (err) {
-      // A failed first mount leaves nothing behind, so the kubelet's retry starts fresh; a
-      // failed remount keeps the content the pod already has.
-      if (!mounted) await this.cleanup(targetPath);
-      throw Object.assign(err as object, { provider });
+      // A SecretProviderClass deleted since the mount: the volume is still this pod's.
+      if (!(err instanceof CsiError && err.code === Status.NOT_FOUND)) throw err;
+    }
+    const updated = (await stat(targetPath)).mtime.toISOString();
+    this.records.upsert(this.record(req, target, provider, status.status?.objects ?? [], updated), req);
+    return true;
+  }
+
+  private record(req: NodePublishVolumeRequest__Output, target: PublishTarget, provider: string, objects: MountRecord['objects'], time: string): MountRecord {
+    const { targetPath, spcName, pod } = target;
+    return {
+      pod: pod.name,
+      namespace: pod.namespace,
+      podUid: pod.uid,
+      serviceAccount: req.volume_context[volumeContextKeys.serviceAccountName] ?? '',
+      secretProviderClass: spcName,
+      provider,
+      targetPath,
+      objects,
+      syncedSecrets: [],
+      mountedAt: time,
+      lastUpdate: time,
+    };
+  }
+
+  /** Runs a first mount or remount and settles its outcome; a failed first mount is cleaned up. */
+  private async attempt(a: PublishAttempt): Promise<PublishResult> {
+    let fetched: Fetched;
+    try {
+      fetched = await this.fetch(a);
+    } catch (err) {
+      if (!a.remount) await this.cleanup(a.target.targetPath);
+      this.settleFailure(a, err);
+      throw err;
+    }
+    return this.settleSuccess(a, fetched);
+  }
+
+  /** The steps of a publish, each failing with the error that names its cause. */
+  private async fetch(a: PublishAttempt): Promise<Fetched> {
+    const { targetPath, spcName, pod, gid } = a.target;
+    // A first mount reads the SecretProviderClass while it mounts the tmpfs: the read is a
+    // network round trip, the mount a local syscall, and neither needs the other.
+    const spcRead = this.api.getSecretProviderClass(pod.namespace, spcName);
+    spcRead.catch(() => undefined); // handled below, once the mount is done
+    if (!a.remount) {
+      a.phase = 'mount';
+      await this.makeVolume(targetPath, gid);
+      a.lap('mountMs');
+    }
+    a.phase = 'spc';
+    const spc = await spcRead;
+    a.provider = spc.spec.provider ?? '';
+    const { provider, parameters } = providerOf(spc, pod.namespace, spcName);
+    a.lap('spcMs');
+
+    a.phase = 'provider';
+    // On a remount, tell the provider what we hold so it can skip unchanged objects
+    // (upstream sends none).
+    const existingStatus = a.remount ? await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)) : null;
+    const { attributes, secrets } = providerAttributes(parameters, a.req.volume_context, a.req.secrets);
+    const providerStarted = performance.now();
+    const result = await this.providers.mount(provider, {
+      attributes: JSON.stringify(attributes),
+      secrets: JSON.stringify(secrets),
+      targetPath,
+      permission: JSON.stringify(defaultFilePermission),
+      currentObjectVersion: (existingStatus?.status?.objects ?? []).map((o) => ({ id: o.id, version: o.version })),
+      deadline: a.deadline,
+    });
+    this.metrics.providerMount(provider, (performance.now() - providerStarted) / 1000);
+    a.lap('providerMs');
+
+    a.phase = 'write';
+    const written = this.write(provider, targetPath, result, gid);
+    a.lap('writeMs');
+
+    a.phase = 'status';
+    const status = buildPodStatus({ pod, spcName, nodeId: this.options.nodeId, targetPath, objects: result.objectVersions });
+    await this.api.upsertPodStatus(status, existingStatus);
+    a.lap('statusMs');
+    return { spc, result, written, objects: status.status.objects };
+  }
+
+  /** Creates the target directory (0750) and mounts the volume on it. */
+  private async makeVolume(targetPath: string, gid: number | undefined): Promise<void> {
+    try {
+      await mkdir(targetPath, { recursive: true, mode: 0o750 });
+      await this.mounter.mount(targetPath, { gid });
+    } catch (err) {
+      throw new CsiError(Status.INTERNAL, `failed to mount ${this.mounter.kind} at ${targetPath}: ${messageOf(err)}`, 'FailedToMount', { cause: err });
     }
   }
 
-  /** Unmounts and removes `targetPath`; logs rather than masks the original failure. */
+  /** Validates the provider's files (every path rule first), then writes them atomically. */
+  private write(provider: string, targetPath: string, result: MountResult, gid: number | undefined): WriteResult {
+    let payload;
+    try {
+      payload = buildPayload(result.files, defaultFilePermission);
+      validatePathsUnder(targetPath, payload);
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      throw new CsiError(Status.UNKNOWN, `provider ${JSON.stringify(provider)} returned an unusable reply: ${err.message}`, 'FileWriteError', { cause: err });
+    }
+    try {
+      return writeAtomically(targetPath, payload, { gid });
+    } catch (err) {
+      throw new CsiError(Status.INTERNAL, `failed to write files to ${targetPath}: ${messageOf(err)}`, 'FileWriteError', { cause: err });
+    }
+  }
+
+  /** The one place a successful attempt is accounted for: metrics, the record, the sync. */
+  private settleSuccess(a: PublishAttempt, f: Fetched): PublishResult {
+    const { targetPath, pod, spcName } = a.target;
+    const now = rfc3339();
+    if (a.remount) this.metrics.rotation(a.provider, { rotated: f.written.changed }, a.seconds());
+    else this.metrics.publishSucceeded(a.provider, a.seconds());
+    if (a.remount && this.records.get(targetPath)) {
+      this.records.rotated(targetPath, { time: now, result: f.written.changed ? 'rotated' : 'unchanged' }, this.backoff, f.objects);
+    } else {
+      this.records.upsert(this.record(a.req, a.target, a.provider, f.objects, now), a.req);
+    }
+    this.onVolumeUpdated(pod.namespace, podStatusName(pod.name, pod.namespace, spcName), f.spc);
+    return {
+      outcome: a.remount ? 'remounted' : 'mounted',
+      provider: a.provider,
+      objects: f.result.objectVersions.length,
+      changedFiles: f.written.changedPaths.length,
+      ...(a.remount ? { rotated: f.written.changed } : {}),
+      timings: a.timings,
+    };
+  }
+
+  /** The one place a failed attempt is accounted for: metrics, backoff, the pod's event. */
+  private settleFailure(a: PublishAttempt, err: unknown): void {
+    const { targetPath, pod, spcName } = a.target;
+    const reason = err instanceof CsiError ? err.reason : 'FailedToMount';
+    this.logger.debug({ targetPath, phase: a.phase, provider: a.provider, err: messageOf(err) }, `${a.kind} failed`);
+    if (!a.remount) {
+      this.metrics.publishFailed(a.provider, reason);
+      return;
+    }
+    this.metrics.rotation(a.provider, { rotated: false, errorType: reason }, a.seconds());
+    this.records.rotated(targetPath, { time: rfc3339(), result: 'failed', error: messageOf(err) }, this.backoff);
+    void this.events(pod, 'Warning', 'SecretRotationFailed', `failed to rotate the secrets of SecretProviderClass ${pod.namespace}/${spcName} at ${targetPath}: ${messageOf(err)}; the old content stays`);
+  }
+
+  /** Takes down what a failed first mount made; logs rather than masks the original failure. */
   private async cleanup(targetPath: string): Promise<void> {
     try {
-      await this.removeTarget(targetPath);
+      await removeVolume(this.mounter, targetPath, false);
     } catch (err) {
       this.logger.error({ targetPath, err: messageOf(err) }, 'failed to clean up the target after a failed mount');
     }
   }
 
-  private async removeTarget(targetPath: string): Promise<void> {
-    await this.mounter.unmount(targetPath);
-    // Once the tmpfs is gone the target is an empty directory: one rmdir. A plain-directory
-    // volume (dir mode) still holds its files and needs the recursive removal.
-    try {
-      await rmdir(targetPath);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
-      await rm(targetPath, { recursive: true, force: true });
-    }
-  }
-
-  /** NodeUnpublishVolume after request validation: unmount, remove; a missing target is done. */
+  /**
+   * NodeUnpublishVolume after request validation: unmounts the driver's own tmpfs, removes
+   * the atomic writer's files and the then-empty directory. A missing target, or one that
+   * is no volume at all, is done (nothing touched); anything else left in place is a
+   * FAILED_PRECONDITION that says what and why.
+   */
   unpublish(targetPath: string): Promise<void> {
     return this.locks.run(targetPath, async () => {
       try {
-        await this.removeTarget(targetPath);
+        const outcome = await removeVolume(this.mounter, targetPath, this.records.get(targetPath) !== undefined);
+        if (outcome === 'not-a-volume') {
+          this.logger.info({ targetPath }, 'unpublish: the target is not a volume this driver made (not mounted by it, no ..data); left it as it is');
+        }
         this.records.delete(targetPath);
         this.metrics.unpublished(true);
       } catch (err) {
         this.metrics.unpublished(false);
+        if (err instanceof CsiError) {
+          if (err.code === Status.FAILED_PRECONDITION) this.logger.warn({ targetPath, err: err.message }, 'unpublish left something in place');
+          throw err;
+        }
         throw new CsiError(Status.INTERNAL, `failed to unmount ${targetPath}: ${messageOf(err)}`, 'FailedToUnmount', { cause: err });
       }
     });

@@ -12,7 +12,7 @@ import { loadProviderProto } from '../proto/load.js';
 import { driverVersion, packageRoot } from '../driver/version.js';
 import { startControlApi } from './control-api.js';
 import { Faults } from './faults.js';
-import { FakeProviderService } from './provider-server.js';
+import { FakeProviderService, type FakeProviderServiceOptions } from './provider-server.js';
 import { ObjectStore, type ObjectInput } from './store.js';
 import { isValidProviderName } from '../driver/provider/provider-socket.js';
 
@@ -27,6 +27,8 @@ export interface FakeProviderOptions {
   /** HOST:PORT for the control API; none when absent. */
   controlAddr?: string;
   logger?: Logger;
+  /** In-process only: sees every Mount request as received (never exposed by the control API). */
+  onMount?: FakeProviderServiceOptions['onMount'];
 }
 
 export interface StartedFakeProvider {
@@ -47,7 +49,7 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<S
   const logger = options.logger ?? createLogger({ name: 'fake-provider' });
   const store = options.objects ? ObjectStore.fromList(options.objects) : ObjectStore.fromFile(options.storeFile ?? defaultStoreFile());
   const faults = new Faults();
-  const service = new FakeProviderService({ store, faults, logger, runtimeVersion: driverVersion });
+  const service = new FakeProviderService({ store, faults, logger, runtimeVersion: driverVersion, onMount: options.onMount });
   const server = new grpc.Server();
   server.addService(loadProviderProto().v1alpha1.CSIDriverProvider.service, service.handlers());
   await bindUnixSocket(server, options.socket);

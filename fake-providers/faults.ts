@@ -1,8 +1,11 @@
 /**
  * The fake provider's scriptable misbehaviour: one active fault, optionally for the next N
- * Mount calls only.
+ * Mount calls only. `hang` never answers (the caller's deadline ends the call); `hold` keeps
+ * Mount calls unanswered until the fault is cleared or replaced, then answers them at once,
+ * as without a fault — so a test can let calls pile up and know they did, whatever the
+ * machine's speed.
  */
-export const faultModes = ['unavailable', 'error', 'latency', 'bad-path', 'oversize', 'hang'] as const;
+export const faultModes = ['unavailable', 'error', 'latency', 'bad-path', 'oversize', 'hang', 'hold'] as const;
 export type FaultMode = (typeof faultModes)[number];
 
 export interface Fault {
@@ -42,13 +45,25 @@ export function parseFault(body: unknown): Fault {
 
 export class Faults {
   private active: Fault | null = null;
+  private readonly listeners = new Set<() => void>();
 
   set(fault: Fault): void {
     this.active = { ...fault };
+    this.changed();
   }
 
   clear(): void {
     this.active = null;
+    this.changed();
+  }
+
+  /** Calls `listener` whenever the fault is set or cleared (what releases held calls). */
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
   }
 
   list(): Fault[] {

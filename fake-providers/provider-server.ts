@@ -114,6 +114,8 @@ export interface FakeProviderServiceOptions {
   faults: Faults;
   logger: Logger;
   runtimeVersion: string;
+  /** In-process only: every Mount request as received, unredacted (the conformance kit compares it with the contract). */
+  onMount?: ((req: MountRequest__Output) => void) | undefined;
 }
 
 export class FakeProviderService {
@@ -122,11 +124,20 @@ export class FakeProviderService {
   inflight = 0;
   maxInflight = 0;
   lastRequest: RecordedRequest | null = null;
+  /** Mount calls held by a `hold` fault, each answered when the fault changes. */
+  private readonly held = new Set<() => void>();
 
-  constructor(private readonly options: FakeProviderServiceOptions) {}
+  constructor(private readonly options: FakeProviderServiceOptions) {
+    options.faults.onChange(() => {
+      const release = [...this.held];
+      this.held.clear();
+      for (const answer of release) answer();
+    });
+  }
 
   private mount(req: MountRequest__Output): { files: File[]; versions: Array<{ id: string; version: string }> } {
     const attributes = parseJsonMap(req.attributes, 'attributes', false) ?? {};
+    this.options.onMount?.(req);
     const secrets = parseJsonMap(req.secrets, 'secrets', true);
     if (!/^(0|[1-9]\d*)$/.test(req.permission)) throw new BadRequest(`permission must be a decimal file mode such as "420"; got ${JSON.stringify(req.permission)}`);
     this.lastRequest = {
@@ -221,6 +232,10 @@ export class FakeProviderService {
             return done({ code: grpc.status.UNAVAILABLE, details: 'fake provider fault: unavailable' });
           case 'hang':
             logger.info({ ...who }, 'mount hanging until the caller gives up (fault)');
+            return;
+          case 'hold':
+            this.held.add(answer);
+            call.once('cancelled', () => this.held.delete(answer));
             return;
           case 'latency': {
             const t = setTimeout(answer, fault.latencyMs);

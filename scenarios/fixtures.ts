@@ -111,10 +111,20 @@ export async function setFault(cluster: Cluster, fault: Record<string, unknown> 
   }
 }
 
-/** The value of one series in Prometheus text, or undefined. */
-export function metricValue(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+/**
+ * The sum of a counter's series that carry at least `labels`, or undefined when none does.
+ * Label order and extra labels do not matter: upstream's OpenTelemetry exporter orders
+ * labels by name and adds its own (`otel_scope_name`, ...).
+ */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  let sum: number | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum = (sum ?? 0) + Number(m[3]);
+  }
+  return sum;
 }
 
 /** histogram_quantile over a histogram's cumulative buckets (seconds), as Prometheus estimates it. */

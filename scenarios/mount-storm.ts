@@ -4,8 +4,9 @@
  * (upstream issue #1051 saw pods run with missing files under load). Reported: create-to-
  * Running and publish latency percentiles, the provider's most concurrent Mount calls, the
  * driver's peak RSS; then all are deleted and nothing may leak. Round 2 kills and restarts
- * the driver mid-storm; round 3 makes the provider slow so calls pile up, and the driver's
- * bound on in-flight Mount calls (--provider-max-inflight) must hold while every pod mounts.
+ * the driver mid-storm; in round 3 the provider holds the calls until they pile up against
+ * the driver's bound on in-flight Mount calls (--provider-max-inflight) and the driver
+ * queues the rest, then answers slowly: the bound must hold while every pod mounts.
  * The round itself is storm-round.ts; here are the fake provider's SPCs and hooks.
  */
 import { controlUrl } from '../sim/cluster/cluster.js';
@@ -32,8 +33,12 @@ function fakePlan(ctx: StepContext): StormPlan {
       async resetMaxInflight() {
         await fetch(`${controlUrl(ctx.cluster.providers('fake')[0]!)}/state/max-inflight`, { method: 'DELETE' });
       },
+      hold: () => setFault(ctx.cluster, { mode: 'hold' }),
       setLatency: (latencyMs) => setFault(ctx.cluster, latencyMs === null ? null : { mode: 'latency', latencyMs }),
-      maxInflight: async () => (await providerState(ctx.cluster)).maxInflight,
+      async inflight() {
+        const state = await providerState(ctx.cluster);
+        return { now: state.inflight, max: state.maxInflight };
+      },
     },
   };
 }
@@ -50,7 +55,11 @@ const rounds: Step[] = [
   // The provider is slowed down so that, when the driver dies, many volumes are mounted but
   // not yet written: the restarted driver must not report those as mounted.
   { name: stormRoundNames.driverRestart, run: (ctx) => storm(ctx, { label: 'driver restart', killDriverAt: 0.3, latencyMs: 100 }, fakePlan(ctx)) },
-  { name: stormRoundNames.slowProvider, run: (ctx) => storm(ctx, { label: 'slow provider', latencyMs: 100, maxInflight }, fakePlan(ctx)) },
+  {
+    name: stormRoundNames.slowProvider,
+    beyondUpstream: 'the bound on Mount calls in flight per provider (--provider-max-inflight; upstream has none)',
+    run: (ctx) => storm(ctx, { label: 'slow provider', latencyMs: 100, maxInflight }, fakePlan(ctx)),
+  },
 ];
 
 export const mountStormScenario: Scenario = {

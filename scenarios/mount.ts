@@ -56,7 +56,10 @@ export const mountScenario: Scenario = {
         await ctx.cluster.apply(podManifest(ns, 'lost', [{ name: 'creds', spc: 'elsewhere' }]));
         const pod = ref(ns, 'lost');
         const event = await ctx.eventually(async () => (await ctx.cluster.events(ns, 'lost')).find((e) => e.reason === 'FailedMount'), 'a FailedMount event on the pod', 20_000, { pod });
-        await ctx.check(/SecretProviderClass "elsewhere" not found in namespace/.test(String(event.message)), 'the event names the missing SecretProviderClass and namespace', { expected: 'SecretProviderClass "elsewhere" not found in namespace ...', seen: event.message });
+        // The contract is what the user reads: the SPC, its namespace, "not found" (ours says
+        // `SecretProviderClass "elsewhere" not found in namespace "…"`, upstream `… secretproviderclass <ns>/elsewhere … not found`).
+        const message = String(event.message);
+        await ctx.check(message.includes('elsewhere') && message.includes(ns) && /not found/i.test(message), 'the event names the missing SecretProviderClass and namespace', { expected: `"not found" naming elsewhere and ${ns}`, seen: event.message });
         const p = await ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', ...pod });
         await ctx.check((p?.status as { phase?: string })?.phase === 'Pending', 'the pod stays Pending', { expected: 'Pending', seen: (p?.status as { phase?: string })?.phase, pod });
       },

@@ -3,7 +3,7 @@
  * directories gone, pod statuses garbage-collected, nothing left in /proc/self/mountinfo —
  * and the driver's metrics count every unpublish.
  */
-import { metricValue, podManifest, ref, spcManifest } from './fixtures.js';
+import { metricSum, podManifest, ref, spcManifest } from './fixtures.js';
 import type { Scenario, StepContext } from './scenario.js';
 
 const count = 5;
@@ -27,7 +27,7 @@ export function podDeletion(title: string, spcs: (ctx: StepContext) => Promise<[
           for (let i = 0; i < count; i++) await ctx.cluster.waitForPod(ref(ns, `del-${i}`), 'Running', 30_000);
           const left = await ctx.cluster.leftovers();
           await ctx.check(left.mounts.length === count * 2, `${count * 2} volumes mounted`, { expected: count * 2, seen: left.mounts.length });
-          unpublishedBefore = metricValue(await ctx.cluster.driverMetrics(), 'node_unpublish_total{os_type="linux"}') ?? 0;
+          unpublishedBefore = metricSum(await ctx.cluster.driverMetrics(), 'node_unpublish_total', { os_type: 'linux' }) ?? 0;
           ctx.figures.mounts = left.mounts.length;
         },
       },
@@ -45,7 +45,7 @@ export function podDeletion(title: string, spcs: (ctx: StepContext) => Promise<[
             return l.length === 0 && [];
           }, 'every SecretProviderClassPodStatus garbage-collected', 15_000, { seen: async () => (await ctx.cluster.list('secrets-store.csi.x-k8s.io/v1', 'SecretProviderClassPodStatus', ns)).map((s) => s.metadata.name) });
           ctx.figures.podStatusesLeft = statuses.length;
-          const after = metricValue(await ctx.cluster.driverMetrics(), 'node_unpublish_total{os_type="linux"}') ?? 0;
+          const after = metricSum(await ctx.cluster.driverMetrics(), 'node_unpublish_total', { os_type: 'linux' }) ?? 0;
           await ctx.check(after - unpublishedBefore === count * 2, `node_unpublish_total grew by ${count * 2}`, { expected: count * 2, seen: after - unpublishedBefore });
           ctx.figures.unpublished = after - unpublishedBefore;
         },

@@ -1,9 +1,9 @@
 /**
  * provider-outage: kill -9 the provider while pods are mounted (and rotating) and others
- * are being created. New pods stay Pending with FailedMount events naming the provider;
- * mounted pods keep their files, and a reader polling them the whole time never sees a
- * partial set; once the provider is back every pending pod runs within two kubelet backoff
- * periods.
+ * are being created. New pods stay Pending (with ours, at once with FailedMount events naming
+ * the provider); mounted pods keep their files, and a reader polling them the whole time
+ * never sees a partial set; once the provider is back every pending pod runs (with ours,
+ * within two kubelet backoff periods).
  */
 import type { PodRef } from '../sim/cluster/cluster.js';
 import { exampleObjects, isRunning, podManifest, putObject, ref, spcManifest } from './fixtures.js';
@@ -52,6 +52,7 @@ function startReader(ctx: StepContext, pods: PodRef[], allowed: Map<string, Set<
 }
 
 let reader: Reader | undefined;
+let recoveryMs = 0;
 
 export const providerOutageScenario: Scenario = {
   name: 'provider-outage',
@@ -76,20 +77,18 @@ export const providerOutageScenario: Scenario = {
       },
     },
     {
-      name: 'kill -9 the provider; new pods stay Pending with FailedMount naming it',
+      name: 'kill -9 the provider; new pods stay Pending, mounted pods keep their files',
       async run(ctx) {
         const provider = ctx.cluster.providers('fake')[0]!;
         await provider.kill();
         for (const name of pending) await ctx.cluster.apply(podManifest(ctx.namespace, name, [{ name: 'secrets', spc: 'all' }]));
+        // An observation window: the pods must not run while the provider is down, and the
+        // mounted pods keep their files (and their rotations fail).
+        await new Promise((r) => setTimeout(r, 3000));
         for (const name of pending) {
-          const pod = ref(ctx.namespace, name);
-          const ev = await ctx.eventually(async () => (await ctx.cluster.events(ctx.namespace, name)).find((e) => e.reason === 'FailedMount'), `FailedMount on ${name}`, 20_000, { pod });
-          await ctx.check(/provider "fake"/.test(String(ev.message)), `the event on ${name} names the provider`, { expected: 'provider "fake" ...', seen: ev.message });
-          const p = await ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', ...pod });
-          await ctx.check(!!p && !isRunning(p), `${name} is not Running`, { seen: (p?.status as { phase?: string })?.phase });
+          const p = await ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
+          await ctx.check(!!p && !isRunning(p), `${name} is not Running`, { seen: (p?.status as { phase?: string })?.phase, pod: ref(ctx.namespace, name) });
         }
-        // Mounted pods keep their files while the provider is down (and rotations fail).
-        await new Promise((r) => setTimeout(r, 1500));
         for (const name of mounted) {
           const content = await ctx.cluster.readFile(ref(ctx.namespace, name), 'secrets', 'db-username').then((b) => b.toString(), (e: NodeJS.ErrnoException) => `(${e.code ?? e.message})`);
           await ctx.check(content === objects.get('db-username'), `${name} still reads its files during the outage`, { expected: 'the db-username object', seen: content === objects.get('db-username') ? 'it' : content, pod: ref(ctx.namespace, name) });
@@ -97,7 +96,19 @@ export const providerOutageScenario: Scenario = {
       },
     },
     {
-      name: 'the provider is back: every pending pod runs within two backoff periods',
+      name: 'their FailedMount events name the provider',
+      beyondUpstream:
+        "a mount while the provider is down fails at once with a FailedMount naming the provider (upstream's provider client waits for the provider, gRPC waitForReady, until the kubelet's deadline of 2 minutes, and the event then says DeadlineExceeded)",
+      async run(ctx) {
+        for (const name of pending) {
+          const pod = ref(ctx.namespace, name);
+          const ev = await ctx.eventually(async () => (await ctx.cluster.events(ctx.namespace, name)).find((e) => e.reason === 'FailedMount'), `FailedMount on ${name}`, 20_000, { pod });
+          await ctx.check(/provider "fake"/.test(String(ev.message)), `the event on ${name} names the provider`, { expected: 'provider "fake" ...', seen: ev.message });
+        }
+      },
+    },
+    {
+      name: 'the provider is back: every pending pod runs',
       async run(ctx) {
         const provider = ctx.cluster.providers('fake')[0]!;
         const t = Date.now();
@@ -105,9 +116,16 @@ export const providerOutageScenario: Scenario = {
         await ctx.eventually(async () => {
           const pods = await Promise.all(pending.map((n) => ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: n })));
           return pods.every((p) => p && isRunning(p));
-        }, 'all pending pods Running', 2 * backoffMaxMs + 2000, { pod: ref(ctx.namespace, pending[0]!) });
-        ctx.figures.recoveryMs = Date.now() - t;
-        await ctx.check(Date.now() - t <= 2 * backoffMaxMs + 1000, `recovered within two kubelet backoff periods (${2 * backoffMaxMs} ms)`, { expected: `<= ${2 * backoffMaxMs} ms`, seen: `${Date.now() - t} ms` });
+        }, 'all pending pods Running', 60_000, { pod: ref(ctx.namespace, pending[0]!) });
+        recoveryMs = Date.now() - t;
+        ctx.figures.recoveryMs = recoveryMs;
+      },
+    },
+    {
+      name: `they ran within two kubelet backoff periods (${2 * backoffMaxMs} ms)`,
+      beyondUpstream: "recovery bound by the kubelet's backoff alone, since every failed mount returned at once (upstream's waiting calls resume on gRPC's reconnect backoff, which grows during the outage)",
+      async run(ctx) {
+        await ctx.check(recoveryMs <= 2 * backoffMaxMs + 1000, `recovered within two kubelet backoff periods (${2 * backoffMaxMs} ms)`, { expected: `<= ${2 * backoffMaxMs} ms`, seen: `${recoveryMs} ms` });
       },
     },
     {

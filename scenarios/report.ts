@@ -3,6 +3,7 @@
  * duration, key figures), JUnit XML (one testsuite per scenario, one testcase per step)
  * and a JSON document. Skipped scenarios and steps carry the reason they were skipped.
  */
+import { describeMachine, type MachineProfile } from '../harness/calibration.js';
 import { emitReports, junitDocument, ms, textTable, type ReportFiles } from '../harness/report-format.js';
 import type { FaultCounts } from '../sim/apiserver/faults.js';
 
@@ -34,6 +35,10 @@ export interface RunResult {
   target: string;
   /** The user's provider the scenarios ran against (`--provider`), if any. */
   externalProvider?: { name: string; socket: string };
+  /** The driver binary the scenarios ran against (`--driver-bin`), when not ours. */
+  driverBin?: string;
+  /** The machine the run was calibrated on (cores, the empty gRPC call's p50, the waits' time scale). */
+  machine?: MachineProfile;
   startedAt: string;
   durationMs: number;
   /** Nothing failed (skipped scenarios and steps do not count). */
@@ -56,7 +61,7 @@ export function formatTable(run: RunResult): string {
     s.steps.map((st) => [s.name, st.name, st.result === 'passed' ? 'pass' : st.result === 'failed' ? 'FAIL' : 'skip', ms(st.durationMs), st.result === 'skipped' && st.skipReason ? `skipped: ${st.skipReason}` : figuresText(st.figures)]),
   );
   const header = ['scenario', 'step', 'result', 'duration', 'key figures'];
-  return [...textTable(header, rows, { maxWidths: [70, 70, 70, 70, 200], rightAlign: 3 }), '', summaryLine(run), ...(run.apiFaults ? [apiFaultsLine(run.apiFaults)] : [])].join('\n');
+  return [...(run.machine ? [`machine: ${describeMachine(run.machine)}`, ''] : []), ...textTable(header, rows, { maxWidths: [70, 70, 70, 70, 200], rightAlign: 3 }), '', summaryLine(run), ...(run.apiFaults ? [apiFaultsLine(run.apiFaults)] : [])].join('\n');
 }
 
 /** E.g. "API faults injected: 412 (409: 40, 429: 93, 500: 95, 503: 90, latency: 94)". */
@@ -73,7 +78,7 @@ export function summaryLine(run: RunResult): string {
   // Steps skipped for a reason of their own, in scenarios that ran (not after a failure).
   const skippedSteps = run.scenarios.filter((s) => !s.skipped).reduce((a, s) => a + s.steps.filter((st) => st.result === 'skipped' && st.skipReason !== earlierStepFailed).length, 0);
   const counts = [`${passed}/${total} scenarios passed`, ...(skipped ? [`${skipped} skipped`] : []), ...(skippedSteps ? [`${skippedSteps} step${skippedSteps > 1 ? 's' : ''} skipped`] : [])];
-  const target = run.externalProvider ? `${run.target} (external provider ${run.externalProvider.name})` : run.target;
+  const target = [run.target, ...(run.externalProvider ? [`(external provider ${run.externalProvider.name})`] : []), ...(run.driverBin ? [`(driver ${run.driverBin})`] : [])].join(' ');
   return `${counts.join(', ')} on ${target} in ${ms(run.durationMs)}`;
 }
 

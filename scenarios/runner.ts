@@ -4,12 +4,20 @@
  * steps in order. Progress goes to `out` as it happens (each step; a bar during storms);
  * a failed step stops its scenario (later steps are skipped — they build on it) and is
  * reported with what was expected, what was seen and the pod's recent events. A scenario
- * with a `skip` reason starts no cluster; it, and a step with a `skip` reason, are reported
- * skipped with that reason and do not fail the run.
+ * with a `skip` reason starts no cluster; it, and a step with a `skip` reason (or a
+ * `beyondUpstream` one when the driver is another binary), are reported skipped with that
+ * reason and do not fail the run.
+ *
+ * Waits stretch with the machine: a step's `eventually` and the cluster's `waitForPod`
+ * limits are written for the reference machine and multiplied by the run's time scale
+ * (harness/calibration.ts: the empty gRPC call's p50 against the reference's, at least 1),
+ * and a wait that runs out says both figures.
  */
-import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
+import { describeMachine, scaled, type MachineProfile } from '../harness/calibration.js';
+import { describeError } from '../harness/error-chain.js';
+import { podWaitDefaultMs, type Cluster, type PodRef } from '../sim/cluster/cluster.js';
 import { earlierStepFailed, type RunResult, type ScenarioResult, type StepResult } from './report.js';
-import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type StepContext } from './scenario.js';
+import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type Step, type StepContext } from './scenario.js';
 
 export interface RunOptions {
   target: string;
@@ -19,6 +27,36 @@ export interface RunOptions {
   out?: NodeJS.WritableStream;
   /** The user's provider the scenarios run against, recorded in the result. */
   externalProvider?: { name: string; socket: string };
+  /** A driver binary that is not ours (`--driver-bin`): steps beyond upstream are skipped. */
+  driverBin?: string | undefined;
+  /** The machine as calibrated for this run: reported, and its time scale stretches the waits (1 without). */
+  machine?: MachineProfile;
+}
+
+/** Why a step does not run against this target, or undefined. */
+function skipReason(step: Step, options: RunOptions): string | undefined {
+  if (step.skip !== undefined) return step.skip;
+  if (step.beyondUpstream !== undefined && options.driverBin !== undefined) return `beyond upstream: ${step.beyondUpstream}; the driver under test is ${options.driverBin}`;
+  return undefined;
+}
+
+/** A wait's limit on this machine, and how it was derived (for the failure message). */
+function waitLimit(timeoutMs: number, scale: number): { ms: number; text: string } {
+  const ms = scaled(timeoutMs, scale);
+  return { ms, text: scale === 1 ? `${ms} ms` : `${ms} ms = ${timeoutMs} ms × ${scale} for this machine` };
+}
+
+/** `cluster` with its waitForPod limit stretched by `scale`; everything else as is. */
+function withScaledWaits(cluster: Cluster, scale: number): Cluster {
+  if (scale === 1) return cluster;
+  const waitForPod: Cluster['waitForPod'] = (pod, until, timeoutMs = podWaitDefaultMs) => cluster.waitForPod(pod, until, scaled(timeoutMs, scale));
+  return new Proxy(cluster, {
+    get(target, key) {
+      if (key === 'waitForPod') return waitForPod;
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 async function podEvents(cluster: Cluster, pod: PodRef): Promise<string[]> {
@@ -28,6 +66,9 @@ async function podEvents(cluster: Cluster, pod: PodRef): Promise<string[]> {
     return [`(could not read events: ${(err as Error).message})`];
   }
 }
+
+/** An unexpected error: its whole cause chain, then where it was thrown. */
+const errorText = (err: unknown) => [describeError(err), ...((err as Error)?.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))].join('\n');
 
 const short = (v: unknown) => {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
@@ -40,6 +81,8 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
   const write = (s: string) => out.write(s);
   const started = Date.now();
   const results: ScenarioResult[] = [];
+  const scale = options.machine?.timeScale ?? 1;
+  if (options.machine) write(`machine: ${describeMachine(options.machine)}\n`);
   for (const scenario of scenarios) {
     const sStarted = performance.now();
     const steps: StepResult[] = [];
@@ -63,14 +106,15 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
           write(`  - ${step.name} (skipped)\n`);
           continue;
         }
-        if (step.skip !== undefined) {
-          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {}, skipReason: step.skip });
-          write(`  - ${step.name} (skipped: ${step.skip})\n`);
+        const skip = skipReason(step, options);
+        if (skip !== undefined) {
+          steps.push({ name: step.name, result: 'skipped', durationMs: 0, figures: {}, skipReason: skip });
+          write(`  - ${step.name} (skipped: ${skip})\n`);
           continue;
         }
         const figures: Record<string, string | number> = {};
         let lastBar = 0;
-        const c = cluster;
+        const c = withScaledWaits(cluster, scale);
         const ctx: StepContext = {
           cluster: c,
           namespace,
@@ -92,7 +136,8 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
             throw new CheckFailure(what, details.expected, seen, details.pod ? await podEvents(c, details.pod) : []);
           },
           async eventually<T>(fn: () => Promise<T | undefined | false | null>, what: string, timeoutMs: number, details: CheckDetails = {}): Promise<T> {
-            const until = Date.now() + timeoutMs;
+            const limit = waitLimit(timeoutMs, scale);
+            const until = Date.now() + limit.ms;
             let delay = 20;
             let lastError: unknown;
             for (;;) {
@@ -103,7 +148,7 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
                 lastError = err;
               }
               if (Date.now() > until) {
-                await ctx.check(false, `${what} (within ${timeoutMs} ms)`, { ...details, seen: details.seen ?? (lastError ? `error: ${(lastError as Error).message}` : undefined) });
+                await ctx.check(false, `${what} (within ${limit.text})`, { ...details, seen: details.seen ?? (lastError ? `error: ${describeError(lastError)}` : undefined) });
               }
               await new Promise((r) => setTimeout(r, delay));
               delay = Math.min(200, delay * 2);
@@ -124,7 +169,7 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
           const failure =
             err instanceof CheckFailure
               ? { message: err.message, expected: err.expected, seen: err.seen, events: err.events }
-              : { message: `error: ${(err as Error).stack ?? String(err)}` };
+              : { message: `error: ${errorText(err)}` };
           steps.push({ name: step.name, result: 'failed', durationMs: d, figures, failure });
           write(`${tty ? '\r' : ''}  ✗ ${step.name} (${Math.round(d)} ms)\n      ${failure.message}\n`);
           if ('expected' in failure) write(`      expected: ${short(failure.expected)}\n      seen:     ${short(failure.seen)}\n`);
@@ -133,8 +178,8 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
       }
     } catch (err) {
       failed = true;
-      steps.push({ name: 'start the cluster', result: 'failed', durationMs: performance.now() - sStarted, figures: {}, failure: { message: `error: ${(err as Error).message}` } });
-      write(`  ✗ could not start the cluster: ${(err as Error).message}\n`);
+      steps.push({ name: 'start the cluster', result: 'failed', durationMs: performance.now() - sStarted, figures: {}, failure: { message: `error: ${describeError(err)}` } });
+      write(`  ✗ could not start the cluster: ${describeError(err)}\n`);
     } finally {
       await scenario.cleanup?.().catch((err: Error) => write(`  (cleanup failed: ${err.message})\n`));
       await cluster?.stop().catch((err: Error) => write(`  (stopping the cluster failed: ${err.message})\n`));
@@ -144,6 +189,8 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions): 
   return {
     target: options.target,
     ...(options.externalProvider ? { externalProvider: options.externalProvider } : {}),
+    ...(options.driverBin ? { driverBin: options.driverBin } : {}),
+    ...(options.machine ? { machine: options.machine } : {}),
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     passed: results.every((r) => r.passed || r.skipped === true),

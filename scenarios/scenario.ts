@@ -5,13 +5,19 @@
  * and, for a pod, its recent events. Key figures a step records end up in the table, the
  * JSON and the JUnit properties. A scenario or a step that cannot run against the target
  * (e.g. it needs the fake provider's control API and the provider is the user's) carries a
- * `skip` reason: it is reported as skipped with that reason and does not fail the run.
+ * `skip` reason: it is reported as skipped with that reason and does not fail the run. A
+ * step that checks one of our extensions (`beyondUpstream`) is skipped likewise when the
+ * driver under test is another binary, such as upstream's.
  */
 import type { KubeletTimings } from '../sim/kubelet/kubelet.js';
 import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
 
 export interface ClusterNeeds {
-  /** Driver flags this scenario needs (e.g. rotation with a short interval). */
+  /**
+   * Driver flags this scenario needs (e.g. rotation with a short interval). Against another
+   * driver binary only upstream's flags are passed (harness/upstream-flags.ts); a step that
+   * needs one of ours says so with `beyondUpstream`.
+   */
   driverArgs?: string[];
   kubeletTimings?: Partial<KubeletTimings>;
 }
@@ -28,7 +34,10 @@ export interface StepContext {
   progress(done: number, total: number, label: string): void;
   /** Throws a CheckFailure when `ok` is false. */
   check(ok: boolean, what: string, details?: CheckDetails): Promise<void>;
-  /** Polls `fn` until it returns something truthy; on timeout fails the check `what`. */
+  /**
+   * Polls `fn` until it returns something truthy; on timeout fails the check `what`.
+   * `timeoutMs` is for the reference machine: the runner stretches it by the run's time scale.
+   */
   eventually<T>(fn: () => Promise<T | undefined | false | null>, what: string, timeoutMs: number, details?: CheckDetails): Promise<T>;
 }
 
@@ -43,6 +52,12 @@ export interface Step {
   name: string;
   /** Why this step does not run here; the steps after it still run. */
   skip?: string;
+  /**
+   * What of ours beyond upstream's driver this step checks (an extension only this package's
+   * driver has): run against another driver binary (`--driver-bin`), the step is skipped
+   * with this reason.
+   */
+  beyondUpstream?: string;
   run(ctx: StepContext): Promise<void>;
 }
 

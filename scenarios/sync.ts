@@ -32,8 +32,11 @@ export const syncScenario: Scenario = {
         await ctx.check(decoded.password === objects.get('db-password') && decoded.username === objects.get('db-username'), 'the data is the mounted objects', { expected: ['password', 'username'], seen: Object.keys(decoded) });
         await ctx.check(secret.type === 'Opaque', 'type Opaque', { expected: 'Opaque', seen: secret.type });
         await ctx.check(secret.metadata.labels?.['secrets-store.csi.k8s.io/managed'] === 'true' && secret.metadata.labels?.app === 'db', 'labels: managed=true plus the entry labels', { seen: secret.metadata.labels });
-        const o = secret.metadata.ownerReferences ?? [];
-        await ctx.check(o.length === 1 && o[0]!.kind === 'ReplicaSet' && o[0]!.uid === rs?.uid, 'owned by the ReplicaSet', { expected: rs, seen: o });
+        // Ours writes the owner with the Secret; upstream adds owners in a loop every few seconds.
+        await ctx.eventually(async () => {
+          const o = await owners(ctx);
+          return o.length === 1 && o[0]!.kind === 'ReplicaSet' && o[0]!.uid === rs?.uid;
+        }, 'owned by the ReplicaSet', 15_000, { expected: rs, seen: () => owners(ctx) });
       },
     },
     {

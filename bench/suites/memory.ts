@@ -7,14 +7,22 @@
  * beside it; RSS only grows in steps as V8 takes pages, so it is the coarser figure.
  * After a second round of mounting and unmounting everything the heap should come back to
  * where the first round left it: `leakKiB`.
+ *
+ * Given upstream's driver too (`--compare upstream`), both stacks are up at once and each
+ * step runs against one right after the other. Upstream's is a Go process: RSS only (its
+ * rows say so in `extra.heap`); Go gives freed pages back to the system lazily, so its RSS,
+ * like ours, is read once it stops moving.
  */
 import { rssBytes } from '../../harness/managed-process.js';
 import { connectInspector } from '../inspector-session.js';
-import { startPublishStack, type PublishTarget } from '../publish-stack.js';
+import { oursDriver, type DriverUnderTest } from '../driver-under-test.js';
+import { startPublishStack, type PublishStack, type PublishTarget } from '../publish-stack.js';
 import type { SuiteResult } from '../report.js';
 
 interface MemoryOptions {
   volumes: number;
+  /** Besides ours, e.g. upstream's driver (`--compare upstream`): RSS only, each step right after ours. */
+  others?: DriverUnderTest[];
   log: (line: string) => void;
 }
 
@@ -51,60 +59,130 @@ const row = (name: string, rssMb: number, extra: Record<string, number | string>
   extra,
 });
 
-export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResult[]> {
-  const stack = await startPublishStack({ objects: 10, objectBytes: 1024, driverNodeArgs: ['--inspect=127.0.0.1:0'] });
+/** One driver's stack and how to read its memory. */
+interface Subject {
+  stack: PublishStack;
+  rss(): Promise<number>;
+  /** The used heap after a full garbage collection; only for a Node driver (ours). */
+  collectedHeap?: () => Promise<number>;
+  close(): void;
+}
+
+async function subject(driver: DriverUnderTest): Promise<Subject> {
+  const stack = await startPublishStack({ objects: 10, objectBytes: 1024, driver, ...(driver.node ? { driverNodeArgs: ['--inspect=127.0.0.1:0'] } : {}) });
   const pid = stack.driver.child.pid!;
-  const inspector = await connectInspector(stack.driver);
+  const rss = async () => (await rssBytes(pid)) ?? 0;
+  if (!driver.node) return { stack, rss, close: () => undefined };
+  try {
+    const inspector = await connectInspector(stack.driver);
+    return {
+      stack,
+      rss,
+      collectedHeap: async () => {
+        await inspector.collectGarbage();
+        return (await inspector.heapUsage()).usedBytes;
+      },
+      close: () => inspector.close(),
+    };
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+}
+
+interface Readings {
+  idleRss: number;
+  idleHeap?: number;
+  heap0?: number;
+  rss0: number;
+  heap1?: number;
+  rss1: number;
+  heap2?: number;
+}
+
+export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResult[]> {
+  const subjects: Subject[] = [];
   const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
   const kib = (b: number) => Math.round((b / 1024) * 10) / 10;
+  const signed = (n: number) => (n < 0 ? String(n) : `+${n}`);
   // The benchmark's pods exist only as targets, so nothing garbage-collects their pod
   // statuses; delete them as the pods' deletion would, so the driver's watch lets go of them.
-  const deletePodStatuses = () => {
+  const deletePodStatuses = (stack: PublishStack) => {
     for (const s of stack.api.store.list('secretproviderclasspodstatuses', 'default')) stack.api.store.delete('secretproviderclasspodstatuses', 'default', s.metadata.name!);
   };
-  const rss = async () => (await rssBytes(pid)) ?? 0;
-  /** The driver's used heap after a full garbage collection. */
-  const collectedHeap = async (): Promise<number> => {
-    await inspector.collectGarbage();
-    return (await inspector.heapUsage()).usedBytes;
+  /** Runs `step` for every driver, one after the other, so both see the same stretch of the machine's life. */
+  const each = async (step: (s: Subject, r: Partial<Readings>) => Promise<void>) => {
+    for (const [i, s] of subjects.entries()) await step(s, readings[i]!);
   };
+  const readings: Array<Partial<Readings>> = [];
   try {
-    const idleRss = await settle(rss);
-    const idleHeap = await collectedHeap();
+    for (const driver of [oursDriver, ...(options.others ?? [])]) {
+      subjects.push(await subject(driver));
+      readings.push({});
+    }
+    await each(async (s, r) => {
+      r.idleRss = await settle(s.rss);
+      if (s.collectedHeap) r.idleHeap = await s.collectedHeap();
+    });
 
     // Warm up with a full round of the same size: code compiled, connections open, metric
     // series created, tables grown to their size; what a second round leaves is a leak.
-    const warm: PublishTarget[] = [];
-    for (let i = 0; i < options.volumes; i++) warm.push(await stack.newTarget());
-    await inBatches(warm, 25, (t) => stack.publish(t));
-    await inBatches(warm, 25, (t) => stack.unpublish(t));
-    deletePodStatuses();
-    const heap0 = await settle(collectedHeap);
-    const rss0 = await settle(rss);
+    await each(async (s, r) => {
+      const warm: PublishTarget[] = [];
+      for (let i = 0; i < options.volumes; i++) warm.push(await s.stack.newTarget());
+      await inBatches(warm, 25, (t) => s.stack.publish(t));
+      await inBatches(warm, 25, (t) => s.stack.unpublish(t));
+      deletePodStatuses(s.stack);
+      if (s.collectedHeap) r.heap0 = await settle(s.collectedHeap);
+      r.rss0 = await settle(s.rss);
+    });
 
-    const targets: PublishTarget[] = [];
-    for (let i = 0; i < options.volumes; i++) targets.push(await stack.newTarget());
-    await inBatches(targets, 25, (t) => stack.publish(t));
-    const heap1 = await settle(collectedHeap);
-    const rss1 = await settle(rss);
-
-    await inBatches(targets, 25, (t) => stack.unpublish(t));
-    deletePodStatuses();
-    const heap2 = await settle(collectedHeap);
+    const targets: PublishTarget[][] = [];
+    await each(async (s) => {
+      const mine: PublishTarget[] = [];
+      for (let i = 0; i < options.volumes; i++) mine.push(await s.stack.newTarget());
+      targets.push(mine);
+    });
+    await each(async (s, r) => {
+      await inBatches(targets[subjects.indexOf(s)]!, 25, (t) => s.stack.publish(t));
+      if (s.collectedHeap) r.heap1 = await settle(s.collectedHeap);
+      r.rss1 = await settle(s.rss);
+    });
+    await each(async (s, r) => {
+      await inBatches(targets[subjects.indexOf(s)]!, 25, (t) => s.stack.unpublish(t));
+      deletePodStatuses(s.stack);
+      if (s.collectedHeap) r.heap2 = await settle(s.collectedHeap);
+    });
 
     const n = options.volumes;
-    options.log(`memory: idle RSS ${mib(idleRss)} MiB (heap ${mib(idleHeap)} MiB); ${n} volumes: +${kib((heap1 - heap0) / n)} KiB heap each, +${kib((rss1 - rss0) / n)} KiB RSS each; after unmounting all: ${kib(heap2 - heap0)} KiB heap left`);
-    return [
-      row('driver idle', idleRss / 2 ** 20, { heapMb: mib(idleHeap) }),
-      row(`driver ${n} volumes mounted`, rss1 / 2 ** 20, {
-        volumes: n,
-        heapKiBPerVolume: kib((heap1 - heap0) / n),
-        rssKiBPerVolume: kib((rss1 - rss0) / n),
-        leakKiB: kib(heap2 - heap0),
-      }),
-    ];
+    const rows: SuiteResult[] = [];
+    for (const [i, s] of subjects.entries()) {
+      const r = readings[i] as Readings;
+      const driver = s.stack.driverName === 'ours' ? {} : { driver: s.stack.driverName };
+      const perVolumeRss = kib((r.rss1 - r.rss0) / n);
+      if (r.idleHeap !== undefined && r.heap0 !== undefined && r.heap1 !== undefined && r.heap2 !== undefined) {
+        options.log(`memory: idle RSS ${mib(r.idleRss)} MiB (heap ${mib(r.idleHeap)} MiB); ${n} volumes: ${signed(kib((r.heap1 - r.heap0) / n))} KiB heap each, ${signed(perVolumeRss)} KiB RSS each; after unmounting all: ${kib(r.heap2 - r.heap0)} KiB heap left`);
+        rows.push(
+          { ...row('driver idle', r.idleRss / 2 ** 20, { heapMb: mib(r.idleHeap) }), ...driver },
+          {
+            ...row(`driver ${n} volumes mounted`, r.rss1 / 2 ** 20, { volumes: n, heapKiBPerVolume: kib((r.heap1 - r.heap0) / n), rssKiBPerVolume: perVolumeRss, leakKiB: kib(r.heap2 - r.heap0), unpublishRetries: s.stack.unpublishRetries() }),
+            ...driver,
+          },
+        );
+      } else {
+        const heap = 'not measured: not a Node process (RSS only)';
+        options.log(`memory (${s.stack.driverName}): idle RSS ${mib(r.idleRss)} MiB; ${n} volumes: ${signed(perVolumeRss)} KiB RSS each (RSS only: not a Node process)`);
+        rows.push(
+          { ...row('driver idle', r.idleRss / 2 ** 20, { heap }), ...driver },
+          { ...row(`driver ${n} volumes mounted`, r.rss1 / 2 ** 20, { volumes: n, rssKiBPerVolume: perVolumeRss, heap, unpublishRetries: s.stack.unpublishRetries() }), ...driver },
+        );
+      }
+    }
+    return rows;
   } finally {
-    inspector.close();
-    await stack.close();
+    for (const s of subjects.reverse()) {
+      s.close();
+      await s.stack.close();
+    }
   }
 }

@@ -13,7 +13,6 @@
  *   fetch-and-write NxS       provider Mount + validate + atomic write, the driver's own code
  *                             path — floor: grpc-empty + raw-write NxS
  */
-import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,30 +22,18 @@ import { writeAtomically, writeProviderFiles } from '../../driver/fileutil/atomi
 import { mountTmpfs, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
 import { ProviderClients, type MountParams } from '../../driver/provider/provider-client.js';
 import { startFakeProvider } from '../../fake-providers/fake-provider.js';
+import { startEcho } from '../../harness/grpc-echo.js';
 import { isRoot, makeTempRoot } from '../../harness/temp-root.js';
 import { createLogger } from '../../log/logger.js';
 import { runInterleaved } from '../interleave.js';
 import type { SuiteResult } from '../report.js';
+import { floors, sizeLabel } from '../suite-names.js';
 
 interface MicroOptions {
   quick: boolean;
   log: (line: string) => void;
 }
 
-const kib = (n: number) => (n >= 1024 ? `${n / 1024}KiB` : `${n}B`);
-
-/** An echo service with no proto at all: one unary method moving raw (empty) buffers. */
-const echoService: grpc.ServiceDefinition = {
-  Call: {
-    path: '/bench.Echo/Call',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
 
 /** A provider Mount request for the objects in `attributes`, as the driver makes it. */
 const mountParams = (attributes: string): MountParams => ({ attributes, secrets: '{}', targetPath: '/bench', permission: '420', currentObjectVersion: [], deadline: Date.now() + 30_000 });
@@ -68,21 +55,14 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     if (isRoot) mountTmpfs(fsDir); // unmounted with everything below the root at the end
 
     // Floor: the empty gRPC call.
-    const echoSock = join(root, 'echo.sock');
-    const server = new grpc.Server();
-    server.addService(echoService, { Call: (_call: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(0)) });
-    await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${echoSock}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
-    cleanups.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
-    const Echo = grpc.makeGenericClientConstructor(echoService, 'Echo');
-    const echo = new Echo(`unix://${echoSock}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Call: (req: Buffer, cb: (err: grpc.ServiceError | null) => void) => void };
+    const echo = await startEcho(join(root, 'echo.sock'));
     cleanups.push(() => echo.close());
-    const echoCall = () => new Promise<void>((resolve, reject) => echo.Call(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
-    bench.add('floor grpc-empty', echoCall, { async: true });
+    bench.add(floors.grpcEmpty, () => echo.call(), { async: true });
 
     if (isRoot) {
       const m = join(root, 'mnt');
       mkdirSync(m);
-      bench.add('floor mount-umount', () => {
+      bench.add(floors.mountUmount, () => {
         mountTmpfs(m);
         unmountPath(m);
       }, { async: false });
@@ -97,6 +77,8 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
     const clients = new ProviderClients({ providerVolume: provDir, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 64 * 1024 * 1024, maxInflight: 32, callTimeoutMs: 30_000, logger: silent });
     cleanups.push(() => clients.close());
 
+    /** The floors each suite is measured against (their p50s added), by suite name. */
+    const floorsOf = new Map<string, string[]>();
     let seq = 0;
     /**
      * A directory below `parent` for one iteration of a task at a time: `fresh` and `drop`
@@ -116,32 +98,37 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
       return d;
     };
     for (const { n, size, objects } of sets) {
-      const label = `${n}x${kib(size)}`;
+      const label = sizeLabel(n, size);
       const attributes = JSON.stringify({ objects: objects.map((o) => `- objectName: ${o.name}`).join('\n'), 'csi.storage.k8s.io/pod.name': 'bench' });
       const files = objects.map((o) => ({ path: o.name, mode: 0o644, contents: Buffer.from(o.contentsBase64, 'base64') }));
       const dir = iterationDir(fsDir);
 
-      bench.add(`floor raw-write ${label}`, () => {
+      bench.add(floors.rawWrite(label), () => {
         for (const f of files) writeFileSync(join(dir.path, f.path), f.contents, { mode: 0o644 });
       }, { async: false, beforeEach: dir.fresh, afterEach: dir.drop });
+      floorsOf.set(`provider ${label}`, [floors.grpcEmpty]);
       bench.add(`provider ${label}`, async () => {
         await clients.mount('fake', mountParams(attributes));
       });
+      floorsOf.set(`write ${isRoot ? 'tmpfs' : 'dir'} first ${label}`, [floors.rawWrite(label)]);
       bench.add(`write ${isRoot ? 'tmpfs' : 'dir'} first ${label}`, () => {
         writeAtomically(dir.path, buildPayload(files, 0o644));
       }, { async: false, beforeEach: dir.fresh, afterEach: dir.drop });
       const rewriteDir = mkdtempSync(join(fsDir, 'rewrite-'));
       writeAtomically(rewriteDir, buildPayload(files, 0o644));
+      floorsOf.set(`write ${isRoot ? 'tmpfs' : 'dir'} unchanged ${label}`, [floors.rawWrite(label)]);
       bench.add(`write ${isRoot ? 'tmpfs' : 'dir'} unchanged ${label}`, () => {
         writeAtomically(rewriteDir, buildPayload(files, 0o644));
       }, { async: false });
       if (isRoot) {
         // The plain-directory mode writes to the backing filesystem.
         const ddir = iterationDir(mkdtempSync(join(root, 'disk-')));
+        floorsOf.set(`write dir first ${label}`, [floors.rawWrite(label)]);
         bench.add(`write dir first ${label}`, () => {
           writeAtomically(ddir.path, buildPayload(files, 0o644));
         }, { async: false, beforeEach: ddir.fresh, afterEach: ddir.drop });
       }
+      floorsOf.set(`fetch-and-write ${label}`, [floors.grpcEmpty, floors.rawWrite(label)]);
       bench.add(`fetch-and-write ${label}`, async () => {
         const r = await clients.mount('fake', mountParams(attributes));
         writeProviderFiles(dir.path, r.files, 0o644);
@@ -150,22 +137,15 @@ export async function runMicroSuites(options: MicroOptions): Promise<SuiteResult
 
     // Warm the gRPC paths before anything is timed: the first calls set up the connection
     // and let the JIT settle, and the floor would otherwise absorb that.
-    for (let i = 0; i < 500; i++) await echoCall();
+    for (let i = 0; i < 500; i++) await echo.call();
     const warmAttrs = JSON.stringify({ objects: `- objectName: ${sets[0]!.objects[0]!.name}` });
     for (let i = 0; i < 300; i++) await clients.mount('fake', mountParams(warmAttrs));
     options.log(`micro: ${bench.tasks.length} tasks (${isRoot ? 'tmpfs' : 'no root: plain directories, no mount floor'})`);
     const rows = await runInterleaved(bench, { rounds });
     const p50 = (name: string) => rows.get(name)?.p50Ms;
     const floorOf = (name: string): number | undefined => {
-      const label = name.split(' ').at(-1)!;
-      if (name.startsWith('provider ')) return p50('floor grpc-empty');
-      if (name.startsWith('write ')) return p50(`floor raw-write ${label}`);
-      if (name.startsWith('fetch-and-write ')) {
-        const a = p50('floor grpc-empty');
-        const b = p50(`floor raw-write ${label}`);
-        return a !== undefined && b !== undefined ? a + b : undefined;
-      }
-      return undefined;
+      const parts = floorsOf.get(name)?.map(p50);
+      return parts?.every((p) => p !== undefined) ? parts.reduce((a, b) => a! + b!, 0) : undefined;
     };
     const rss = process.memoryUsage().rss / 2 ** 20;
     return [...rows.values()].map((r) => {

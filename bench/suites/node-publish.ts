@@ -11,6 +11,10 @@
  * process (`floor api-get`, bench/http-floor-probe.ts). A publish is at least one of each
  * call, two API requests (SPC read, SPCPS create), a mount and the raw write of its files
  * (groups.ts combines them).
+ *
+ * Given upstream's driver too (`--compare upstream`), its stack runs beside ours and its
+ * publish and unpublish tasks join the same interleaved rounds; its rows carry
+ * `driver: 'upstream'` and no floors (those are measured against our processes).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,7 +25,9 @@ import { root } from '../../harness/managed-process.js';
 import { createLogger } from '../../log/logger.js';
 import { runInterleaved } from '../interleave.js';
 import { fromSamples, type SuiteResult } from '../report.js';
-import { SPC_NAME, startPublishStack, type PublishTarget } from '../publish-stack.js';
+import { oursDriver, type DriverUnderTest } from '../driver-under-test.js';
+import { floors, isFloor, nodePublishName, nodeUnpublishName, sizeLabel } from '../suite-names.js';
+import { SPC_NAME, startPublishStack, type PublishStack, type PublishTarget } from '../publish-stack.js';
 
 const run = promisify(execFile);
 
@@ -34,41 +40,53 @@ interface NodePublishOptions {
   timeMs: number;
   /** Interleaved rounds the samples are spread over. */
   rounds: number;
+  /** Besides ours, e.g. upstream's driver (`--compare upstream`). */
+  others?: DriverUnderTest[];
   log: (line: string) => void;
 }
 
+/** Adds the publish and unpublish tasks against `stack`, named `prefix` + the suite's name. */
+function addPublishTasks(bench: Bench, stack: PublishStack, prefix: string, publishName: string, unpublishName: string): void {
+  let current: PublishTarget | undefined;
+  bench.add(`${prefix}${publishName}`, async () => stack.publish(current!), {
+    beforeEach: async () => {
+      current = await stack.newTarget();
+    },
+    afterEach: async () => stack.unpublish(current!),
+  });
+  bench.add(`${prefix}${unpublishName}`, async () => stack.unpublish(current!), {
+    beforeEach: async () => {
+      current = await stack.newTarget();
+      await stack.publish(current);
+    },
+  });
+}
+
 export async function runNodePublishSuites(options: NodePublishOptions): Promise<SuiteResult[]> {
-  const stack = await startPublishStack({ objects: options.objects, objectBytes: options.objectBytes });
+  const stacks: PublishStack[] = [];
   try {
-    options.log(`node-publish: driver mount mode ${stack.mountMode}, ${options.objects} objects × ${options.objectBytes} B, ≥ ${options.iterations} iterations`);
-    const label = `${options.objects}x${options.objectBytes >= 1024 ? `${options.objectBytes / 1024}KiB` : `${options.objectBytes}B`}`;
-    // Interleaved rounds (bench/interleave.ts) so the floors and the calls they bound see the
-    // same stretches of machine noise; one warm-up publish first.
+    for (const driver of [oursDriver, ...(options.others ?? [])]) stacks.push(await startPublishStack({ objects: options.objects, objectBytes: options.objectBytes, driver }));
+    const stack = stacks[0]!;
+    options.log(`node-publish: ${stacks.map((s) => `${s.driverName} driver mount mode ${s.mountMode}`).join(', ')}; ${options.objects} objects × ${options.objectBytes} B, ≥ ${options.iterations} iterations`);
+    const label = sizeLabel(options.objects, options.objectBytes);
+    // Interleaved rounds (bench/interleave.ts) so the floors and the calls they bound (and the
+    // other drivers' calls) see the same stretches of machine noise; one warm-up publish first.
     const rounds = options.rounds;
-    const warm = await stack.newTarget();
-    await stack.publish(warm);
-    await stack.unpublish(warm);
+    for (const s of stacks) {
+      const warm = await s.newTarget();
+      await s.publish(warm);
+      await s.unpublish(warm);
+    }
     const bench = new Bench({ iterations: Math.ceil(options.iterations / rounds), time: options.timeMs / rounds, warmupTime: 0, warmupIterations: 2, throws: true, retainSamples: true });
-    let current: PublishTarget | undefined;
-    const publishName = `node-publish ${label}`;
-    const unpublishName = `node-unpublish ${label}`;
-    bench.add(publishName, async () => stack.publish(current!), {
-      beforeEach: async () => {
-        current = await stack.newTarget();
-      },
-      afterEach: async () => stack.unpublish(current!),
-    });
-    bench.add(unpublishName, async () => stack.unpublish(current!), {
-      beforeEach: async () => {
-        current = await stack.newTarget();
-        await stack.publish(current);
-      },
-    });
-    bench.add('floor csi-empty', async () => {
+    const publishName = nodePublishName(label);
+    const unpublishName = nodeUnpublishName(label);
+    const prefixOf = (s: PublishStack) => (s === stack ? '' : `${s.driverName}: `);
+    for (const s of stacks) addPublishTasks(bench, s, prefixOf(s), publishName, unpublishName);
+    bench.add(floors.csiEmpty, async () => {
       await stack.csi.nodeGetInfo({});
     });
     const providers = new ProviderClients({ providerVolume: stack.providerDir, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 4 << 20, maxInflight: 32, callTimeoutMs: 30_000, logger: createLogger({ name: 'bench', level: 'silent' }) });
-    bench.add('floor provider-empty', async () => {
+    bench.add(floors.providerEmpty, async () => {
       await providers.version('fake', 30_000);
     });
     const apiSamples: number[] = [];
@@ -89,14 +107,24 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
     const results: SuiteResult[] = [];
     const rss = await stack.driverRssMb();
     for (const row of rows.values()) {
-      const floor = row.name.startsWith('floor ');
+      if (stacks.some((s) => s !== stack && row.name.startsWith(prefixOf(s)))) continue;
+      const floor = isFloor(row.name);
       results.push({ ...row, rssMb: floor ? null : rss, floorRatio: null, ...(floor ? {} : { extra: { mountMode: stack.mountMode } }) });
     }
-    results.push({ ...fromSamples('floor api-get', apiSamples), rssMb: null, floorRatio: null });
-    const leftover = stack.api.store.list('secretproviderclasspodstatuses', 'default');
-    options.log(`node-publish: ${leftover.length} SecretProviderClassPodStatus objects left (the API server collects those whose pod does not exist)`);
+    results.push({ ...fromSamples(floors.apiGet, apiSamples), rssMb: null, floorRatio: null });
+    for (const other of stacks.slice(1)) {
+      const otherRss = await other.driverRssMb();
+      for (const name of [publishName, unpublishName]) {
+        const row = rows.get(`${prefixOf(other)}${name}`)!;
+        results.push({ ...row, name, driver: other.driverName, rssMb: otherRss, floorRatio: null, extra: { mountMode: other.mountMode } });
+      }
+    }
+    for (const s of stacks) {
+      const leftover = s.api.store.list('secretproviderclasspodstatuses', 'default');
+      options.log(`node-publish: ${s.driverName}: ${leftover.length} SecretProviderClassPodStatus objects left (the API server collects those whose pod does not exist)`);
+    }
     return results;
   } finally {
-    await stack.close();
+    for (const s of stacks.reverse()) await s.close();
   }
 }

@@ -1,55 +1,18 @@
 /**
- * The driver checks: DESIGN §2.2–§3 as the kubelet experiences them — Identity, the Node
- * RPCs and their validation codes, a publish down to the tmpfs, the atomic layout, the
- * modes and the SecretProviderClassPodStatus, idempotency, attacks through spec.provider
- * and file paths, provider failures, and no secret in the driver's output. After every
- * failed first mount the target must be left clean: a kubelet retry must start fresh.
+ * The driver checks, in the order they run: Identity, the Node and Controller RPCs and the
+ * validation codes (here), then publish (publish-checks.ts), rotation (rotation-checks.ts),
+ * Secret sync (sync-checks.ts), failures of a first mount (failure-checks.ts), and last no
+ * secret in the driver's output — DESIGN §2.2–§3 as the kubelet experiences them.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
-import { nodeNameLabel, podStatusName } from '../../driver/k8s/types.js';
-import { expect, fail, pass, skip, type CheckDef } from '../check.js';
-import { namespace, otherNamespace, providerName } from './driver-env.js';
-import { describeRpc, type DriverKit, type RpcOutcome } from './driver-kit.js';
-import { describeState, inspectLayout, isClean, mountsAt, targetState } from './target-inspection.js';
-
-/** The reply of an RPC that must succeed; otherwise the check fails naming the RPC. */
-async function replyOf<T>(kit: DriverKit, call: Promise<T>, rpc: string): Promise<T> {
-  const o = await kit.rpc(call);
-  expect(o.ok, `${rpc} failed: ${describeRpc(o)}`, 'OK', describeRpc(o));
-  return o.reply!;
-}
-
-/** The code must be `code`; evidence names what came back. */
-function expectCode(o: RpcOutcome, code: string, what: string): void {
-  expect(o.code === code, `${what}: expected ${code}, got ${describeRpc(o)}`, code, describeRpc(o));
-}
-
-async function expectClean(target: string, what: string): Promise<void> {
-  const s = await targetState(target);
-  expect(isClean(s), `${what}, but the target was left ${describeState(s)}: a kubelet retry would not start fresh`, 'not mounted, no files', describeState(s));
-}
-
-/** Polls until the target is clean or `timeoutMs` passes. */
-async function eventuallyClean(target: string, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (isClean(await targetState(target))) return true;
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A first mount that must fail: publishes, expects an error, and a clean target. */
-async function failedFirstMount(kit: DriverKit, podName: string, spc: string, deadlineMs?: number): Promise<{ outcome: RpcOutcome; target: string }> {
-  const pod = kit.pod(podName);
-  const target = await kit.target(pod.uid);
-  const outcome = await kit.publish(kit.request(target, pod, spc), deadlineMs);
-  expect(!outcome.ok, 'the publish succeeded where it had to fail', 'an error', describeRpc(outcome));
-  expect(outcome.details.trim() !== '', `${outcome.code} without a message: the pod's FailedMount event would say nothing`, 'a message naming the cause', outcome);
-  return { outcome, target };
-}
+import { expect, pass, skip, type CheckDef } from '../check.js';
+import type { DriverKit } from './driver-kit.js';
+import { failureChecks } from './failure-checks.js';
+import { publishChecks } from './publish-checks.js';
+import { rotationChecks } from './rotation-checks.js';
+import { expectClean, expectCode, replyOf } from './rpc-expectations.js';
+import { syncChecks } from './sync-checks.js';
 
 /** A valid publish request for a fresh pod, changed by `mutate`, must be INVALID_ARGUMENT and touch nothing. */
 function invalidPublish(id: string, title: string, mutate: (r: NodePublishVolumeRequest) => void): CheckDef<DriverKit> {
@@ -82,26 +45,6 @@ function invalidUnpublish(id: string, title: string, req: (target: string) => { 
       return pass(`INVALID_ARGUMENT: ${o.details}`);
     },
   };
-}
-
-/** Runs `body` with a provider fault set, clearing it whatever happens. */
-async function withFault<T>(kit: DriverKit, fault: Parameters<DriverKit['env']['provider']['faults']['set']>[0], body: () => Promise<T>): Promise<T> {
-  kit.env.provider.faults.set(fault);
-  try {
-    return await body();
-  } finally {
-    kit.env.provider.faults.clear();
-  }
-}
-
-/** After a failure, the same volume must publish once the cause is gone (the driver holds nothing). */
-async function recovers(kit: DriverKit, podName: string, target: string): Promise<string> {
-  const pod = kit.pod(podName);
-  const again = await kit.publish(kit.request(target, pod, kit.mainSpc()));
-  expect(again.ok, `after the fault was cleared the retry still failed: ${describeRpc(again)}`, 'OK', describeRpc(again));
-  const un = await kit.unpublish(target);
-  expect(un.ok, `unpublish after the retry failed: ${describeRpc(un)}`, 'OK', describeRpc(un));
-  return `the kubelet's retry after the fault succeeded (${again.ms.toFixed(0)} ms)`;
 }
 
 const base64Of = (s: string) => Buffer.from(s).toString('base64');
@@ -207,192 +150,10 @@ export const driverChecks: ReadonlyArray<CheckDef<DriverKit>> = [
   invalidPublish('publish-not-readonly', 'NodePublishVolume with readonly false is INVALID_ARGUMENT', (r) => void (r.readonly = false)),
   invalidUnpublish('unpublish-no-volume-id', 'NodeUnpublishVolume without volume_id is INVALID_ARGUMENT', (t) => ({ volume_id: '', target_path: t })),
   invalidUnpublish('unpublish-no-target-path', 'NodeUnpublishVolume without target_path is INVALID_ARGUMENT', () => ({ volume_id: 'csi-conformance', target_path: '' })),
-  {
-    id: 'publish-tmpfs',
-    group: 'publish',
-    title: 'NodePublishVolume mounts a tmpfs at the target path',
-    async run(kit) {
-      const p = await kit.published();
-      expect(p.outcome.ok, `the publish failed: ${describeRpc(p.outcome)}`, 'OK', describeRpc(p.outcome));
-      if (process.getuid?.() !== 0) return skip(`published OK (${p.outcome.ms.toFixed(0)} ms), but the kit does not run as root, so the driver cannot be expected to mount: run the kit as root to check the tmpfs`);
-      const mounts = await mountsAt(p.target);
-      expect(mounts.length === 1 && mounts[0]!.fsType === 'tmpfs', `the target is ${mounts.length === 0 ? 'not a mount point' : mounts.map((m) => m.fsType).join(' over ')}: secrets would sit on the node's disk`, 'one tmpfs mount', mounts);
-      return pass(`OK in ${p.outcome.ms.toFixed(0)} ms; one tmpfs mount at the target`, { publishMs: Number(p.outcome.ms.toFixed(1)) });
-    },
-  },
-  {
-    id: 'publish-layout',
-    group: 'publish',
-    title: 'the files are laid out atomically: ..data → one payload dir, visible names linking through ..data',
-    async run(kit) {
-      const { target } = await kit.okPublished();
-      const visible = [...new Set(kit.env.objects.map((o) => o.fileName.split('/')[0]!))];
-      const layout = await inspectLayout(target, visible);
-      expect(layout.problems.length === 0, `layout problems: ${layout.problems.join('; ')}`, 'the projected-volume layout', layout.problems);
-      return pass(`..data → ${layout.data}; ${visible.join(', ')} link through ..data`);
-    },
-  },
-  {
-    id: 'publish-contents',
-    group: 'publish',
-    title: "every file holds the provider's bytes with the requested mode (0644 where none is set)",
-    async run(kit) {
-      const { target } = await kit.okPublished();
-      const seen: string[] = [];
-      for (const o of kit.env.objects) {
-        const path = join(target, o.fileName);
-        const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => fail(`${o.fileName} cannot be read: ${err.code}`));
-        expect(bytes.toString() === o.contents, `${o.fileName} does not hold the provider's bytes (${bytes.length} bytes, expected ${o.contents.length})`, `${o.contents.length} bytes`, `${bytes.length} bytes`);
-        const mode = (await stat(path)).mode & 0o777;
-        const want = o.mode ?? 0o644;
-        expect(mode === want, `${o.fileName} has mode 0${mode.toString(8)}`, `0${want.toString(8)}`, `0${mode.toString(8)}`);
-        seen.push(`${o.fileName} 0${mode.toString(8)}`);
-      }
-      return pass(seen.join(', '));
-    },
-  },
-  {
-    id: 'publish-spcps',
-    group: 'publish',
-    title: 'a SecretProviderClassPodStatus records the mount: name, node label, owner pod, objects sorted with versions',
-    async run(kit) {
-      const { pod, target } = await kit.okPublished();
-      const name = podStatusName(pod.name, namespace, 'conformance-spc');
-      const obj = kit.env.api.store.get('secretproviderclasspodstatuses', namespace, name);
-      expect(obj !== undefined, `no SecretProviderClassPodStatus ${namespace}/${name}`, name, kit.env.api.store.list('secretproviderclasspodstatuses', { namespace }).map((o) => o.metadata.name));
-      const label = obj.metadata.labels?.[nodeNameLabel];
-      expect(label === kit.env.nodeId, `label ${nodeNameLabel} is ${JSON.stringify(label)}`, kit.env.nodeId, label);
-      const owners = obj.metadata.ownerReferences ?? [];
-      expect(owners.length === 1 && owners[0]!.kind === 'Pod' && owners[0]!.apiVersion === 'v1' && owners[0]!.name === pod.name && owners[0]!.uid === pod.uid, 'the owner is not the pod', { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid }, owners);
-      const st = (obj.status ?? {}) as { podName?: string; secretProviderClassName?: string; targetPath?: string; mounted?: boolean; objects?: Array<{ id: string; version: string }> };
-      const want = kit.env.objects.map((o) => ({ id: o.name, version: 'v1' })).sort((a, b) => a.id.localeCompare(b.id));
-      const got = { podName: st.podName, secretProviderClassName: st.secretProviderClassName, targetPath: st.targetPath, mounted: st.mounted, objects: st.objects };
-      const expected = { podName: pod.name, secretProviderClassName: 'conformance-spc', targetPath: target, mounted: true, objects: want };
-      expect(JSON.stringify(got) === JSON.stringify(expected), 'the status does not record the mount', expected, got);
-      return pass(`${name}: mounted, ${want.length} objects ${want.map((o) => `${o.id}@${o.version}`).join(', ')}`);
-    },
-  },
-  {
-    id: 'republish-idempotent',
-    group: 'publish',
-    title: 'publishing the same volume again (the kubelet republishes) succeeds and stacks nothing',
-    async run(kit) {
-      const p = await kit.okPublished();
-      const before = await readFile(join(p.target, kit.env.objects[0]!.fileName), 'utf8');
-      const again = await kit.publish(kit.request(p.target, p.pod, 'conformance-spc', { secrets: kit.env.nodePublishSecrets }));
-      expect(again.ok, `the republish failed: ${describeRpc(again)}`, 'OK', describeRpc(again));
-      const mounts = await mountsAt(p.target);
-      expect(mounts.length <= 1, `${mounts.length} mounts stacked on the target`, 1, mounts.length);
-      const after = await readFile(join(p.target, kit.env.objects[0]!.fileName), 'utf8');
-      expect(after === before, 'the content changed on a republish with unchanged objects', 'the same bytes', `${after.length} bytes`);
-      return pass(`OK in ${again.ms.toFixed(0)} ms; ${mounts.length} mount, content unchanged`);
-    },
-  },
-  {
-    id: 'unpublish',
-    group: 'publish',
-    title: 'NodeUnpublishVolume unmounts and removes the target',
-    async run(kit) {
-      const p = await kit.okPublished();
-      const o = await kit.unpublish(p.target);
-      expect(o.ok, `NodeUnpublishVolume failed: ${describeRpc(o)}`, 'OK', describeRpc(o));
-      const s = await targetState(p.target);
-      expect(s.mounts === 0 && s.entries === null, `after unpublish the target is ${describeState(s)}`, 'not mounted, no directory', describeState(s));
-      return pass(`OK in ${o.ms.toFixed(0)} ms; unmounted and removed`);
-    },
-  },
-  {
-    id: 'unpublish-idempotent',
-    group: 'publish',
-    title: 'unpublishing again, or a target that never existed, succeeds',
-    async run(kit) {
-      const p = await kit.published();
-      const again = await kit.unpublish(p.target);
-      expect(again.ok, `a second NodeUnpublishVolume failed: ${describeRpc(again)}`, 'OK', describeRpc(again));
-      const never = await kit.unpublish(await kit.target(kit.pod('conformance-never').uid));
-      expect(never.ok, `NodeUnpublishVolume of a target that never existed failed: ${describeRpc(never)}`, 'OK', describeRpc(never));
-      return pass('both OK');
-    },
-  },
-  {
-    id: 'missing-spc',
-    group: 'failures',
-    title: "a SecretProviderClass missing from the pod's namespace fails, naming it, with the target left clean",
-    async run(kit) {
-      kit.spc('conformance-elsewhere', { provider: providerName, parameters: { objects: kit.objectsParameter() } }, otherNamespace);
-      const { outcome, target } = await failedFirstMount(kit, 'conformance-missing-spc', 'conformance-elsewhere');
-      expect(outcome.details.includes('conformance-elsewhere') && outcome.details.includes(namespace), 'the message does not name the SecretProviderClass and the namespace', `conformance-elsewhere in ${namespace}`, outcome.details);
-      await expectClean(target, 'the mount failed');
-      return pass(`${outcome.code}: ${outcome.details}`);
-    },
-  },
-  {
-    id: 'provider-name-attack',
-    group: 'failures',
-    title: 'a spec.provider with a path in it ("../trap") is refused without contacting anything, target left clean',
-    async run(kit) {
-      kit.spc('conformance-attack', { provider: '../trap', parameters: { objects: kit.objectsParameter() } });
-      const before = kit.env.trap.service.requests;
-      const { outcome, target } = await failedFirstMount(kit, 'conformance-provider-attack', 'conformance-attack');
-      const calls = kit.env.trap.service.requests - before;
-      expect(calls === 0, `the driver called the socket "../trap" resolves to (${calls} Mount call(s)): the provider name must match ^[a-zA-Z0-9_-]{0,30}$`, 0, calls);
-      await expectClean(target, 'the mount was refused');
-      return pass(`${outcome.code}: ${outcome.details}`);
-    },
-  },
-  {
-    id: 'file-path-attack',
-    group: 'failures',
-    title: 'a provider file path leaving the volume ("../escaped-secret") fails the mount, nothing written outside, target left clean',
-    async run(kit) {
-      const { outcome, target } = await withFault(kit, { mode: 'bad-path' }, () => failedFirstMount(kit, 'conformance-path-attack', kit.mainSpc()));
-      for (const dir of [dirname(target), target]) {
-        const escaped = await stat(join(dir, 'escaped-secret')).catch(() => undefined);
-        expect(escaped === undefined, `escaped-secret was written to ${dir}`, 'nothing outside the payload', join(dir, 'escaped-secret'));
-      }
-      await expectClean(target, 'the mount failed');
-      return pass(`${outcome.code}: ${outcome.details}`);
-    },
-  },
-  {
-    id: 'provider-unavailable',
-    group: 'failures',
-    title: 'a provider answering UNAVAILABLE fails the mount naming the provider, target left clean; the retry then works',
-    async run(kit) {
-      const { outcome, target } = await withFault(kit, { mode: 'unavailable' }, () => failedFirstMount(kit, 'conformance-unavailable', kit.mainSpc()));
-      expect(outcome.details.includes(providerName), 'the message does not name the provider', providerName, outcome.details);
-      await expectClean(target, 'the mount failed');
-      return pass(`${outcome.code}: ${outcome.details}; ${await recovers(kit, 'conformance-unavailable', target)}`);
-    },
-  },
-  {
-    id: 'provider-error',
-    group: 'failures',
-    title: "a provider error code fails the mount with the code in the message, target left clean",
-    async run(kit) {
-      const { outcome, target } = await withFault(kit, { mode: 'error', code: 'ConformanceFault' }, () => failedFirstMount(kit, 'conformance-provider-error', kit.mainSpc()));
-      expect(outcome.details.includes('ConformanceFault'), "the message does not carry the provider's error code", 'ConformanceFault', outcome.details);
-      await expectClean(target, 'the mount failed');
-      return pass(`${outcome.code}: ${outcome.details}`);
-    },
-  },
-  {
-    id: 'provider-deadline',
-    group: 'failures',
-    title: "a provider that never answers fails the mount by the kubelet's deadline, the target is cleaned, and the retry works",
-    async run(kit) {
-      const deadline = kit.options.hangDeadlineMs;
-      const { outcome, target } = await withFault(kit, { mode: 'hang' }, async () => {
-        const r = await failedFirstMount(kit, 'conformance-deadline', kit.mainSpc(), deadline);
-        // The driver may still be unwinding after the caller gave up; give it a little past the deadline.
-        const clean = await eventuallyClean(r.target, deadline + 5000);
-        const left = clean ? '' : describeState(await targetState(r.target));
-        expect(clean, `${deadline + 5000} ms after the deadline the target is still ${left}`, 'clean', left);
-        return r;
-      });
-      return pass(`${outcome.code} after ${outcome.ms.toFixed(0)} ms (deadline ${deadline} ms): ${outcome.details}; ${await recovers(kit, 'conformance-deadline', target)}`);
-    },
-  },
+  ...publishChecks,
+  ...rotationChecks,
+  ...syncChecks,
+  ...failureChecks,
   {
     id: 'no-secret-in-output',
     group: 'output',

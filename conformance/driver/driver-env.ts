@@ -9,6 +9,10 @@
  *   <root>/providers/conformance.sock
  *   <root>/trap.sock                what "../trap" resolves to from the providers dir
  *   <root>/kubelet/pods/<uid>/volumes/kubernetes.io~csi/<volume>/mount
+ *
+ * The driver runs with rotation on and a short interval (`rotationIntervalMs`), so the
+ * rotation checks see a republish fetch again; every Mount the provider receives is kept,
+ * as received, for the checks of what a driver sends.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -16,10 +20,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { startFakeProvider, type StartedFakeProvider } from '../../fake-providers/fake-provider.js';
-import { unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { serviceAccountUser } from '../../sim/apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { issueToken } from '../../sim/kubelet/service-account-token.js';
+import type { MountRequest__Output } from '../../proto/gen/v1alpha1/MountRequest.js';
+import { unmountUnder } from './node-mounts.js';
 
 export const providerName = 'conformance';
 export const namespace = 'conformance';
@@ -33,6 +38,20 @@ export interface KitObject {
   mode?: number;
 }
 
+/** The rotation interval the kit gives the driver (--rotation-poll-interval). */
+export const rotationIntervalMs = 1000;
+
+/** A Mount the kit's provider received, with when. */
+export interface ReceivedMount {
+  at: number;
+  request: MountRequest__Output;
+  /** The pod it was for (from the attributes), '' when they were not JSON. */
+  pod: string;
+}
+
+/** An object only the rotation checks mount; its contents change during the run. */
+export const rotatingObject = 'rotating';
+
 export interface DriverEnv {
   root: string;
   api: StartedSimApiServer;
@@ -43,6 +62,10 @@ export interface DriverEnv {
   kubeletRoot: string;
   nodeId: string;
   objects: KitObject[];
+  /** Every Mount the kit's provider received, in order. */
+  received: ReceivedMount[];
+  /** Gives the rotating object new random contents and returns its version. */
+  rotate(): string;
   nodePublishSecrets: Record<string, string>;
   /** The `csi.storage.k8s.io/serviceAccount.tokens` value the kit's kubelet passes. */
   serviceAccountTokens: string;
@@ -74,7 +97,7 @@ export async function startDriverEnv(options: { stateDir?: string | undefined; n
   const stop = async () => {
     for (const s of started.reverse()) await s.close().catch(() => undefined);
     await api.stop();
-    await unmountAllUnder(root);
+    await unmountUnder(root);
     if (ownRoot) await rm(root, { recursive: true, force: true });
   };
   try {
@@ -82,8 +105,31 @@ export async function startDriverEnv(options: { stateDir?: string | undefined; n
     const driverKubeconfig = join(root, 'driver-kubeconfig');
     await api.writeKubeconfig(driverKubeconfig, { token: driverToken, user: 'secrets-store-csi-driver' });
     for (const ns of [namespace, otherNamespace]) api.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    const provider = await startFakeProvider({ name: providerName, socket: join(providerDir, `${providerName}.sock`), objects: objects.map((o) => ({ name: o.name, version: 'v1', contents: o.contents })), logger: quiet });
+    const received: ReceivedMount[] = [];
+    const onMount = (request: MountRequest__Output) => {
+      let pod = '';
+      try {
+        pod = String((JSON.parse(request.attributes) as Record<string, unknown>)['csi.storage.k8s.io/pod.name'] ?? '');
+      } catch {
+        // not JSON: the check comparing attributes says so
+      }
+      received.push({ at: Date.now(), request, pod });
+    };
+    const rotating = [random('conformance-rotating')];
+    const provider = await startFakeProvider({
+      name: providerName,
+      socket: join(providerDir, `${providerName}.sock`),
+      objects: [...objects.map((o) => ({ name: o.name, version: 'v1', contents: o.contents })), { name: rotatingObject, version: 'v1', contents: rotating[0]! }],
+      logger: quiet,
+      onMount,
+    });
     started.push(provider);
+    const secrets = [
+      ...objects.map((o) => ({ label: `the contents of object ${o.name}`, value: o.contents })),
+      { label: `the contents of object ${rotatingObject} v1`, value: rotating[0]! },
+      ...Object.entries(nodePublishSecrets).map(([k, v]) => ({ label: `nodePublish secret ${k}`, value: v })),
+      { label: 'the service-account token', value: token.token },
+    ];
     const trap = await startFakeProvider({ name: 'trap', socket: join(root, 'trap.sock'), objects: objects.map((o) => ({ name: o.name, contents: 'trap' })), logger: quiet });
     started.push(trap);
     return {
@@ -96,13 +142,16 @@ export async function startDriverEnv(options: { stateDir?: string | undefined; n
       kubeletRoot,
       nodeId: options.nodeId,
       objects,
+      received,
+      rotate() {
+        const contents = random('conformance-rotating');
+        const obj = provider.store.put({ name: rotatingObject, contents });
+        secrets.push({ label: `the contents of object ${rotatingObject} ${obj.version}`, value: contents });
+        return obj.version;
+      },
       nodePublishSecrets,
       serviceAccountTokens: JSON.stringify({ [audience]: token }),
-      secrets: [
-        ...objects.map((o) => ({ label: `the contents of object ${o.name}`, value: o.contents })),
-        ...Object.entries(nodePublishSecrets).map(([k, v]) => ({ label: `nodePublish secret ${k}`, value: v })),
-        { label: 'the service-account token', value: token.token },
-      ],
+      secrets,
       close: stop,
     };
   } catch (err) {

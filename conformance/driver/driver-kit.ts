@@ -7,15 +7,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
+import { dirname } from 'node:path';
 import type { CsiClient } from '../../harness/csi-client.js';
-import { kubeletPublishRequest } from '../../harness/csi-client.js';
 import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
 import type { KubeObject } from '../../sim/apiserver/object-store.js';
-import { volumeContextKeys } from '../../driver/volume-publisher.js';
+import { kubeletPublishRequest, kubeletTargetPath, volumeContextKeys } from '../contract/kubelet.js';
 import { fail } from '../check.js';
-import { namespace, providerName, type DriverEnv } from './driver-env.js';
+import { namespace, type DriverEnv } from './driver-env.js';
+import { objectsParameter, spcNames } from './kit-spcs.js';
 
 export interface RpcOutcome<T = unknown> {
   ok: boolean;
@@ -37,11 +36,24 @@ export interface DriverKitOptions {
   hangDeadlineMs: number;
 }
 
+export interface MainPublish {
+  pod: { name: string; uid: string };
+  target: string;
+  request: NodePublishVolumeRequest;
+  /** Date.now() when the publish was sent. */
+  sentAt: number;
+  outcome: RpcOutcome;
+}
+
+/** The volume name the kit's pods mount their secrets-store volume as (the target path's `<volume>`). */
+export const kitVolume = 'secrets';
+
 export class DriverKit {
   private readonly pods = new Map<string, { name: string; uid: string }>();
   /** Targets of publishes that may have succeeded, unpublished at the end. */
   readonly touched = new Set<string>();
-  private mainPublish: Promise<{ pod: { name: string; uid: string }; target: string; outcome: RpcOutcome }> | undefined;
+  private mainPublish: Promise<MainPublish> | undefined;
+  private readonly memos = new Map<string, Promise<unknown>>();
 
   constructor(readonly options: DriverKitOptions) {}
 
@@ -66,15 +78,36 @@ export class DriverKit {
     }
   }
 
-  /** A pod of the kit's namespace (created on first use), with the uid the API server gave it. */
-  pod(name: string): { name: string; uid: string } {
+  /** Runs `fn` once per kit run; later calls share its result (checks that judge one experiment). */
+  once<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let p = this.memos.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = fn();
+      this.memos.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * A pod of the kit's namespace (created on first use), with the uid the API server gave
+   * it; with `spc`, its spec carries the inline secrets-store volume naming it, as a pod
+   * the kubelet publishes for does (a driver's sync may read it).
+   */
+  pod(name: string, spc?: string): { name: string; uid: string } {
     let p = this.pods.get(name);
     if (!p) {
+      const volumes = spc ? [{ name: kitVolume, csi: { driver: this.options.driverName, readOnly: true, volumeAttributes: { secretProviderClass: spc } } }] : [];
       const obj = this.env.api.store.create('pods', {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name, namespace },
-        spec: { nodeName: this.env.nodeId, serviceAccountName: 'default', containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+        spec: {
+          nodeName: this.env.nodeId,
+          serviceAccountName: 'default',
+          containers: [{ name: 'app', image: 'registry.example/app:1', volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: '/mnt/secrets', readOnly: true })) }],
+          volumes,
+        },
+        status: { phase: 'Pending' },
       } as KubeObject);
       p = { name, uid: obj.metadata.uid! };
       this.pods.set(name, p);
@@ -82,32 +115,31 @@ export class DriverKit {
     return p;
   }
 
-  /** Creates or replaces a v1 SecretProviderClass. */
-  spc(name: string, spec: Record<string, unknown>, ns = namespace): void {
-    const store = this.env.api.store;
-    if (store.get('secretproviderclasses', ns, name)) store.delete('secretproviderclasses', ns, name);
-    store.create('secretproviderclasses', { apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name, namespace: ns }, spec } as KubeObject);
+  /** The main SPC's name: it names every object of the kit's provider (see kit-spcs.ts). */
+  mainSpc(): string {
+    return spcNames.main;
   }
 
-  /** The kit's objects as the fake provider's `objects` parameter. */
+  /** The fake provider's `objects` parameter of the main SPC. */
   objectsParameter(): string {
-    return stringify(this.env.objects.map((o) => ({ objectName: o.name, fileName: o.fileName, ...(o.mode !== undefined ? { mode: `0${o.mode.toString(8)}` } : {}) })));
+    return objectsParameter(this.env.objects);
   }
 
-  /** The main SPC, naming every object of the kit's provider. */
-  mainSpc(name = 'conformance-spc'): string {
-    this.spc(name, { provider: providerName, parameters: { objects: this.objectsParameter() } });
-    return name;
+  /** Sets an annotation on a kit pod (as `kubectl annotate --overwrite` would). */
+  annotatePod(name: string, key: string, value: string): void {
+    const store = this.env.api.store;
+    const pod = store.mustGet('pods', namespace, name);
+    store.update('pods', { ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, [key]: value } } });
   }
 
   /** The kubelet's target path for a pod volume; its parent exists, the target does not. */
-  async target(uid: string, volume = 'secrets'): Promise<string> {
-    const t = join(this.env.kubeletRoot, 'pods', uid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
+  async target(uid: string, volume = kitVolume): Promise<string> {
+    const t = kubeletTargetPath(this.env.kubeletRoot, uid, volume);
     await mkdir(dirname(t), { recursive: true });
     return t;
   }
 
-  request(target: string, pod: { name: string; uid: string }, spc: string, extra: { secrets?: Record<string, string>; volumeContext?: Record<string, string> } = {}): NodePublishVolumeRequest {
+  request(target: string, pod: { name: string; uid: string }, spc: string, extra: { secrets?: Record<string, string>; volumeContext?: Record<string, string>; volumeMountGroup?: string } = {}): NodePublishVolumeRequest {
     return kubeletPublishRequest({ targetPath: target, spc, pod: { name: pod.name, namespace, uid: pod.uid, serviceAccount: 'default' }, ...extra });
   }
 
@@ -126,19 +158,21 @@ export class DriverKit {
    * The publish the publish-group checks inspect: pod `conformance-0`, the main SPC, the
    * nodePublish secrets and a service-account token as the kubelet would pass them.
    */
-  published(): Promise<{ pod: { name: string; uid: string }; target: string; outcome: RpcOutcome }> {
+  published(): Promise<MainPublish> {
     this.mainPublish ??= (async () => {
       const pod = this.pod('conformance-0');
       const spc = this.mainSpc();
       const target = await this.target(pod.uid);
-      const outcome = await this.publish(this.request(target, pod, spc, { secrets: this.env.nodePublishSecrets, volumeContext: { [volumeContextKeys.serviceAccountTokens]: this.env.serviceAccountTokens } }));
-      return { pod, target, outcome };
+      const request = this.request(target, pod, spc, { secrets: this.env.nodePublishSecrets, volumeContext: { [volumeContextKeys.serviceAccountTokens]: this.env.serviceAccountTokens } });
+      const sentAt = Date.now();
+      const outcome = await this.publish(request);
+      return { pod, target, request, sentAt, outcome };
     })();
     return this.mainPublish;
   }
 
   /** The main publication, or the check fails saying it was not made. */
-  async okPublished(): Promise<{ pod: { name: string; uid: string }; target: string }> {
+  async okPublished(): Promise<MainPublish> {
     const p = await this.published();
     if (!p.outcome.ok) fail(`not evaluated: the publish of the main volume failed (${p.outcome.code}: ${p.outcome.details})`, 'a published volume', `${p.outcome.code}: ${p.outcome.details}`);
     return p;

@@ -4,9 +4,10 @@
  * upstream's flags), and the wait until its socket answers Probe. Shared by the driver
  * conformance kit and the csi-sanity runner.
  */
-import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { access, constants, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { csiClient, type CsiClient } from '../../harness/csi-client.js';
+import type { CsiClient } from '../../harness/csi-client.js';
+import { waitForDriverSocket } from '../../harness/driver-ready.js';
 import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
 import { startBin, startCommand, type ManagedProcess } from '../../harness/managed-process.js';
@@ -24,34 +25,9 @@ export function worldDriverFlags(env: DriverEnv, socket: string, metricsPort?: n
   });
 }
 
-/** Waits until the socket exists and Probe answers; fails early if the started driver exits. */
-export async function waitForDriver(socket: string, waitMs: number, proc: ManagedProcess | undefined, signal: AbortSignal | undefined): Promise<CsiClient> {
-  const until = Date.now() + waitMs;
-  let exited: number | string | undefined;
-  void proc?.exited().then((c) => (exited = c));
-  let last = 'the socket does not exist yet';
-  // One client, made once the socket exists (before that its channel would only back off).
-  let client: CsiClient | undefined;
-  try {
-    for (;;) {
-      if (signal?.aborted) throw new Error(`interrupted while waiting for the driver on unix://${socket}`);
-      if (exited !== undefined) throw new Error(`the driver exited (${exited}) before serving: ${`${proc!.stdout()}${proc!.stderr()}`.slice(-2000)}`);
-      if ((await stat(socket).catch(() => undefined))?.isSocket()) {
-        client ??= csiClient(socket, 30_000);
-        try {
-          await client.probe({}, { deadlineMs: 5000 });
-          return client;
-        } catch (err) {
-          last = `Probe failed: ${(err as Error).message}`;
-        }
-      }
-      if (Date.now() > until) throw new Error(`the driver did not answer on unix://${socket} within ${waitMs} ms (${last})`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } catch (err) {
-    client?.close();
-    throw err;
-  }
+/** Waits until the socket exists and Probe answers; fails early if the started driver exits (harness/driver-ready.ts). */
+export function waitForDriver(socket: string, waitMs: number, proc: ManagedProcess | undefined, signal: AbortSignal | undefined): Promise<CsiClient> {
+  return waitForDriverSocket(socket, { waitMs, proc, signal });
 }
 
 export interface StartedDriver {

@@ -10,11 +10,15 @@ import type { CsiClient } from '../../harness/csi-client.js';
 import { parseUnixEndpoint } from '../../grpc/unix-socket.js';
 import { runChecks, type KitResult } from '../check.js';
 import { driverChecks } from './driver-checks.js';
-import { startDriverEnv, type DriverEnv } from './driver-env.js';
+import { rotationIntervalMs, startDriverEnv } from './driver-env.js';
 import { DriverKit } from './driver-kit.js';
+import { createKitSpcs } from './kit-spcs.js';
 import { startDriverUnderTest, waitForDriver, worldDriverFlags, type StartedDriver } from './driver-under-test.js';
 
 export const driverCheckIds = driverChecks.map((c) => c.id);
+
+/** Upstream's rotation flags, on with the kit's short interval, so the rotation checks see republishes fetch again. */
+const kitRotationFlags = ['--enable-secret-rotation=true', `--rotation-poll-interval=${rotationIntervalMs}ms`];
 
 export interface DriverKitRun {
   /** A driver the user starts; the kit only waits for its socket. */
@@ -40,6 +44,8 @@ export interface DriverKitRun {
 export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
   const out = run.out;
   const env = await startDriverEnv({ stateDir: run.stateDir, nodeId: run.nodeId ?? 'conformance-node' });
+  // Before the driver starts, as a cluster has them before a pod naming them is scheduled.
+  createKitSpcs(env.api, env.objects);
   let started: StartedDriver | undefined;
   let client: CsiClient | undefined;
   let kit: DriverKit | undefined;
@@ -49,7 +55,7 @@ export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
     let target: string;
     if (run.endpoint) {
       const socket = parseUnixEndpoint(run.endpoint);
-      out?.write(`start the driver under test with these flags (its world is in ${env.root}):\n  ${worldDriverFlags(env, socket).join(' \\\n  ')}\nwaiting up to ${Math.round((run.waitMs ?? 120_000) / 1000)} s for unix://${socket} ...\n`);
+      out?.write(`start the driver under test with these flags (its world is in ${env.root}):\n  ${[...worldDriverFlags(env, socket), ...kitRotationFlags].join(' \\\n  ')}\nwaiting up to ${Math.round((run.waitMs ?? 120_000) / 1000)} s for unix://${socket} ...\n`);
       const log = run.driverLog ? resolve(run.driverLog) : undefined;
       // Read at check time: the no-secret check runs last, after everything was logged.
       output = async () => (log ? readFile(log, 'utf8').catch(() => undefined) : undefined);
@@ -57,7 +63,7 @@ export async function runDriverKit(run: DriverKitRun): Promise<KitResult> {
       target = `unix://${socket}`;
       client = await waitForDriver(socket, run.waitMs ?? 120_000, undefined, run.signal);
     } else {
-      const driver = await startDriverUnderTest(env, { driverBin: run.driverBin, driverArgs: run.driverArgs ?? [], waitMs: run.waitMs ?? 120_000, signal: run.signal });
+      const driver = await startDriverUnderTest(env, { driverBin: run.driverBin, driverArgs: [...kitRotationFlags, ...(run.driverArgs ?? [])], waitMs: run.waitMs ?? 120_000, signal: run.signal });
       started = driver;
       ({ target, client } = driver);
       out?.write(`started ${target} on unix://${driver.socket}\n`);

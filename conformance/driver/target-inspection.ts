@@ -6,10 +6,11 @@
  */
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMountInfo } from '../../driver/mount/mount-info.js';
+import { dataLink, isPayloadDirName, visibleLinkTarget } from '../contract/file-layout.js';
+import { nodeMounts } from './node-mounts.js';
 
 export async function mountsAt(path: string): Promise<Array<{ fsType: string; source: string }>> {
-  return (await readMountInfo()).filter((m) => m.mountPoint === path).map((m) => ({ fsType: m.fsType, source: m.source }));
+  return (await nodeMounts()).filter((m) => m.mountPoint === path).map((m) => ({ fsType: m.fsType, source: m.source }));
 }
 
 export interface TargetState {
@@ -45,15 +46,15 @@ export async function inspectLayout(target: string, visible: string[]): Promise<
   const entries = await readdir(target);
   let data = '';
   try {
-    data = await readlink(join(target, '..data'));
+    data = await readlink(join(target, dataLink));
   } catch (err) {
     problems.push(`..data is not a symlink (${(err as NodeJS.ErrnoException).code})`);
   }
   if (data !== '') {
-    if (!/^\.\.[^/]+$/.test(data) || data === '..data') problems.push(`..data points at ${JSON.stringify(data)}, not a hidden payload dir beside it`);
+    if (!isPayloadDirName(data)) problems.push(`..data points at ${JSON.stringify(data)}, not a hidden payload dir beside it`);
     else if (!(await stat(join(target, data)).catch(() => undefined))?.isDirectory()) problems.push(`..data points at ${data}, which is not a directory`);
   }
-  const payloadDirs = entries.filter((e) => e.startsWith('..') && e !== '..data');
+  const payloadDirs = entries.filter((e) => e.startsWith('..') && e !== dataLink);
   if (payloadDirs.length !== 1) problems.push(`expected exactly one payload dir, found ${payloadDirs.length}: ${payloadDirs.join(', ')}`);
   const user = entries.filter((e) => !e.startsWith('..'));
   for (const name of visible) {
@@ -62,7 +63,7 @@ export async function inspectLayout(target: string, visible: string[]): Promise<
     else if (!st.isSymbolicLink()) problems.push(`${name} is not a symlink into ..data`);
     else {
       const to = await readlink(join(target, name));
-      if (to !== join('..data', name)) problems.push(`${name} links to ${to}, not ..data/${name}`);
+      if (to !== visibleLinkTarget(name)) problems.push(`${name} links to ${to}, not ..data/${name}`);
     }
   }
   const extra = user.filter((e) => !visible.includes(e));

@@ -4,11 +4,11 @@
  * socket and the SPC's parameters, so any provider can be checked, whatever its own
  * conventions for naming objects.
  */
-import { cleanForm, isValidMode, pathRule } from '../../driver/fileutil/payload.js';
+import { volumeContextKeys } from '../contract/kubelet.js';
+import { cleanForm, isValidMode, pathRule } from '../contract/provider-wire.js';
 import { expect, fail, pass, skip, type CheckDef } from '../check.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import { describeOutcome, formatBytes } from './provider-probe.js';
-import { volumeContextKeys } from '../../driver/volume-publisher.js';
 import { tokensAttribute } from '../../sim/kubelet/service-account-token.js';
 import { differences, kitPod, permissions, ProviderKit } from './provider-kit.js';
 
@@ -24,7 +24,7 @@ const ruleLabels = {
   unclean: 'not clean',
 } as const;
 
-/** Why a file path would make the driver fail the mount (the driver's own rules), or undefined. */
+/** Why a file path would make the driver fail the mount (the contract's rules), or undefined. */
 function pathProblem(path: string): string | undefined {
   const rule = pathRule(path);
   if (rule === undefined) return undefined;

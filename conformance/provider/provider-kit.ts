@@ -4,8 +4,8 @@
  * and the baseline Mount — made once, on first need, and compared against by later checks.
  */
 import { createHash } from 'node:crypto';
-import { defaultFilePermission } from '../../driver/volume-publisher.js';
-import { driverMountRequest, podVolumeContext } from '../../harness/provider-request.js';
+import { kubeletVolumeContext } from '../contract/kubelet.js';
+import { defaultFilePermission, mountRequest } from '../contract/provider-wire.js';
 import type { MountRequest } from '../../proto/gen/v1alpha1/MountRequest.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import type { VersionResponse__Output } from '../../proto/gen/v1alpha1/VersionResponse.js';
@@ -54,9 +54,9 @@ export class ProviderKit {
   request(overrides: { spc?: SpcFile; attributes?: Record<string, string>; secrets?: string; permission?: number; current?: Array<{ id: string; version: string }> } = {}): MountRequest {
     const spc = overrides.spc ?? this.options.spc;
     const pod = { ...kitPod, namespace: spc.namespace };
-    const req = driverMountRequest({
+    const req = mountRequest({
       parameters: spc.parameters,
-      volumeContext: { ...podVolumeContext(spc.name, pod), ...overrides.attributes },
+      volumeContext: { ...kubeletVolumeContext(spc.name, pod), ...overrides.attributes },
       targetPath: this.options.targetPath,
       ...(overrides.permission !== undefined ? { permission: overrides.permission } : {}),
       ...(overrides.current ? { current: overrides.current } : {}),

@@ -6,6 +6,9 @@
 import { access, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mounter, MountOptions } from './mounter.js';
+import { ownershipAt, ownershipStackAt, type Ownership } from './ownership.js';
+
+const asForeign = (o: Ownership): Ownership => (o.kind === 'ours' ? { kind: 'foreign', fsType: 'tmpfs', source: 'tmpfs' } : o);
 
 export class DirMounter implements Mounter {
   readonly kind = 'dir' as const;
@@ -14,7 +17,18 @@ export class DirMounter implements Mounter {
     if (options.gid !== undefined) await chown(target, -1, options.gid);
   }
 
-  async unmount(): Promise<void> {}
+  async unmount(): Promise<boolean> {
+    return false;
+  }
+
+  /** This mounter mounts nothing: any mount at a target is someone else's. */
+  async ownership(target: string): Promise<Ownership> {
+    return ownershipAt(target, false).then(asForeign);
+  }
+
+  async ownershipStack(target: string): Promise<Ownership[]> {
+    return (await ownershipStackAt(target, false)).map(asForeign);
+  }
 
   /** A directory volume exists once the atomic writer has published `..data` in it. */
   async isMounted(target: string): Promise<boolean> {

@@ -3,6 +3,8 @@
  * undoes it. Two implementations: a real tmpfs through mount(2) (root on Linux), and plain
  * directories for unprivileged use. Both keep secrets only where the kubelet looks for them.
  */
+import type { Ownership } from './ownership.js';
+
 export type MountKind = 'tmpfs' | 'dir';
 
 export interface MountOptions {
@@ -12,12 +14,20 @@ export interface MountOptions {
 export interface Mounter {
   readonly kind: MountKind;
   /**
-   * Makes the existing, empty directory `target` a fresh volume; with `gid` (the pod's
-   * fsGroup) the volume's root is group-owned by it.
+   * Makes the existing directory `target` a fresh volume; with `gid` (the pod's fsGroup)
+   * the volume's root is group-owned by it. `target` itself must not be a symbolic link
+   * (the mount is made on the directory opened without following one).
    */
   mount(target: string, options?: MountOptions): Promise<void>;
-  /** Undoes `mount`. Not an error when `target` is not mounted or does not exist. */
-  unmount(target: string): Promise<void>;
+  /**
+   * Undoes one `mount`: unmounts the topmost mount at `target` (detached when busy). False
+   * when nothing is mounted there. The caller checks first that it is ours (`ownership`).
+   */
+  unmount(target: string): Promise<boolean>;
+  /** Whose the topmost mount at `target` is; `recorded`: the driver holds a record of it. */
+  ownership(target: string, recorded: boolean): Promise<Ownership>;
+  /** Whose each mount at `target` is, topmost first, from one look at the mount table. */
+  ownershipStack(target: string, recorded: boolean): Promise<Ownership[]>;
   /**
    * Whether `target` currently holds a volume. Throws a `StaleMountError` when the target
    * is a mount point that can no longer be read (the caller unmounts and starts fresh).

@@ -5,10 +5,12 @@
  */
 import koffi from 'koffi';
 import { constants as osConstants } from 'node:os';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StaleMountError, type MountOptions, isStaleError, type Mounter } from './mounter.js';
 import { mountsUnder } from './mount-info.js';
+import { ownershipAt, ownershipStackAt, volumeSource, type Ownership } from './ownership.js';
 
 const MS_NOSUID = 2;
 const MS_NODEV = 4;
@@ -47,10 +49,35 @@ function syscallError(syscall: string, target: string): NodeJS.ErrnoException {
   return err;
 }
 
-/** mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs TARGET */
-export function mountTmpfs(target: string, options = 'mode=0755'): void {
-  if (loadLibc().mount('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV, options) !== 0) {
+/** mount -t tmpfs -o nosuid,nodev,mode=0755 SOURCE TARGET (source: the name mountinfo shows). */
+export function mountTmpfs(target: string, options = 'mode=0755', source = 'tmpfs'): void {
+  if (loadLibc().mount(source, target, 'tmpfs', MS_NOSUID | MS_NODEV, options) !== 0) {
     throw syscallError('mount', target);
+  }
+}
+
+/** O_PATH and O_CLOEXEC (Linux): a handle on the directory itself, for mounting on it through /proc/self/fd. */
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Mounts a tmpfs on the directory `target` names, never through a symbolic link: the
+ * directory is opened with O_NOFOLLOW (a link fails with ENOTDIR) and the mount is made on
+ * that open handle, so a link swapped in after the caller's checks cannot redirect it.
+ */
+export function mountTmpfsNoFollow(target: string, options: string, source: string): void {
+  let fd: number;
+  try {
+    fd = openSync(target, O_PATH | fsConstants.O_NOFOLLOW | fsConstants.O_DIRECTORY | O_CLOEXEC);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOTDIR' || e.code === 'ELOOP') e.message = `${target} is not a directory or is a symbolic link (${e.code}); refusing to mount through it`;
+    throw e;
+  }
+  try {
+    if (loadLibc().mount(source, `/proc/self/fd/${fd}`, 'tmpfs', MS_NOSUID | MS_NODEV, options) !== 0) throw syscallError('mount', target);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -102,23 +129,27 @@ export class TmpfsMounter implements Mounter {
   readonly kind = 'tmpfs' as const;
 
   async mount(target: string, options: MountOptions = {}): Promise<void> {
-    mountTmpfs(target, options.gid === undefined ? 'mode=0755' : `mode=0755,gid=${options.gid}`);
+    mountTmpfsNoFollow(target, options.gid === undefined ? 'mode=0755' : `mode=0755,gid=${options.gid}`, volumeSource);
   }
 
-  async unmount(target: string): Promise<void> {
+  async unmount(target: string): Promise<boolean> {
     // umount2 itself says whether there was a mount (EINVAL: not a mount point; ENOENT: no
-    // such path), so no stat comes first. Stacked mounts (a crashed run that mounted twice)
-    // are peeled off one by one; a busy mount is detached so that it disappears once its
-    // last user lets go; a stale one (its server gone) unmounts like any other.
-    for (let i = 0; i < 8; i++) {
-      try {
-        if (!unmountPath(target)) return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
-        unmountPath(target, true);
-      }
+    // such path), so no stat comes first. A busy mount is detached so that it disappears
+    // once its last user lets go.
+    try {
+      return unmountPath(target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+      return unmountPath(target, true);
     }
-    throw new Error(`${target} is still a mount point after 8 unmounts`);
+  }
+
+  ownership(target: string, recorded: boolean): Promise<Ownership> {
+    return ownershipAt(target, recorded);
+  }
+
+  ownershipStack(target: string, recorded: boolean): Promise<Ownership[]> {
+    return ownershipStackAt(target, recorded);
   }
 
   isMounted(target: string): Promise<boolean> {

@@ -7,17 +7,18 @@
  *
  * Contract: every failure is thrown as a CsiError whose message names the provider and
  * what went wrong; a reply that breaks the provider contract (error code set, no object
- * versions) is a failure too. File paths are validated later, by the writer.
+ * versions) is a failure too. File paths are validated later, by the writer, which gets
+ * each path's bytes as the provider sent them (mount-response.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadProviderProto } from '../../proto/load.js';
 import type { CSIDriverProviderClient } from '../../proto/gen/v1alpha1/CSIDriverProvider.js';
-import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import type { VersionResponse__Output } from '../../proto/gen/v1alpha1/VersionResponse.js';
 import type { Logger } from '../../log/logger.js';
 import { CsiError, Status } from '../csi-error.js';
 import type { ProvidedFile } from '../fileutil/payload.js';
 import { InflightLimiter, QueueTimeoutError } from './inflight-limiter.js';
+import { withFilePathBytes, type MountReply } from './mount-response.js';
 import { findProviderSocket } from './provider-socket.js';
 
 export interface ObjectVersion {
@@ -83,6 +84,20 @@ const serviceConfig = JSON.stringify({
   ],
 });
 
+/**
+ * The provider client class: the generated one, with Mount's reply deserializer also
+ * returning the raw bytes of every file path.
+ */
+let providerClientClass: (new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions) => CSIDriverProviderClient) | undefined;
+function providerClient(address: string, options: grpc.ChannelOptions): CSIDriverProviderClient {
+  if (!providerClientClass) {
+    const { service } = loadProviderProto().v1alpha1.CSIDriverProvider;
+    const mount = { ...service.Mount, responseDeserialize: withFilePathBytes(service.Mount.responseDeserialize) };
+    providerClientClass = grpc.makeGenericClientConstructor({ ...service, Mount: mount }, 'CSIDriverProvider') as unknown as typeof providerClientClass;
+  }
+  return new providerClientClass!(address, grpc.credentials.createInsecure(), options);
+}
+
 export class ProviderClients {
   private readonly entries = new Map<string, Entry>();
   private readonly searchDirs: string[];
@@ -97,8 +112,7 @@ export class ProviderClients {
     const cached = this.entries.get(provider);
     if (cached && cached.socket === socket) return cached;
     cached?.client.close();
-    const { v1alpha1 } = loadProviderProto();
-    const client = new v1alpha1.CSIDriverProvider(`unix://${socket}`, grpc.credentials.createInsecure(), {
+    const client = providerClient(`unix://${socket}`, {
       'grpc.default_authority': 'localhost',
       'grpc.max_receive_message_length': this.options.maxCallRecvMsgSize,
       'grpc.service_config': serviceConfig,
@@ -127,10 +141,10 @@ export class ProviderClients {
   async mount(provider: string, params: MountParams): Promise<MountResult> {
     const entry = this.entry(provider);
     const deadline = this.deadlineOf(params.deadline);
-    let response: MountResponse__Output;
+    let response: MountReply;
     try {
       response = await entry.limiter.run(deadline, () =>
-        new Promise<MountResponse__Output>((resolve, reject) => {
+        new Promise<MountReply>((resolve, reject) => {
           entry.client.Mount(
             {
               attributes: params.attributes,
@@ -140,7 +154,7 @@ export class ProviderClients {
               current_object_version: params.currentObjectVersion,
             },
             { deadline },
-            (err, res) => (err ? reject(err) : resolve(res!)),
+            (err, res) => (err ? reject(err) : resolve(res as MountReply)),
           );
         }),
       );
@@ -163,7 +177,7 @@ export class ProviderClients {
     }
     return {
       objectVersions: response.object_version.map((o) => ({ id: o.id, version: o.version })),
-      files: response.files.map((f) => ({ path: f.path, mode: f.mode, contents: f.contents })),
+      files: response.files.map((f, i) => ({ path: f.path, rawPath: response.filePathBytes[i] ?? new Uint8Array(0), mode: f.mode, contents: f.contents })),
     };
   }
 

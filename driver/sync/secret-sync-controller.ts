@@ -16,6 +16,12 @@
  * every successful mount or rotation on this node triggers a sync.
  * Failures become a Warning event `FailedToCreateSecret` on the pod and a retry with
  * exponential backoff; terminating and finished pods are skipped.
+ *
+ * Which files: only a volume this driver mounted for that pod (its mount record, matched
+ * by namespace, pod name, pod uid and SecretProviderClass), never the pod status's
+ * `targetPath` — an API object anyone allowed to write pod statuses could point at another
+ * namespace's volume. A pod status with no such record (another node's, or a forged one)
+ * syncs nothing.
  */
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -152,8 +158,8 @@ export class SecretSyncController {
 
   private async sync(status: SecretProviderClassPodStatus): Promise<void> {
     const namespace = status.metadata.namespace!;
-    const { podName, secretProviderClassName, targetPath, mounted } = status.status ?? ({} as SecretProviderClassPodStatus['status']);
-    if (!mounted || !targetPath) return;
+    const { podName, secretProviderClassName, mounted } = status.status ?? ({} as SecretProviderClassPodStatus['status']);
+    if (!mounted || !podName || !secretProviderClassName) return;
     let spc;
     try {
       spc = await this.spcFor(`${namespace}/${status.metadata.name}`, namespace, secretProviderClassName);
@@ -167,6 +173,12 @@ export class SecretSyncController {
     const ownerUid = status.metadata.ownerReferences?.find((r) => r.kind === 'Pod')?.uid;
     if (!pod || pod.terminating || pod.phase === 'Succeeded' || pod.phase === 'Failed' || (ownerUid && pod.uid !== ownerUid)) return;
     const podRef = { name: pod.name, namespace, uid: pod.uid };
+    const volume = this.o.records.volumeOf(namespace, pod.name, pod.uid, secretProviderClassName);
+    if (!volume) {
+      this.o.logger.debug({ podStatus: `${namespace}/${status.metadata.name}`, pod: pod.name }, 'secret sync: no volume of this pod and SecretProviderClass mounted by this driver; nothing to sync');
+      return;
+    }
+    const targetPath = volume.targetPath;
     const provider = spc.spec.provider ?? '';
     const controller = pod.ownerReferences.find((r) => r.controller);
     const owner: OwnerReference = controller

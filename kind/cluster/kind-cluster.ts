@@ -11,11 +11,9 @@
  * patched into the driver DaemonSet for the run and restored at stop; kubelet timings
  * (backoff, republish period) are the real kubelet's and cannot be changed.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { parseMountInfo } from '../../driver/mount/mount-info.js';
 import type { Cluster, ComponentControl, FileStat, KubeObject, ManagedProviderControl, PodRef } from '../../sim/cluster/cluster.js';
 import { KubeObjects } from '../../sim/cluster/kube-objects.js';
@@ -71,9 +69,7 @@ export class KindCluster {
     try {
       const kubeconfig = join(dir, 'kubeconfig');
       await writeFile(kubeconfig, await this.run('kind', ['get', 'kubeconfig', '--name', name]), { mode: 0o600 });
-      const kc = shareDispatchers(new KubeConfig());
-      kc.loadFromFile(kubeconfig);
-      const objects = new KubeObjects(kc);
+      const objects = new KubeObjects(kubeconfig);
       // Workers first: scenario pods run there, and drivers()[0] is the driver they meet.
       const nodeNames = (await this.run('kind', ['get', 'nodes', '--name', name]))
         .split('\n')

@@ -11,21 +11,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { buildPayload, PayloadError } from '../../driver/fileutil/payload.js';
-import { defaultFilePermission } from '../../driver/volume-publisher.js';
-import { driverMountRequest, podVolumeContext } from '../../harness/provider-request.js';
+import { expectedFiles, type ExpectedFile } from '../../conformance/contract/file-layout.js';
+import { kubeletVolumeContext } from '../../conformance/contract/kubelet.js';
+import { defaultFilePermission, mountRequest } from '../../conformance/contract/provider-wire.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import { loadProviderProto } from '../../proto/load.js';
 import type { ExternalProviderSpec } from '../../sim/cluster/external-provider.js';
 import type { SpcFile } from '../../harness/spc-file.js';
 
-export interface ExpectedFile {
-  /** Relative path in the volume. */
-  path: string;
-  /** The mode the file must have (a reply's 0 means the request's permission, 0644). */
-  mode: number;
-  contents: Buffer;
-}
+export type { ExpectedFile };
 
 export interface Expectation {
   files: ExpectedFile[];
@@ -82,7 +76,7 @@ export async function probeProvider(provider: ExternalProviderSpec, spc: SpcFile
   const target = await mkdtemp(join(tmpdir(), 'sscsi-probe-'));
   try {
     await connect(c, provider, Math.min(timeoutMs, 5000));
-    const request = driverMountRequest({ parameters: spc.parameters, volumeContext: podVolumeContext(spc.name, { name: 'sscsi-probe', namespace: 'sscsi-probe', uid: randomUUID() }), targetPath: target });
+    const request = mountRequest({ parameters: spc.parameters, volumeContext: kubeletVolumeContext(spc.name, { name: 'sscsi-probe', namespace: 'sscsi-probe', uid: randomUUID() }), targetPath: target });
     let reply: MountResponse__Output;
     try {
       reply = await new Promise<MountResponse__Output>((resolve, reject) => c.Mount(request, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!))));
@@ -94,10 +88,9 @@ export async function probeProvider(provider: ExternalProviderSpec, spc: SpcFile
     if (reply.object_version.length === 0) throw new Error(`${what} answered the probe Mount with no object versions; a provider must report the id and version of every object it mounts`);
     let files: ExpectedFile[];
     try {
-      files = [...buildPayload(reply.files, defaultFilePermission)].map(([path, f]) => ({ path, mode: f.mode, contents: Buffer.from(f.data) }));
+      files = expectedFiles(reply.files, defaultFilePermission);
     } catch (err) {
-      if (err instanceof PayloadError) throw new Error(`${what} answered the probe Mount with an unusable reply: ${err.message}`);
-      throw err;
+      throw new Error(`${what} answered the probe Mount with an unusable reply: ${(err as Error).message}`);
     }
     const writtenByProvider = files.length === 0;
     if (writtenByProvider) files = await writtenFiles(target);

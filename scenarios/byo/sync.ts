@@ -5,8 +5,7 @@
  * the managed label and the ReplicaSet as owner; deleting the Deployment garbage-collects
  * them. Skipped when the SecretProviderClass has no secretObjects.
  */
-import type { SecretObject } from '../../driver/k8s/types.js';
-import { secretValue } from '../../driver/sync/secret-data.js';
+import { managedLabel, secretType, secretValueProblem, syncedLabels } from '../../conformance/contract/secret-sync.js';
 import { deploymentManifest, runningPods } from '../fixtures.js';
 import type { Scenario, StepContext } from '../scenario.js';
 import { applySpc, type ByoTarget } from './byo-target.js';
@@ -15,20 +14,17 @@ import { digest } from './provider-probe.js';
 const app = 'consumer';
 const secretRef = (ctx: StepContext, name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace: ctx.namespace, name });
 
-/** The data a Secret of `entry` must hold, from the files the provider answered; or why it cannot. */
-function expectedData(t: ByoTarget, entry: SecretObject): Record<string, Buffer> | string {
-  const data: Record<string, Buffer> = {};
+type SecretObject = ByoTarget['spc']['secretObjects'][number];
+
+/** For each key of the Secret of `entry`, the mounted file it comes from; or why it cannot. */
+function sourceFiles(t: ByoTarget, entry: SecretObject): Record<string, Buffer> | string {
+  const files: Record<string, Buffer> = {};
   for (const d of entry.data ?? []) {
     const file = t.expectation.files.find((f) => f.path === d.objectName);
     if (!file) return `objectName ${JSON.stringify(d.objectName)} of Secret ${entry.secretName} is not a file the provider mounts (${t.expectation.files.map((f) => f.path).join(', ')})`;
-    const where = `Secret ${entry.secretName} key ${d.key}`;
-    try {
-      data[d.key] = secretValue(entry.type || 'Opaque', d.key, file.contents, where);
-    } catch (err) {
-      return (err as Error).message;
-    }
+    files[d.key] = file.contents;
   }
-  return data;
+  return files;
 }
 
 export function byoSyncScenario(t: ByoTarget): Scenario {
@@ -47,18 +43,20 @@ export function byoSyncScenario(t: ByoTarget): Scenario {
           const pod = { namespace: ctx.namespace, name: pods[0]!.metadata.name! };
           const rs = pods[0]!.metadata.ownerReferences?.[0];
           for (const entry of entries) {
-            const expected = expectedData(t, entry);
-            await ctx.check(typeof expected !== 'string', `the data of Secret ${entry.secretName} comes from mounted files`, { expected: 'every objectName a mounted file', seen: expected });
-            const want = expected as Record<string, Buffer>;
+            const sources = sourceFiles(t, entry);
+            await ctx.check(typeof sources !== 'string', `the data of Secret ${entry.secretName} comes from mounted files`, { expected: 'every objectName a mounted file', seen: sources });
+            const want = sources as Record<string, Buffer>;
+            const type = secretType(entry.type);
             const secret = await ctx.eventually(() => ctx.cluster.get(secretRef(ctx, entry.secretName)), `the Secret ${entry.secretName} exists`, 15_000, { pod });
             const data = Object.fromEntries(Object.entries((secret.data as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
             const shown = (d: Record<string, Buffer>) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, digest(v)]));
-            const same = Object.keys(data).length === Object.keys(want).length && Object.entries(want).every(([k, v]) => data[k]?.equals(v));
-            await ctx.check(same, `the data of ${entry.secretName} is the mounted files its secretObjects entry names`, { expected: shown(want), seen: shown(data) });
-            const type = entry.type || 'Opaque';
+            const problems = Object.entries(want).flatMap(([k, file]) => secretValueProblem(type, k, file, data[k]) ?? []);
+            if (Object.keys(data).length !== Object.keys(want).length) problems.push(`keys ${Object.keys(data).join(', ')}, expected ${Object.keys(want).join(', ')}`);
+            await ctx.check(problems.length === 0, `the data of ${entry.secretName} is the mounted files its secretObjects entry names`, { expected: shown(want), seen: { data: shown(data), problems } });
             await ctx.check(secret.type === type, `${entry.secretName} has type ${type}`, { expected: type, seen: secret.type });
             const labels = secret.metadata.labels ?? {};
-            await ctx.check(labels['secrets-store.csi.k8s.io/managed'] === 'true' && Object.entries(entry.labels ?? {}).every(([k, v]) => labels[k] === v), `${entry.secretName} has the managed label and the entry's labels`, { expected: { 'secrets-store.csi.k8s.io/managed': 'true', ...entry.labels }, seen: labels });
+            const wantLabels = syncedLabels(entry.labels);
+            await ctx.check(Object.entries(wantLabels).every(([k, v]) => labels[k] === v), `${entry.secretName} has the ${managedLabel} label and the entry's labels`, { expected: wantLabels, seen: labels });
             const owners = await ctx.eventually(async () => {
               const o = (await ctx.cluster.get(secretRef(ctx, entry.secretName)))?.metadata.ownerReferences ?? [];
               return o.length > 0 && o;

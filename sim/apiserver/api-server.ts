@@ -30,6 +30,9 @@ import { apiVersionOf, qualifiedName, selectableFields } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, faultStatus, statusError } from './status.js';
 import { toTable, wantsTable } from './table.js';
+import { listOptions } from './list-options.js';
+import { pageOf } from './list-page.js';
+import { decodeProtobufObject, isProtobuf } from './protobuf-body.js';
 import { streamWatch } from './watch-stream.js';
 
 export interface SimApiServerOptions {
@@ -80,6 +83,10 @@ export function servingTls(): { key: Buffer; cert: Buffer; ca: Buffer } {
 const adminTokenDefault = 'sim-admin-token';
 
 async function readBodyText(req: IncomingMessage): Promise<string> {
+  return (await readBody(req)).toString('utf8');
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -87,7 +94,7 @@ async function readBodyText(req: IncomingMessage): Promise<string> {
     if (size > maxBody) throw statusError(413, 'request entity too large', 'RequestEntityTooLarge');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): unknown {
@@ -110,7 +117,9 @@ function misshapenField(obj: KubeObject): string | undefined {
   return undefined;
 }
 
+/** A create or update body: JSON, or protobuf as client-go sends built-in kinds (protobuf-body.ts). */
 async function readObject(req: IncomingMessage): Promise<KubeObject> {
+  if (isProtobuf(req.headers['content-type'])) return decodeProtobufObject(await readBody(req));
   const body = parseJson(await readBodyText(req));
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw statusError(400, 'the body of the request must be a JSON object');
   const wrong = misshapenField(body as KubeObject);
@@ -212,17 +221,27 @@ export class SimApiServer {
           if (!route.subresource && wantsTable(req.headers.accept)) return respond(200, toTable(r, [obj], store.resourceVersion));
           return respond(200, route.subresource === 'scale' ? scaleOf(obj) : served(obj));
         }
-        case 'list':
-          if (wantsTable(req.headers.accept)) {
-            return respond(200, toTable(r, store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }), store.resourceVersion));
+        case 'list': {
+          const options = listOptions(q, false);
+          // The sim keeps no old states: an exact read of anything but the current one is as
+          // if etcd had compacted it (the client relists).
+          if (options.resourceVersionMatch === 'Exact' && options.resourceVersion !== store.resourceVersion) {
+            throw statusError(410, `too old resource version: ${options.resourceVersion} (${store.resourceVersion})`, 'Expired');
           }
-          return respond(200, {
-            apiVersion: apiVersionOf(r, route.version),
-            kind: `${r.kind}List`,
-            metadata: { resourceVersion: store.resourceVersion },
-            items: store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }).map(served),
-          });
+          const limit = q.get('limit');
+          const page = pageOf(
+            store.list(r.plural, { namespace: route.namespace, labelSelector, fieldSelector }),
+            { limit: limit === null ? undefined : Number(limit), continueToken: q.get('continue') || undefined, resourceVersion: options.resourceVersion, resourceVersionMatch: options.resourceVersionMatch, selected: !!(labelSelector || fieldSelector) },
+            store.resourceVersion,
+          );
+          if (wantsTable(req.headers.accept)) {
+            const table = toTable(r, page.items, page.metadata.resourceVersion);
+            return respond(200, { ...table, metadata: page.metadata });
+          }
+          return respond(200, { apiVersion: apiVersionOf(r, route.version), kind: `${r.kind}List`, metadata: page.metadata, items: page.items.map(served) });
+        }
         case 'watch': {
+          const options = listOptions(q, true);
           const timeout = q.get('timeoutSeconds');
           requestLog.push({ verb: 'watch', resource: r.plural, namespace: route.namespace, name: route.name, code: 200, user: user.name });
           return streamWatch(
@@ -232,11 +251,13 @@ export class SimApiServer {
               plural: r.plural,
               namespace: route.namespace,
               name: route.name,
-              resourceVersion: q.get('resourceVersion') ?? undefined,
+              resourceVersion: options.resourceVersion,
+              sendInitialEvents: options.sendInitialEvents,
               labelSelector,
               fieldSelector,
               timeoutSeconds: timeout ? Number(timeout) : undefined,
-              allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+              allowBookmarks: options.allowWatchBookmarks,
+              kind: r.kind,
               serve: served,
             },
             (close) => {
@@ -279,8 +300,8 @@ export class SimApiServer {
           return respond(200, served(store.update(r.plural, patched, route.subresource === 'status' ? { subresource: 'status' } : {})));
         }
         case 'delete': {
-          const text = req.method === 'DELETE' ? await readBodyText(req) : '';
-          const options = (text ? parseJson(text) : {}) as DeleteOptions;
+          const body = req.method === 'DELETE' ? await readBody(req) : Buffer.alloc(0);
+          const options = (body.length === 0 ? {} : isProtobuf(req.headers['content-type']) ? decodeProtobufObject(body) : parseJson(body.toString('utf8'))) as DeleteOptions;
           const grace = q.get('gracePeriodSeconds');
           if (grace !== null) options.gracePeriodSeconds = Number(grace);
           const propagation = q.get('propagationPolicy');

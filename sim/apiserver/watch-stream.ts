@@ -3,12 +3,16 @@
  * (`{"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}`). Without a
  * resourceVersion (or with "0") the current objects come first as ADDED; with one, the
  * events after it are replayed from the history, or a 410 `Expired` ERROR event ends the
- * stream when they are no longer kept. With selectors, an object that stops matching is
+ * stream when they are no longer kept. With `allowWatchBookmarks`, a BOOKMARK every second
+ * carries the current resourceVersion in an otherwise empty object of the watched kind.
+ * With `sendInitialEvents` (WatchList) the current objects come first, then a bookmark that
+ * marks their end. With selectors, an object that stops matching is
  * sent as DELETED and one that starts matching as ADDED, as the real cacher does.
  */
 import type { ServerResponse } from 'node:http';
 import type { KubeObject, ObjectStore, StoreEvent } from './object-store.js';
 import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from './selectors.js';
+import { initialEventsEndAnnotation } from './list-options.js';
 import type { ApiError } from './status.js';
 
 export interface WatchOptions {
@@ -16,10 +20,19 @@ export interface WatchOptions {
   namespace: string | undefined;
   name: string | undefined;
   resourceVersion: string | undefined;
+  /**
+   * Start with the current objects as ADDED, then (bookmarks being required with it) a
+   * BOOKMARK annotated `k8s.io/initial-events-end: "true"`, whatever the resourceVersion:
+   * the current state is "not older than" any version a client can hold. Explicitly false:
+   * no initial events, only changes (after `resourceVersion`, or from now).
+   */
+  sendInitialEvents: boolean | undefined;
   labelSelector: LabelSelector | undefined;
   fieldSelector: FieldSelector | undefined;
   timeoutSeconds: number | undefined;
   allowBookmarks: boolean;
+  /** The watched resource's kind: a BOOKMARK carries an object of that kind. */
+  kind: string;
   /** Rewrites an object for the version the client asked for. */
   serve(o: KubeObject): KubeObject;
 }
@@ -33,6 +46,8 @@ export function streamWatch(store: ObjectStore, res: ServerResponse, opts: Watch
     (!opts.labelSelector || matchesLabels(opts.labelSelector, o.metadata.labels)) && (!opts.fieldSelector || matchesFields(opts.fieldSelector, o));
 
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  // At once, as kube-apiserver does: a client's Watch() returns on the headers, before any event.
+  res.flushHeaders();
   const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
 
   const known = new Set<string>();
@@ -51,7 +66,10 @@ export function streamWatch(store: ObjectStore, res: ServerResponse, opts: Watch
 
   const rv = opts.resourceVersion;
   let backlog: StoreEvent[] = [];
-  if (rv === undefined || rv === '' || rv === '0') {
+  const fromNow = opts.sendInitialEvents === false && (rv === undefined || rv === '' || rv === '0');
+  if (fromNow) {
+    for (const o of store.list(opts.plural, { namespace: opts.namespace, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector })) known.add(o.metadata.uid!);
+  } else if (opts.sendInitialEvents === true || rv === undefined || rv === '' || rv === '0') {
     for (const o of store.list(opts.plural, { namespace: opts.namespace, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector })) {
       if (opts.name !== undefined && o.metadata.name !== opts.name) continue;
       send('ADDED', opts.serve(o));
@@ -78,6 +96,9 @@ export function streamWatch(store: ObjectStore, res: ServerResponse, opts: Watch
     for (const e of backlog) if (e.type === 'DELETED') known.add(e.object.metadata.uid!);
   }
   let lastRevision = Number(store.resourceVersion);
+  if (opts.sendInitialEvents === true) {
+    send('BOOKMARK', opts.serve({ kind: opts.kind, metadata: { resourceVersion: String(lastRevision), annotations: { [initialEventsEndAnnotation]: 'true' } } }));
+  }
   const unsubscribe = store.onEvent((e) => {
     lastRevision = e.revision;
     deliver(e);
@@ -86,7 +107,9 @@ export function streamWatch(store: ObjectStore, res: ServerResponse, opts: Watch
 
   let bookmarkTimer: NodeJS.Timeout | undefined;
   if (opts.allowBookmarks) {
-    bookmarkTimer = setInterval(() => send('BOOKMARK', { kind: 'Bookmark', apiVersion: 'v1', metadata: { resourceVersion: String(lastRevision) } }), 1000);
+    // As kube-apiserver sends it: an object of the watched kind and version holding only the
+    // resourceVersion (clients decode it with the watched type; there is no kind "Bookmark").
+    bookmarkTimer = setInterval(() => send('BOOKMARK', opts.serve({ kind: opts.kind, metadata: { resourceVersion: String(lastRevision) } })), 1000);
     bookmarkTimer.unref();
   }
   let timeout: NodeJS.Timeout | undefined;

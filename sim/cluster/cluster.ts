@@ -81,6 +81,9 @@ export function controlUrl(p: ProviderControl): string {
   return p.control;
 }
 
+/** How long `Cluster.waitForPod` waits when not told. */
+export const podWaitDefaultMs = 60_000;
+
 export interface Cluster {
   readonly target: 'sim' | 'kind';
   /** Path of an admin kubeconfig for this cluster. */
@@ -92,8 +95,9 @@ export interface Cluster {
   /** Deletes; a missing object is not an error. */
   delete(ref: ObjectRef, options?: { gracePeriodSeconds?: number }): Promise<void>;
   /**
-   * Waits until `predicate` holds for the pod (or, for 'Deleted', until it is gone). On
-   * timeout, throws with the pod's phase, conditions and recent events.
+   * Waits until `predicate` holds for the pod (or, for 'Deleted', until it is gone), at most
+   * `timeoutMs` (default podWaitDefaultMs). On timeout, throws with the pod's phase,
+   * conditions and recent events.
    */
   waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((pod: KubeObject) => boolean), timeoutMs?: number): Promise<KubeObject | undefined>;
   /** Reads a file from a pod's volume as its container sees it. */

@@ -10,15 +10,22 @@
  * reaches the simulated API server, and the harness the metrics and control APIs, on
  * 127.0.0.1 — no bridge, no other address.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createWriteStream } from 'node:fs';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { rssBytes } from '../../harness/managed-process.js';
 import type { ComponentControl } from './cluster.js';
 
-// Nothing can be pulled here: no reaper image (Ryuk), and the engine is the local socket.
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+/**
+ * Nothing can be pulled here: no reaper image (Ryuk), and the engine is the local socket.
+ * Set (unless the user set them) when a container is first started, not on import:
+ * testcontainers reads both then.
+ */
+function useLocalEngine(): void {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+}
 
 export interface ContainerSpec {
   image: string;
@@ -47,8 +54,12 @@ export function imagePresent(image: string): boolean {
   }
 }
 
+const execFileAsync = promisify(execFile);
+
 export class ContainerComponent implements ComponentControl {
   private container: StartedTestContainer | undefined;
+  /** The container's main process as the host sees it, looked up once per start. */
+  private hostPid: number | undefined;
   private output = '';
 
   constructor(
@@ -64,6 +75,7 @@ export class ContainerComponent implements ComponentControl {
 
   async start(): Promise<void> {
     if (this.container) return;
+    useLocalEngine();
     this.output = '';
     let c = new GenericContainer(this.spec.image)
       .withCommand(this.args())
@@ -83,13 +95,21 @@ export class ContainerComponent implements ComponentControl {
       })
       .withWaitStrategy(Wait.forLogMessage(this.ready).withStartupTimeout(60_000));
     if (this.spec.mounts) c = c.withUser('0:0').withAddedCapabilities('SYS_ADMIN').withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined');
-    this.container = await c.start();
+    const started = await c.start();
+    this.container = started;
+    // Asked once, without blocking: the harness's event loop also serves the API server and
+    // the kubelets, and RSS is sampled every 100 ms during a storm (a synchronous `docker
+    // inspect` there, 30-90 ms each, kept that loop blocked most of the time).
+    const { stdout } = await execFileAsync('docker', ['inspect', '-f', '{{.State.Pid}}', started.getId()], { encoding: 'utf8' });
+    const pid = Number(stdout.trim());
+    this.hostPid = pid > 0 ? pid : undefined;
   }
 
   /** SIGTERM, then SIGKILL after 10 s, as the kubelet stops a pod; the container is removed. */
   async stop(): Promise<void> {
     const c = this.container;
     this.container = undefined;
+    this.hostPid = undefined;
     await c?.stop({ timeout: 10_000, remove: true });
   }
 
@@ -97,6 +117,7 @@ export class ContainerComponent implements ComponentControl {
   async kill(): Promise<void> {
     const c = this.container;
     this.container = undefined;
+    this.hostPid = undefined;
     await c?.stop({ timeout: 0, remove: true });
   }
 
@@ -109,15 +130,9 @@ export class ContainerComponent implements ComponentControl {
     return this.output.slice(-20_000);
   }
 
-  /** The container's main process as the host sees it. */
+  /** The container's main process as the host sees it (its pid does not change while it runs). */
   pid(): number | undefined {
-    if (!this.container) return undefined;
-    try {
-      const pid = Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', this.container.getId()], { encoding: 'utf8' }).trim());
-      return pid > 0 ? pid : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.container ? this.hostPid : undefined;
   }
 
   async rssBytes(): Promise<number | undefined> {

@@ -1,22 +1,48 @@
 /**
  * Object-level API operations through @kubernetes/client-node's generic object API, as
  * any client does them (discovery, then REST): what every `Cluster` implementation shares.
+ * Requests share a bounded pool of keep-alive connections; watches have their own
+ * (kube-dispatcher.ts says why).
  */
-import { ApiException, KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, KubernetesObjectApi, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { withContext } from '../../harness/error-chain.js';
 import { parseManifests } from '../apiserver/bootstrap.js';
-import type { KubeObject, ListFilter, ObjectRef, PodEvent, PodRef } from './cluster.js';
+import { harnessConnections, poolConnections } from './kube-dispatcher.js';
+import { podWaitDefaultMs, type KubeObject, type ListFilter, type ObjectRef, type PodEvent, type PodRef } from './cluster.js';
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 const asObject = (o: KubernetesObject): KubeObject => o as unknown as KubeObject;
+
+/**
+ * Runs one API call. An answer of the API server (ApiException, with its HTTP code) passes
+ * through as is; anything else — a connection that failed before any answer — becomes an
+ * error saying which call failed and why (undici's `fetch failed` hides the why in `cause`).
+ */
+async function call<T>(what: () => string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiException) throw err;
+    throw withContext(what(), err);
+  }
+}
+
+const refText = (o: { kind?: string; metadata?: { namespace?: string; name?: string } }) => `${o.kind ?? '?'} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? '?'}`;
 
 export class KubeObjects {
   private readonly api: KubernetesObjectApi;
 
   private readonly watcher: Watch;
 
-  constructor(kc: KubeConfig) {
-    this.api = KubernetesObjectApi.makeApiClient(kc);
-    this.watcher = new Watch(kc);
+  /** A client of the cluster that `kubeconfig` (a file) points at, as its current context. */
+  constructor(kubeconfig: string) {
+    const load = (connections: number | undefined) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      return poolConnections(kc, connections);
+    };
+    this.api = KubernetesObjectApi.makeApiClient(load(harnessConnections));
+    this.watcher = new Watch(load(undefined));
   }
 
   /** A pod watch in `namespace` (resumes after a dropped connection) until stopped. */
@@ -25,7 +51,7 @@ export class KubeObjects {
     let controller: AbortController | undefined;
     let resourceVersion: string | undefined;
     const start = async (): Promise<void> => {
-      controller = await this.watcher.watch(
+      controller = await call(() => `watch pods in ${namespace}`, () => this.watcher.watch(
         `/api/v1/namespaces/${namespace}/pods`,
         resourceVersion ? { resourceVersion, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
         (type: string, obj: KubeObject) => {
@@ -35,7 +61,7 @@ export class KubeObjects {
         () => {
           if (!stopped) setTimeout(() => void start().catch(() => undefined), 200);
         },
-      );
+      ));
     };
     await start();
     return () => {
@@ -50,12 +76,12 @@ export class KubeObjects {
     for (const obj of list) {
       const spec = structuredClone(obj) as unknown as KubernetesObject;
       try {
-        out.push(asObject(await this.api.create(spec)));
+        out.push(asObject(await call(() => `create ${refText(spec)}`, () => this.api.create(spec))));
       } catch (err) {
         if (!(err instanceof ApiException && err.code === 409)) throw err;
-        const current = await this.api.read(spec as KubernetesObject & { metadata: { name: string } });
+        const current = await call(() => `read ${refText(spec)}`, () => this.api.read(spec as KubernetesObject & { metadata: { name: string } }));
         const next = { ...spec, metadata: { ...spec.metadata, resourceVersion: current.metadata?.resourceVersion } };
-        out.push(asObject(await this.api.replace(next)));
+        out.push(asObject(await call(() => `replace ${refText(spec)}`, () => this.api.replace(next))));
       }
     }
     return out;
@@ -63,7 +89,8 @@ export class KubeObjects {
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      return asObject(await this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }));
+      const metadata = { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) };
+      return asObject(await call(() => `read ${refText({ kind: ref.kind, metadata })}`, () => this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata })));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -71,17 +98,19 @@ export class KubeObjects {
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, filter: ListFilter = {}): Promise<KubeObject[]> {
-    const res = await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, filter.fieldSelector, filter.labelSelector);
+    const res = await call(
+      () => `list ${kind}${namespace ? ` in ${namespace}` : ''}`,
+      () => this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, filter.fieldSelector, filter.labelSelector),
+    );
     return res.items.map((o) => ({ ...asObject(o), apiVersion, kind }));
   }
 
   async delete(ref: ObjectRef, options: { gracePeriodSeconds?: number } = {}): Promise<void> {
     try {
-      await this.api.delete(
-        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } },
-        undefined,
-        undefined,
-        options.gracePeriodSeconds,
+      const metadata = { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) };
+      await call(
+        () => `delete ${refText({ kind: ref.kind, metadata })}`,
+        () => this.api.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata }, undefined, undefined, options.gracePeriodSeconds),
       );
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -94,7 +123,7 @@ export class KubeObjects {
     return items.sort((a, b) => at(a).localeCompare(at(b)));
   }
 
-  async waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((p: KubeObject) => boolean), timeoutMs = 60_000): Promise<KubeObject | undefined> {
+  async waitForPod(pod: PodRef, until: 'Running' | 'Deleted' | ((p: KubeObject) => boolean), timeoutMs = podWaitDefaultMs): Promise<KubeObject | undefined> {
     const deadline = Date.now() + timeoutMs;
     let last: KubeObject | undefined;
     let delay = 20;

@@ -13,18 +13,17 @@
  *
  * Lifecycle in the types: `new SimCluster(options)` → `start()` → `StartedSimCluster`.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { bindSharedMount, unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
-import { shareDispatchers } from '../../driver/k8s/kube-config.js';
 import { packageRoot } from '../../driver/version.js';
 import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
-import { rssBytes, startBin, type ManagedProcess } from '../../harness/managed-process.js';
+import { waitForDriverSocket } from '../../harness/driver-ready.js';
+import { rssBytes, startBin, startCommand, type ManagedProcess } from '../../harness/managed-process.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { serviceAccountUser } from '../apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../apiserver/api-server.js';
@@ -57,6 +56,11 @@ export interface SimClusterOptions {
   externalProviders?: ExternalProviderSpec[];
   /** Extra flags for the driver. */
   driverArgs?: string[];
+  /**
+   * A driver binary to run instead of ours (e.g. upstream's), started with upstream's flags
+   * only: the placement flags and `driverArgs`. Process runtime only.
+   */
+  driverBin?: string;
   kubeletTimings?: Partial<KubeletTimings>;
   logger?: Logger;
   /**
@@ -76,15 +80,31 @@ export type Runtime = 'process' | 'docker';
 
 export const defaultStoreFile = () => join(packageRoot(), 'fake-providers', 'examples', 'store.yaml');
 
-/** A process of ours that can be stopped, killed and started again with the same flags. */
+/** How a process component is started and when it is ready. */
+interface Launch {
+  start(logFile: string): ManagedProcess;
+  ready(proc: ManagedProcess): Promise<void>;
+}
+
+/** One of our bins, ready when it prints its ready line. */
+const ourBin = (bin: 'driver/main.js' | 'fake-providers/main.js', args: () => string[], ready: RegExp): Launch => ({
+  start: (logFile) => startBin(bin, args(), { keepChars: 256 * 1024, logFile }),
+  ready: async (proc) => void (await proc.waitForLine(ready, 30_000)),
+});
+
+/** A driver binary that is not ours (`--driver-bin`), ready when its socket answers Probe. */
+const otherDriverBin = (bin: string, args: () => string[], socket: string): Launch => ({
+  start: (logFile) => startCommand(bin, args(), { keepChars: 256 * 1024, logFile }),
+  ready: async (proc) => (await waitForDriverSocket(socket, { waitMs: 60_000, proc })).close(),
+});
+
+/** A process that can be stopped, killed and started again with the same flags. */
 class ProcessComponent implements ComponentControl {
   private proc: ManagedProcess | undefined;
 
   constructor(
     readonly name: string,
-    private readonly bin: 'driver/main.js' | 'fake-providers/main.js',
-    private readonly args: () => string[],
-    private readonly ready: RegExp,
+    private readonly launch: Launch,
     private readonly logFile: string,
   ) {}
 
@@ -94,13 +114,8 @@ class ProcessComponent implements ComponentControl {
 
   async start(): Promise<void> {
     if (this.running()) return;
-    this.proc = startBin(this.bin, this.args(), { keepChars: 256 * 1024, logFile: this.logFile });
-    await this.proc.waitForLine(this.ready, 30_000);
-  }
-
-  /** The ready line (JSON) of the current run. */
-  async readyLine(): Promise<string> {
-    return this.proc!.waitForLine(this.ready, 30_000);
+    this.proc = this.launch.start(this.logFile);
+    await this.launch.ready(this.proc);
   }
 
   async stop(): Promise<void> {
@@ -176,7 +191,8 @@ export interface StartedSimCluster extends Cluster {
 
 export interface SimDescription {
   kubeconfig: string;
-  driver: { endpoint: string; metrics: string; node: string; nodes: Array<{ node: string; endpoint: string; metrics: string }> };
+  /** `bin`: the driver binary when it is not ours (`driverBin`). */
+  driver: { endpoint: string; metrics: string; node: string; nodes: Array<{ node: string; endpoint: string; metrics: string }>; bin?: string };
   providers: Array<SimProviderDescription | SimExternalProviderDescription>;
 }
 
@@ -205,6 +221,12 @@ export class SimCluster {
     const externals = checkExternalProviders(this.options.externalProviders ?? []);
     if (externals.length > 0 && this.options.runtime === 'docker') {
       throw new Error(`external providers need the process runtime: with --runtime docker the drivers run in containers and cannot reach ${externals.map((e) => e.socket).join(', ')}`);
+    }
+    if (this.options.driverBin !== undefined) {
+      if (this.options.runtime === 'docker') throw new Error(`--driver-bin needs the process runtime: with --runtime docker the driver runs from the image ${driverImage}`);
+      await access(this.options.driverBin, constants.X_OK).catch(() => {
+        throw new Error(`--driver-bin ${this.options.driverBin} is not an executable file`);
+      });
     }
     const ownRoot = this.options.stateDir === undefined;
     const root = ownRoot ? await mkdtemp(join(tmpdir(), 'sscsi-sim-')) : resolve(this.options.stateDir!);
@@ -271,22 +293,24 @@ export class SimCluster {
           const inner: Component =
             runtime === 'docker'
               ? new ContainerComponent(spec.name, { image: fakeProviderImage, sharedDirs: [root], readOnlyDirs: [dirname(spec.storeFile ?? defaultStoreFile())], mounts: false, logFile: join(dir, `provider-${spec.name}.log`), labels: { [simRootLabel]: root } }, args, ready)
-              : new ProcessComponent(spec.name, 'fake-providers/main.js', args, ready, join(dir, `provider-${spec.name}.log`));
+              : new ProcessComponent(spec.name, ourBin('fake-providers/main.js', args, ready), join(dir, `provider-${spec.name}.log`));
           const p = new ProviderComponent(inner, socket, `http://127.0.0.1:${port}`);
           await p.start();
           providers.push(p);
         }
         for (const e of externals) providers.push(new ExternalProvider(e.name, e.socket, await linkExternalProvider(e, providerDir)));
         const metricsAddr = `127.0.0.1:${await freePort()}`;
-        const driverArgs = () => [
-          ...driverFlags({ socket: csiSocket, nodeId: name, providerDir, additionalProviderDir: join(dir, 'etc-providers'), metricsAddr, kubeconfig: driverKubeconfig }),
-          '--log-format-json',
-          ...(this.options.driverArgs ?? []),
-        ];
+        const placement = driverFlags({ socket: csiSocket, nodeId: name, providerDir, additionalProviderDir: join(dir, 'etc-providers'), metricsAddr, kubeconfig: driverKubeconfig });
+        const driverBin = this.options.driverBin;
+        // Another binary gets upstream's flags only: the placement and what the caller passes.
+        const driverArgs = () => [...placement, ...(driverBin ? [] : ['--log-format-json']), ...(this.options.driverArgs ?? [])];
+        // Upstream's driver does not create its socket's directory (the DaemonSet's hostPath does).
+        await mkdir(dirname(csiSocket), { recursive: true });
+        const driverLog = join(dir, 'driver.log');
         const driver: Component =
           runtime === 'docker'
-            ? new ContainerComponent('secrets-store-csi-driver', { image: driverImage, sharedDirs: [root], mounts: true, logFile: join(dir, 'driver.log'), labels: { [simRootLabel]: root } }, driverArgs, /CSI driver serving/)
-            : new ProcessComponent('secrets-store-csi-driver', 'driver/main.js', driverArgs, /CSI driver serving/, join(dir, 'driver.log'));
+            ? new ContainerComponent('secrets-store-csi-driver', { image: driverImage, sharedDirs: [root], mounts: true, logFile: driverLog, labels: { [simRootLabel]: root } }, driverArgs, /CSI driver serving/)
+            : new ProcessComponent('secrets-store-csi-driver', driverBin ? otherDriverBin(driverBin, driverArgs, csiSocket) : ourBin('driver/main.js', driverArgs, /CSI driver serving/), driverLog);
         await driver.start();
         const kubelet = new SimKubelet({
           store: api.store,
@@ -300,9 +324,7 @@ export class SimCluster {
         nodes.push({ name, dir, kubeletRoot, csiSocket, providerDir, metricsAddr, driver, providers, kubelet });
       }
 
-      const kc = shareDispatchers(new KubeConfig());
-      kc.loadFromFile(kubeconfig);
-      const objects = new KubeObjects(kc);
+      const objects = new KubeObjects(kubeconfig);
       const findPod = (pod: PodRef) => api.store.get('pods', pod.namespace, pod.name);
       /** Where a file of a pod's volume is on the node, refusing paths that leave the volume. */
       const volumePath = (pod: PodRef, volume: string, path: string): string => {
@@ -323,6 +345,7 @@ export class SimCluster {
           metrics: `http://${nodes[0]!.metricsAddr}/metrics`,
           node: nodes[0]!.name,
           nodes: nodes.map((n) => ({ node: n.name, endpoint: `unix://${n.csiSocket}`, metrics: `http://${n.metricsAddr}/metrics` })),
+          ...(this.options.driverBin ? { bin: this.options.driverBin } : {}),
         },
         providers: nodes.flatMap((n) =>
           n.providers.map((p) => (p.external ? { name: p.name, external: true as const, socket: p.socket, link: p.link, node: n.name } : { name: p.name, socket: p.socket, control: p.control, node: n.name })),

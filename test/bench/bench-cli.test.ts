@@ -44,8 +44,8 @@ describe('npm run bench', () => {
     }
   });
 
-  it('rejects an unknown group or flag with a usage message and exit code 2', async () => {
-    for (const args of [['--only', 'nope'], ['--frobnicate']]) {
+  it('rejects an unknown group or flag, or a comparison it cannot make, with a usage message and exit code 2', async () => {
+    for (const args of [['--only', 'nope'], ['--frobnicate'], ['--compare', 'downstream'], ['--compare', 'upstream', '--only', 'micro']]) {
       const err = await run(process.execPath, [join(root, 'dist/bench/main.js'), ...args]).then(
         () => null,
         (e: { code: number; stderr: string }) => e,

@@ -15,6 +15,7 @@ import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harne
 import { putObject } from '../../scenarios/fixtures.js';
 import { SimCluster, type SimDescription, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { eventually as until } from '../helpers/eventually.js';
 
 let tmp: TempRoot;
 let provider: ManagedProcess;
@@ -42,16 +43,6 @@ afterAll(async () => {
   await tmp?.cleanup();
 });
 
-/** Polls until `fn` gives something truthy. */
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('sscsi sim up --provider', () => {
   it('serves the external provider to the driver, lists it in sim.json and leaves it running after SIGTERM', async () => {

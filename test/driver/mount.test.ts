@@ -2,7 +2,7 @@
  * The mount boundary against the real kernel: tmpfs through mount(2)/umount2(2) via
  * koffi, mount-point detection without processes, /proc/self/mountinfo parsing.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirMounter } from '../../driver/mount/dir-mounter.js';
@@ -50,17 +50,52 @@ describe.skipIf(!isRoot)('tmpfs mounter (root)', () => {
     expect(await mountsUnder(target)).toEqual([]);
   });
 
-  it('unmount is idempotent and peels stacked mounts', async () => {
+  it('unmount takes off one mount at a time and says when there was none', async () => {
     const target = join(tmp.path, 'stacked');
     await mkdir(target);
     const m = new TmpfsMounter();
-    await m.unmount(target);
-    await m.unmount(join(tmp.path, 'does-not-exist'));
+    expect(await m.unmount(target)).toBe(false);
+    expect(await m.unmount(join(tmp.path, 'does-not-exist'))).toBe(false);
     mountTmpfs(target);
     mountTmpfs(target);
     expect((await mountsUnder(target)).length).toBe(2);
-    await m.unmount(target);
+    expect(await m.unmount(target)).toBe(true);
+    expect((await mountsUnder(target)).length).toBe(1);
+    expect(await m.unmount(target)).toBe(true);
     expect(await mountsUnder(target)).toEqual([]);
+  });
+
+  it('mounts with the source secrets-store-csi, owns that and nothing else, and never mounts through a link', async () => {
+    const target = join(tmp.path, 'own');
+    await mkdir(target);
+    const m = new TmpfsMounter();
+    expect(await m.ownership(target, false)).toEqual({ kind: 'none' });
+    await m.mount(target);
+    expect(await mountsUnder(target)).toMatchObject([{ mountPoint: target, fsType: 'tmpfs', source: 'secrets-store-csi' }]);
+    expect(await m.ownership(target, false)).toEqual({ kind: 'ours' });
+    await m.unmount(target);
+    mountTmpfs(target); // source "tmpfs", not at a kubelet path: someone else's
+    expect(await m.ownership(target, false)).toEqual({ kind: 'foreign', fsType: 'tmpfs', source: 'tmpfs' });
+    expect(await m.ownership(target, true)).toEqual({ kind: 'ours' }); // unless the driver recorded it
+    await m.unmount(target);
+    const real = join(tmp.path, 'real');
+    await mkdir(real);
+    await symlink(real, join(tmp.path, 'link'));
+    await expect(m.mount(join(tmp.path, 'link'))).rejects.toMatchObject({ code: 'ENOTDIR', message: expect.stringMatching(/refusing to mount through it/) });
+    expect(await mountsUnder(real)).toEqual([]);
+  });
+
+  it('reads the whole stack at a target from one look at the mount table, topmost first, also for a path the kernel escapes', async () => {
+    const target = join(tmp.path, 'a b\\c'); // mountinfo shows it as a\040b\134c
+    await mkdir(target);
+    const m = new TmpfsMounter();
+    expect(await m.ownershipStack(target, false)).toEqual([]);
+    mountTmpfs(target); // someone else's, below
+    await m.mount(target); // ours, on top
+    expect(await m.ownershipStack(target, false)).toEqual([{ kind: 'ours' }, { kind: 'foreign', fsType: 'tmpfs', source: 'tmpfs' }]);
+    await m.unmount(target);
+    await m.unmount(target);
+    expect(await m.ownershipStack(target, false)).toEqual([]);
   });
 
   it('detaches a busy mount', async () => {

@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeProviderFiles } from '../../driver/fileutil/atomic-writer.js';
 import type { NodeApi, PodInfo, SecretInfo, WatchHandlers } from '../../driver/k8s/node-api.js';
@@ -15,6 +16,7 @@ import { MountRecords } from '../../driver/mount-records.js';
 import { SecretSyncController } from '../../driver/sync/secret-sync-controller.js';
 import { createLogger } from '../../log/logger.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { eventually } from '../helpers/eventually.js';
 
 let tmp: TempRoot;
 beforeAll(async () => {
@@ -77,20 +79,25 @@ const podStatus = (targetPath: string): SecretProviderClassPodStatus => ({
   status: { podName: 'web-0', secretProviderClassName: 'app', targetPath, mounted: true, objects: [] },
 });
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** The records of a driver that mounted `target` for web-0 (uid-1) from SPC app. */
+function recordsOf(target: string): MountRecords {
+  const records = new MountRecords();
+  const now = new Date().toISOString();
+  records.upsert(
+    { pod: 'web-0', namespace: 'default', podUid: 'uid-1', serviceAccount: 'default', secretProviderClass: 'app', provider: 'fake', targetPath: target, objects: [], syncedSecrets: [], mountedAt: now, lastUpdate: now },
+    {} as never,
+  );
+  return records;
 }
+
+const until = (cond: () => boolean, what: string) => eventually(cond, what, 10_000, 10);
 
 describe('SecretSyncController', () => {
   it('syncs a fresh mount from the SPC its publish read, without reading it again', async () => {
     const f = fakes(spc('from-api'));
-    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: new MountRecords(), logger: createLogger({ name: 't', level: 'silent' }) }).start();
+    const target = await mountedTarget('fresh');
+    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: recordsOf(target), logger: createLogger({ name: 't', level: 'silent' }) }).start();
     try {
-      const target = await mountedTarget('fresh');
       // The publish finishes first, then the watch brings the pod status it created.
       sync.volumeUpdated('default', 'web-0-default-app', spc('from-publish'));
       f.deliver(podStatus(target));
@@ -104,15 +111,46 @@ describe('SecretSyncController', () => {
 
   it('reads the SPC from the API when the publish copy is older than freshSpcMs, or there is none', async () => {
     const f = fakes(spc('from-api'));
-    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: new MountRecords(), logger: createLogger({ name: 't', level: 'silent' }), freshSpcMs: 0 }).start();
+    const target = await mountedTarget('stale');
+    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: recordsOf(target), logger: createLogger({ name: 't', level: 'silent' }), freshSpcMs: 0 }).start();
     try {
-      const target = await mountedTarget('stale');
       sync.volumeUpdated('default', 'web-0-default-app', spc('from-publish'));
       await new Promise((r) => setTimeout(r, 5)); // let the copy age past freshSpcMs = 0
       f.deliver(podStatus(target));
       await until(() => f.created.length === 1, 'the Secret');
       expect(f.created[0]!.name).toBe('from-api');
       expect(f.spcReads).toEqual(['default/app']);
+    } finally {
+      sync.stop();
+    }
+  });
+
+  it('reads the volume it mounted for the pod, never the targetPath a pod status names', async () => {
+    const f = fakes(spc('copied'));
+    const own = await mountedTarget('own-volume');
+    const elsewhere = join(tmp.path, 'other-namespace-volume');
+    await mkdir(elsewhere);
+    writeProviderFiles(elsewhere, [{ path: 'password', mode: 0o644, contents: Buffer.from('someone-elses') }], 0o644);
+    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: recordsOf(own), logger: createLogger({ name: 't', level: 'silent' }) }).start();
+    try {
+      f.deliver(podStatus(elsewhere));
+      await until(() => f.created.length === 1, 'the Secret');
+      expect(f.created[0]!.data).toEqual({ pw: Buffer.from('hunter2').toString('base64') });
+    } finally {
+      sync.stop();
+    }
+  });
+
+  it('syncs nothing for a pod status with no volume of that pod in its records', async () => {
+    const f = fakes(spc('copied'));
+    const elsewhere = await mountedTarget('forged-target');
+    const logs: string[] = [];
+    const logger = createLogger({ name: 't', level: 'debug', destination: new Writable({ write: (chunk: Buffer, _enc, cb) => (logs.push(chunk.toString()), cb()) }) });
+    const sync = new SecretSyncController({ nodeId: 'n', publishApi: f.publishApi, nodeApi: f.nodeApi, metrics: new DriverMetrics(), records: new MountRecords(), logger }).start();
+    try {
+      f.deliver(podStatus(elsewhere));
+      await until(() => logs.some((l) => l.includes('nothing to sync')), 'the sync to pass over it');
+      expect(f.created).toEqual([]);
     } finally {
       sync.stop();
     }

@@ -8,6 +8,7 @@ import { startFakeProvider, type StartedFakeProvider } from '../../fake-provider
 import { nextVersion } from '../../fake-providers/store.js';
 import { fakeAttributes, rawProviderClient } from '../helpers/provider-client.js';
 import { startBin, type ManagedProcess as TestProcess } from '../../harness/managed-process.js';
+import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 const sha16 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -190,6 +191,28 @@ describe('fake provider faults', () => {
     expect((await mount()).files.map((f) => f.path)).toContain('../escaped-secret');
     await put('/faults', { mode: 'oversize', count: 1 });
     await expect(mount()).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+  });
+
+  it('hold keeps Mount calls until the fault is replaced, then answers them; Version is not held', async () => {
+    await put('/faults', { mode: 'hold' });
+    const state = async () => (await (await control('/state')).json()) as { inflight: number; maxInflight: number };
+    const inflightReaches = (n: number) => eventually(async () => (await state()).inflight === n, `${n} Mount calls held`, 5000);
+    let answered = 0;
+    const calls = Array.from({ length: 3 }, () => mount().then((r) => (answered++, r)));
+    await inflightReaches(3);
+    expect(await client.version(1000)).toMatchObject({ version: 'v1alpha1' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(0);
+    await put('/faults', { mode: 'latency', latencyMs: 1 });
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.files.map((f) => f.contents.toString()))).toEqual(Array(3).fill(['hunter2-secret']));
+    expect(await state()).toMatchObject({ inflight: 0 });
+    // Cleared rather than replaced: held calls are answered too.
+    await put('/faults', { mode: 'hold' });
+    const held = mount();
+    await inflightReaches(1);
+    await control('/faults', { method: 'DELETE' });
+    expect((await held).files.map((f) => f.path)).toEqual(['db-password']);
   });
 
   it('hang holds the call until the caller deadline, for Mount and Version', async () => {

@@ -24,7 +24,7 @@ export interface RequestOptions {
 
 function open(api: StartedSimApiServer, method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
   const token = options.token === undefined ? api.adminToken : options.token;
-  const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const payload = options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
     const req = request(
       `${api.url}${path}`,
@@ -33,8 +33,8 @@ function open(api: StartedSimApiServer, method: string, path: string, options: R
         ca: api.ca,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
-          // Always with its length: Node's client sends a GET or DELETE body unframed otherwise.
-          ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          // With a length: Node frames a DELETE body only when told its length.
+          ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
           ...(options.accept ? { accept: options.accept } : {}),
         },
       },

@@ -118,7 +118,7 @@ describe('scenarios run --provider', () => {
     expect(restart[3]).toMatchObject({ name: 'rotation resumes after the restart', skipReason: expect.stringMatching(/to change an object/) });
 
     const xml = await readFile(junit, 'utf8');
-    expect(xml).toMatch(/<testsuite name="rotation" tests="4" failures="0" errors="0" skipped="4"/);
+    expect(xml).toMatch(/<testsuite name="rotation" tests="6" failures="0" errors="0" skipped="6"/);
     expect(xml).toMatch(/<testsuite name="mount-storm" tests="4" failures="0" errors="0" skipped="1"/);
     expect(xml).toContain(`<skipped message="${storm[3]!.skipReason!.replace(/"/g, '&quot;')}"/>`);
     expect(xml).not.toContain('an earlier step of the scenario failed');

@@ -4,11 +4,12 @@
  * seen, the pod's events) and the exit codes.
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
-import { junitXml } from '../../scenarios/report.js';
+import { formatTable, junitXml } from '../../scenarios/report.js';
 import { runScenarios } from '../../scenarios/runner.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { SimCluster } from '../../sim/cluster/sim-cluster.js';
@@ -33,12 +34,17 @@ describe('sscsi scenarios run', () => {
     expect(code, proc.stdout() + proc.stderr()).toBe(0);
     expect(proc.stdout()).toMatch(/▶ mount:/);
     expect(proc.stdout()).toMatch(/2\/2 scenarios passed on sim/);
+    // The run says what machine it ran on, before the scenarios and above the table.
+    expect(proc.stdout()).toMatch(/^machine: \d+ cores \(.+\), load [\d.]+; empty gRPC call p50 [\d.]+ ms \(reference 0\.05 ms\): waits ×[\d.]+\n\n▶ mount:/);
+    expect(proc.stdout()).toMatch(/\nmachine: .*\n\nscenario +step/);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="mount" tests="4" failures="0" errors="0" skipped="0"/);
     expect(xml).toMatch(/<testsuite name="pod-deletion" tests="2" failures="0"/);
     expect(xml).toMatch(/<property name="unpublished" value="10"\/>/);
-    const results = JSON.parse(await readFile(json, 'utf8')) as { passed: boolean; target: string; scenarios: Array<{ name: string; steps: Array<{ result: string }> }> };
+    const results = JSON.parse(await readFile(json, 'utf8')) as { passed: boolean; target: string; machine: Record<string, unknown>; scenarios: Array<{ name: string; steps: Array<{ result: string }> }> };
     expect(results.passed).toBe(true);
+    expect(results.machine).toMatchObject({ cores: availableParallelism(), grpcEmptyCalls: 300, referenceGrpcEmptyP50Ms: 0.05, grpcEmptyP50Ms: expect.any(Number), timeScale: expect.any(Number) });
+    expect(results.machine.timeScale).toBeGreaterThanOrEqual(1);
     expect(results.target).toBe('sim');
     expect(results.scenarios.map((s) => s.name)).toEqual(['mount', 'pod-deletion']);
     expect(results.scenarios.flatMap((s) => s.steps.map((st) => st.result)).every((r) => r === 'passed')).toBe(true);
@@ -58,6 +64,22 @@ describe('sscsi scenarios run', () => {
     expect(total).toBeGreaterThan(0);
     const results = JSON.parse(await readFile(json, 'utf8')) as { apiFaults: unknown };
     expect(results.apiFaults).toEqual({ rate: 0.2, injected: total, byKind: { '409': c409, '429': c429, '500': c500, '503': c503, latency } });
+  });
+
+  it('the slow-provider storm round piles the calls up against the bound whatever the machine (--pods 24)', async () => {
+    tmp = await makeTempRoot('scenarios-storm');
+    const json = join(tmp.path, 'results.json');
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'mount-storm', '--pods', '24', '--json', json]);
+    const code = await proc.exited();
+    expect(code, proc.stdout() + proc.stderr()).toBe(0);
+    const results = JSON.parse(await readFile(json, 'utf8')) as { scenarios: Array<{ steps: Array<{ name: string; figures: Record<string, number> }> }> };
+    const slow = results.scenarios[0]!.steps.find((s) => s.name.startsWith('storm against a slow provider'))!;
+    // The scenario runs the driver with --provider-max-inflight=16: the provider held 16
+    // calls while the driver queued some of the other 8, and never saw more than 16.
+    expect(slow.figures.heldAtBound).toBe(16);
+    expect(slow.figures.driverQueuedAtBound).toBeGreaterThanOrEqual(1);
+    expect(slow.figures.driverQueuedAtBound).toBeLessThanOrEqual(8);
+    expect(slow.figures.providerMaxInflight).toBe(16);
   });
 
   it('refuses unknown scenarios and options (2) and says kind is missing (1)', async () => {
@@ -127,5 +149,26 @@ describe('a failing check', () => {
     const xml = junitXml(run);
     expect(xml).toMatch(/<testsuite name="broken" tests="2" failures="1" errors="0" skipped="1"/);
     expect(xml).toMatch(/<failure message="check failed: the pod runs" type="CheckFailure">expected: &quot;Running&quot;/);
+  });
+});
+
+describe('waits on a slower machine', () => {
+  it("stretch by the run's time scale and say so, and the report names the machine", async () => {
+    // What calibrate() would report on a machine three times slower than the reference.
+    const machine = { cores: 2, cpuModel: 'test cpu', loadAverage: 0, grpcEmptyP50Ms: 0.15, grpcEmptyCalls: 300, referenceGrpcEmptyP50Ms: 0.05, timeScale: 3 };
+    const never: Scenario = { name: 'never', title: 'a condition that never holds', steps: [{ name: 'wait for it', run: async (ctx) => void (await ctx.eventually(async () => false, 'the impossible', 200)) }] };
+    const absent: Scenario = { name: 'absent', title: 'a pod that never exists', steps: [{ name: 'wait for it', run: (ctx) => ctx.cluster.waitForPod({ namespace: ctx.namespace, name: 'absent' }, 'Running', 200).then(() => undefined) }] };
+    let out = '';
+    const sink = new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) });
+    const run = await runScenarios([never, absent], { target: 'sim', startCluster: () => new SimCluster().start(), out: sink, machine });
+    const [waited, podWait] = run.scenarios.map((s) => s.steps[0]!);
+    expect(waited!.failure!.message).toBe('check failed: the impossible (within 600 ms = 200 ms × 3 for this machine)');
+    expect(waited!.durationMs).toBeGreaterThanOrEqual(600);
+    expect(podWait!.failure!.message).toMatch(/pod sc-absent\/absent did not become Running within 600 ms/);
+    expect(podWait!.durationMs).toBeGreaterThanOrEqual(600);
+    expect(run.machine).toEqual(machine);
+    const header = 'machine: 2 cores (test cpu), load 0; empty gRPC call p50 0.15 ms (reference 0.05 ms): waits ×3';
+    expect(out.startsWith(`${header}\n`)).toBe(true);
+    expect(formatTable(run).split('\n')[0]).toBe(header);
   });
 });

@@ -4,10 +4,12 @@
  * and scale subresources, graceful pod deletion, garbage collection, the fresh-cluster
  * objects, Deployments, RBAC and authentication, discovery and server-side tables.
  */
+import protobuf from 'protobufjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serviceAccountUser } from '../../sim/apiserver/authorizer.js';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { apiRequest, apiWatch, type WatchStream } from '../helpers/api-request.js';
+import { eventually } from '../helpers/eventually.js';
 
 let api: StartedSimApiServer;
 let driverToken: string;
@@ -33,16 +35,6 @@ const pod = (name: string, extra: Record<string, unknown> = {}) => ({
   metadata: { name, labels: { app: name } },
   spec: { containers: [{ name: 'app', image: 'busybox', env: [{ name: 'A', value: '1' }] }], ...extra },
 });
-/** Polls until `fn` returns a truthy value (the control plane works in the background). */
-async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   api = await new SimApiServer().start();
@@ -84,6 +76,14 @@ describe('watch', () => {
     expect(await w.next()).toMatchObject({ type: 'MODIFIED', object: { spec: { provider: 'other' } } });
     await req('DELETE', `${spcs}/w-existing`);
     expect(await w.next()).toMatchObject({ type: 'DELETED', object: { metadata: { name: 'w-existing' } } });
+  });
+
+  it('sends BOOKMARKs (allowWatchBookmarks) whose object is of the watched kind and version, as client-go decodes them', async () => {
+    const w = await watch(`${pods}?watch=true&allowWatchBookmarks=true&resourceVersion=${(await req('GET', pods)).body.metadata.resourceVersion}`);
+    const b = await w.next(3000);
+    expect(b).toMatchObject({ type: 'BOOKMARK', object: { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } } });
+    const v = await watch(`/apis/secrets-store.csi.x-k8s.io/v1alpha1/namespaces/default/secretproviderclasses?watch=true&allowWatchBookmarks=true&resourceVersion=${(await req('GET', spcs)).body.metadata.resourceVersion}`);
+    expect(await v.next(3000)).toMatchObject({ type: 'BOOKMARK', object: { kind: 'SecretProviderClass', apiVersion: 'secrets-store.csi.x-k8s.io/v1alpha1' } });
   });
 
   it('resumes from a resourceVersion with exactly the events after it, and serves v1alpha1 objects on a v1alpha1 watch', async () => {
@@ -344,5 +344,54 @@ describe('faults', () => {
     expect(failed).toBeGreaterThan(10);
     expect(failed).toBeLessThan(50);
     expect(codes.every((c) => c === 200 || c === 503)).toBe(true);
+  });
+});
+
+describe('protobuf bodies (application/vnd.kubernetes.protobuf, what controller-runtime sends for built-in kinds)', () => {
+  const secrets = '/api/v1/namespaces/default/secrets';
+  /** A string map entry (key = 1, value = 2) as field `field`. */
+  const mapEntry = (w: protobuf.Writer, field: number, key: string, value: string | Uint8Array) => {
+    const e = protobuf.Writer.create().uint32(10).string(key);
+    if (typeof value === 'string') e.uint32(18).string(value);
+    else e.uint32(18).bytes(value);
+    w.uint32((field << 3) | 2).bytes(e.finish());
+  };
+  /** A v1 Secret in k8s.io/api's field numbers, in the k8s\0 + runtime.Unknown envelope. */
+  function secretBody(kind = 'Secret'): Buffer {
+    const owner = protobuf.Writer.create().uint32(10).string('ReplicaSet').uint32(26).string('web-1').uint32(34).string('uid-1').uint32(42).string('apps/v1').finish();
+    const meta = protobuf.Writer.create().uint32(10).string('pb-secret').uint32(26).string('default');
+    mapEntry(meta, 11, 'secrets-store.csi.k8s.io/managed', 'true');
+    mapEntry(meta, 12, 'note', 'synced');
+    meta.uint32(106).bytes(owner);
+    const secret = protobuf.Writer.create().uint32(10).bytes(meta.finish());
+    mapEntry(secret, 2, 'password', Buffer.from('s3cr3t\u0000bytes'));
+    secret.uint32(26).string('Opaque');
+    const typeMeta = protobuf.Writer.create().uint32(10).string('v1').uint32(18).string(kind).finish();
+    const unknown = protobuf.Writer.create().uint32(10).bytes(typeMeta).uint32(18).bytes(secret.finish()).finish();
+    return Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), unknown]);
+  }
+
+  it('creates and updates a Secret sent as protobuf, stored as its JSON form', async () => {
+    const created = await req('POST', secrets, secretBody(), { contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(created.status, created.text).toBe(201);
+    const got = (await req('GET', `${secrets}/pb-secret`)).body;
+    expect(got).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      data: { password: Buffer.from('s3cr3t\u0000bytes').toString('base64') },
+      metadata: { name: 'pb-secret', namespace: 'default', labels: { 'secrets-store.csi.k8s.io/managed': 'true' }, annotations: { note: 'synced' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'uid-1' }] },
+    });
+    const updated = await req('PUT', `${secrets}/pb-secret`, secretBody(), { contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(updated.status, updated.text).toBe(200);
+    expect(Number(updated.body.metadata.resourceVersion)).toBeGreaterThan(Number(got.metadata.resourceVersion));
+  });
+
+  it('answers 415 for a protobuf kind it does not decode, and 400 for a body without the envelope', async () => {
+    const other = await req('POST', secrets, secretBody('ConfigMap'), { contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(other.status).toBe(415);
+    expect(other.body).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', message: expect.stringContaining('send application/json') });
+    const bare = await req('POST', secrets, Buffer.from([1, 2, 3]), { contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(bare.status).toBe(400);
   });
 });

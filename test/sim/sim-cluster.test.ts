@@ -11,6 +11,7 @@ import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { SimCluster, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
 import type { KubeObject } from '../../sim/cluster/cluster.js';
 import { isRoot } from '../helpers/temp-root.js';
+import { eventually } from '../helpers/eventually.js';
 
 let c: StartedSimCluster;
 const sha16 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -46,15 +47,6 @@ const providerState = async () =>
     requests: number;
     lastRequest: { attributes: Record<string, unknown>; secrets: Record<string, string> | null };
   };
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 const failedMounts = async (pod: string) => (await c.events('default', pod)).filter((e) => e.reason === 'FailedMount').map((e) => String(e.message));
 
 beforeAll(async () => {

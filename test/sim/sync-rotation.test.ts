@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../driver/version.js';
 import { SimCluster, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
 import type { KubeObject } from '../../sim/cluster/cluster.js';
+import { eventually } from '../helpers/eventually.js';
 
 let c: StartedSimCluster;
 const intervalMs = 1000;
@@ -18,20 +19,6 @@ const tlsDir = join(packageRoot(), 'sim', 'apiserver', 'tls');
 let tlsBundle: string;
 const secretValues = ['correct-horse-battery-staple', 'ak_live_5f2b8c1e9d7a4b3c', 'rotated-value-1', 'rotated-value-2', 'never-to-be-seen-again'];
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const putObject = async (name: string, contents: string) => {
   for (const p of c.providers('fake')) {
     const r = await fetch(`${p.control}/objects/${name}`, { method: 'PUT', body: JSON.stringify({ contents }) });
@@ -255,8 +242,11 @@ describe('on-demand refresh', () => {
     const event = await eventually(async () => (await c.events(ns, name)).find((e) => e.reason === 'SecretRefreshed'), 'SecretRefreshed');
     expect(event.message).toContain(requestedAt);
     expect((await c.readFile({ namespace: ns, name }, 'secrets', 'api-key')).toString()).toBe('never-to-be-seen-again');
-    const spcps = await c.get({ apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClassPodStatus', namespace: ns, name: `${name}-${ns}-synced` });
-    expect(spcps?.metadata.annotations?.['secrets-store.csi.k8s.io/refresh-requested-at']).toBe(requestedAt);
+    // The driver records the event first, then annotates the pod status.
+    const spcps = await eventually(async () => {
+      const s = await c.get({ apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClassPodStatus', namespace: ns, name: `${name}-${ns}-synced` });
+      return s?.metadata.annotations?.['secrets-store.csi.k8s.io/refresh-requested-at'] === requestedAt && s;
+    }, 'the refresh recorded on the pod status');
     expect(JSON.parse(spcps!.metadata.annotations!['secrets-store.csi.k8s.io/last-refresh']!)).toMatchObject({ result: expect.stringMatching(/rotated|unchanged/) });
   });
 });
