@@ -10,14 +10,15 @@ import type { NodeUnstageVolumeRequest__Output } from '../proto/gen/csi/v1/NodeU
 import { posix } from 'node:path';
 import { invalidArgument } from './csi-error.js';
 import { podStatusName } from './k8s/types.js';
+import { dnsLabelRule, dnsSubdomainRule } from './k8s/names.js';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const nameRules = [
-  { key: 'secretProviderClass', what: 'a SecretProviderClass name (a lowercase RFC 1123 subdomain of at most 253 characters)', rule: dns1123Subdomain, max: 253 },
-  { key: 'csi.storage.k8s.io/pod.name', what: 'a pod name (a lowercase RFC 1123 subdomain of at most 253 characters)', rule: dns1123Subdomain, max: 253 },
-  { key: 'csi.storage.k8s.io/pod.namespace', what: 'a namespace name (a lowercase RFC 1123 label of at most 63 characters)', rule: dns1123Label, max: 63 },
+  { key: 'secretProviderClass', what: `a valid SecretProviderClass name: it must be ${dnsSubdomainRule}`, rule: dns1123Subdomain, max: 253 },
+  { key: 'csi.storage.k8s.io/pod.name', what: `a valid pod name: it must be ${dnsSubdomainRule}`, rule: dns1123Subdomain, max: 253 },
+  { key: 'csi.storage.k8s.io/pod.namespace', what: `a valid namespace: it must be ${dnsLabelRule}`, rule: dns1123Label, max: 63 },
 ] as const;
 
 const shown = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}â€¦` : v);
@@ -33,7 +34,7 @@ const shown = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}â€
 function validateNames(ctx: Record<string, string>): void {
   for (const { key, what, rule, max } of nameRules) {
     const v = ctx[key];
-    if (v !== undefined && v !== '' && (v.length > max || !rule.test(v))) throw invalidArgument(`${key} ${shown(v)} in the volume context is not ${what}`);
+    if (v !== undefined && v !== '' && (v.length > max || !rule.test(v))) throw invalidArgument(`${key} ${shown(v)} is not ${what}`);
   }
   const [spc, pod, namespace] = nameRules.map((r) => ctx[r.key] ?? '');
   if (spc && pod && namespace) {

@@ -286,9 +286,9 @@ describe('NodePublishVolume failures leave the target clean', () => {
   it('refuses names Kubernetes cannot hold before mounting or calling the provider', async () => {
     const before = (await controlState()).requests;
     for (const [p, spc, message] of [
-      [pod('../x'), 'app-secrets', /csi\.storage\.k8s\.io\/pod\.name "\.\.\/x" in the volume context is not a pod name/],
-      [pod('web-0', 'Default'), 'app-secrets', /csi\.storage\.k8s\.io\/pod\.namespace "Default" in the volume context is not a namespace name/],
-      [pod('web-0'), 'App_Secrets', /secretProviderClass "App_Secrets" in the volume context is not a SecretProviderClass name/],
+      [pod('../x'), 'app-secrets', /csi\.storage\.k8s\.io\/pod\.name "\.\.\/x" is not a valid pod name: it must be a lowercase RFC 1123 subdomain/],
+      [pod('web-0', 'Default'), 'app-secrets', /csi\.storage\.k8s\.io\/pod\.namespace "Default" is not a valid namespace: it must be a lowercase RFC 1123 label/],
+      [pod('web-0'), 'App_Secrets', /secretProviderClass "App_Secrets" is not a valid SecretProviderClass name: it must be a lowercase RFC 1123 subdomain/],
       [pod('w'.repeat(240)), 'app-secrets', /would be named .*, 260 characters, more than the 253 Kubernetes allows/],
     ] as const) {
       const target = h.target(p.uid);

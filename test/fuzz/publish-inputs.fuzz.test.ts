@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 /**
  * Volume contexts and SecretProviderClass parameters: first the driver's request
  * validation alone (many cases, the rule stated here from the CSI spec and upstream), then
@@ -46,11 +47,14 @@ const label = (v: string) => v.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
  * (capability, id, target, context, read-only, no block), and, present in the context, names
  * Kubernetes can hold, with the pod status `<pod>-<namespace>-<spc>` within 253 characters.
  */
+/** A target path as the kubelet sends it: absolute, no `.`/`..`/`//`, no trailing `/`, no NUL. */
+const cleanAbsolute = (t: string) => t.startsWith('/') && posix.normalize(t) === t && (t === '/' || !t.endsWith('/')) && !t.includes('\0');
+
 function publishValid(r: { volume_capability: unknown; volume_id: string; target_path: string; volume_context: Record<string, string>; readonly: boolean }): boolean {
   const ctx = r.volume_context;
   const [spc, pod, ns] = [ctx[keys.spc] ?? '', ctx[keys.podName] ?? '', ctx[keys.podNamespace] ?? ''];
   const names = (!spc || subdomain(spc)) && (!pod || subdomain(pod)) && (!ns || label(ns)) && !(spc && pod && ns && `${pod}-${ns}-${spc}`.length > 253);
-  return r.volume_capability !== null && r.volume_id !== '' && r.target_path !== '' && Object.keys(ctx).length > 0 && !(r.volume_capability as { block: unknown }).block && r.readonly && names;
+  return r.volume_capability !== null && r.volume_id !== '' && cleanAbsolute(r.target_path) && Object.keys(ctx).length > 0 && !(r.volume_capability as { block: unknown }).block && r.readonly && names;
 }
 
 /** Runs a validator: true when it accepts, false when it refuses with INVALID_ARGUMENT; anything else fails. */
@@ -71,7 +75,7 @@ describe('request validation (pure)', () => {
     const request = fc.record({ volume_id: text, target_path: text, staging_target_path: text, volume_capability: capability, readonly: fc.boolean(), volume_context: context, secrets: context, publish_context: context });
     checkProperty('publish/unpublish/stage request validation', 4000, fc.property(request, (r) => {
       expect(accepts(() => validatePublishRequest(r as unknown as NodePublishVolumeRequest__Output)), JSON.stringify(r).slice(0, 200)).toBe(publishValid(r));
-      expect(accepts(() => validateUnpublishRequest({ volume_id: r.volume_id, target_path: r.target_path }))).toBe(r.volume_id !== '' && r.target_path !== '');
+      expect(accepts(() => validateUnpublishRequest({ volume_id: r.volume_id, target_path: r.target_path }))).toBe(r.volume_id !== '' && cleanAbsolute(r.target_path));
       expect(accepts(() => validateStageRequest(r as never))).toBe(r.volume_id !== '' && r.staging_target_path !== '' && r.volume_capability !== null);
       expect(accepts(() => validateUnstageRequest({ volume_id: r.volume_id, staging_target_path: r.staging_target_path }))).toBe(r.volume_id !== '' && r.staging_target_path !== '');
     }));
