@@ -6,17 +6,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 
-const echoService: grpc.ServiceDefinition = {
-  Call: {
-    path: '/bench.Echo/Call',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
+/** A unary method at `path` that moves raw bytes both ways (no proto): any service's shape on the wire. */
+export function rawUnaryMethod(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+  const raw = (b: Buffer) => b;
+  return { path, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
+}
+
+const echoService: grpc.ServiceDefinition = { Call: rawUnaryMethod('/bench.Echo/Call') };
 
 export interface EchoPair {
   /** One empty call; resolves with its answer. */

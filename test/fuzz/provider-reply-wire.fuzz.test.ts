@@ -9,6 +9,7 @@
  * and the client keeps working for the next call.
  */
 import * as grpc from '@grpc/grpc-js';
+import { rawUnaryMethod } from '../../harness/grpc-echo.js';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,17 +86,7 @@ beforeAll(async () => {
   tmp = await makeTempRoot('fuzz-wire');
   server = new grpc.Server();
   // The provider service with a serializer that sends whatever bytes are set.
-  const definition: grpc.ServiceDefinition = {
-    Mount: {
-      path: '/v1alpha1.CSIDriverProvider/Mount',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (b: Buffer) => b,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => b,
-    },
-  };
+  const definition: grpc.ServiceDefinition = { Mount: rawUnaryMethod('/v1alpha1.CSIDriverProvider/Mount') };
   server.addService(definition, { Mount: (_call: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, reply) });
   await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${join(tmp.path, 'fuzz.sock')}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
   clients = new ProviderClients({ providerVolume: tmp.path, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 4 * 1024 * 1024, maxInflight: 4, callTimeoutMs: 5000, logger: createLogger({ name: 'fuzz', level: 'silent' }) });
