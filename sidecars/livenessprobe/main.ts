@@ -70,4 +70,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit as soon as main is done, as upstream's sidecars do (os.Exit): a connection a client
+// left open (grpc-js keeps a closed channel's transport for a while) must not keep a
+// stopping sidecar alive until its container is killed. Logs are written synchronously.
+process.exit(await main(process.argv.slice(2)));

@@ -123,11 +123,19 @@ async function main(argv: string[]): Promise<number> {
   // Stopping removes the socket, so the kubelet deregisters the driver.
   const code = await finished;
   await shutdownServer(server, 1000);
-  await unlink(socketPath).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') log.error({ socketPath, err: err.message }, 'failed to remove the registration socket');
-  });
+  log.debug('registration server stopped');
+  await unlink(socketPath).then(
+    () => log.info({ socketPath }, 'registration socket removed'),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') log.error({ socketPath, err: err.message }, 'failed to remove the registration socket');
+    },
+  );
   await http?.stop();
+  log.info({ exitCode: code }, 'stopped');
   return code;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit as soon as main is done, as upstream's sidecars do (os.Exit): a connection a client
+// left open (grpc-js keeps a closed channel's transport for a while) must not keep a
+// stopping sidecar alive until its container is killed. Logs are written synchronously.
+process.exit(await main(process.argv.slice(2)));
