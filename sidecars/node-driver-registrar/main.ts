@@ -122,14 +122,13 @@ async function main(argv: string[]): Promise<number> {
 
   // Stopping removes the socket, so the kubelet deregisters the driver.
   const code = await finished;
-  await shutdownServer(server, 1000);
-  log.debug('registration server stopped');
   await unlink(socketPath).then(
     () => log.info({ socketPath }, 'registration socket removed'),
     (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') log.error({ socketPath, err: err.message }, 'failed to remove the registration socket');
     },
   );
+  await shutdownServer(server, 1000);
   await http?.stop();
   log.info({ exitCode: code }, 'stopped');
   return code;

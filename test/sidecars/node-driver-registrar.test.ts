@@ -114,6 +114,7 @@ describe('csi-node-driver-registrar with our driver, the test as the kubelet', (
     await waitForFile(sock);
     expect(await second.kill('SIGTERM')).toBe(0);
     await expect(access(sock)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(second.stderr()).toMatch(/registration socket removed/);
   });
 
   it('a SIGTERM while it still waits for the driver ends it at once, with 0', async () => {
