@@ -4,7 +4,7 @@
  *  1. kill the kubelet (so it restarts nothing);
  *  2. kill and delete every container of the CRI namespace through containerd;
  *  3. stop containerd; SIGKILL shims still serving our socket; `runc delete --force` what
- *     runc still knows under our runc root;
+ *     runc still knows under our runc root; stop the registry mirror;
  *  4. unmount everything under the kubelet's root dir and the node's dir (pod volumes, the
  *     root dir's own rshared bind mount, rootfs overlays, shm, network namespaces — a pod's
  *     veth pair and host route vanish with its namespace);
@@ -23,6 +23,7 @@ import { mountsUnder, unmountAllUnder } from './mounts.js';
 import { readNodeRecord } from './node-record.js';
 import { defaultKubeletRootDir, nodePaths, type NodePaths } from './paths.js';
 import { podCgroups, removePodCgroups } from './pod-cgroups.js';
+import { registryPaths } from './registry-mirror.js';
 
 export const kubeletRootMarker = '.sscsi-node';
 
@@ -112,6 +113,8 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   for (const pid of containerdPids) await stopDaemon({ pid, marker: containerdMarker }, 10_000);
   await killShims(paths);
   await runcLeftovers(paths);
+  const registry = registryPaths(paths);
+  for (const pid of await findProcesses([registry.config])) await stopDaemon({ pid, marker: registry.config }, 5_000);
 
   // 4. Mounts.
   const mountDirs = [paths.kubelet.rootDir, paths.dir];
@@ -123,7 +126,7 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   const cg = await removePodCgroups();
   report.cgroupsRemoved = cg.removed;
   await removeContainerLogLinks(paths);
-  for (const d of [paths.cni.ipamDir, paths.containerd.state, paths.containerd.root, paths.containerd.runcRoot, paths.kubelet.podLogs]) await rm(d, { recursive: true, force: true });
+  for (const d of [paths.cni.ipamDir, paths.containerd.state, paths.containerd.root, paths.containerd.runcRoot, paths.containerd.certsDir, paths.kubelet.podLogs, join(registry.data, '..')]) await rm(d, { recursive: true, force: true });
   if (ownsRootDir(paths.kubelet.rootDir, stateDir, record?.ownsKubeletRootDir) && (await mountsUnder([paths.kubelet.rootDir])).length === 0) {
     await rm(paths.kubelet.rootDir, { recursive: true, force: true });
   }
@@ -132,6 +135,7 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   // 6. Look again.
   for (const pid of await findProcesses([kubeletMarker])) report.leftovers.push(`kubelet process ${pid}`);
   for (const pid of await findProcesses([containerdMarker])) report.leftovers.push(`containerd process ${pid}`);
+  for (const pid of await findProcesses([registry.config])) report.leftovers.push(`registry process ${pid}`);
   for (const pid of await findProcesses(['-address', paths.containerd.socket])) report.leftovers.push(`containerd shim process ${pid}`);
   for (const m of await mountsUnder(mountDirs)) report.leftovers.push(`mount ${m}`);
   for (const c of await podCgroups()) report.leftovers.push(`cgroup ${c}`);
