@@ -3,7 +3,9 @@
  * the CA; the API server's serving certificate (the names and the service IP a client may
  * dial); one client certificate per identity (the Node and RBAC authorizers read the
  * subject: CN is the user, O the groups); serving certificates for the controller-manager,
- * the scheduler and the kubelet; and the service-account signing key pair.
+ * the scheduler and the kubelet; the service-account signing key pair; and the front-proxy
+ * CA and client (the request-header authentication that the controller-manager and the
+ * scheduler look up in kube-system/extension-apiserver-authentication).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +26,8 @@ export interface ClusterPki {
   kubelet: KeyPair;
   kubeletServing: KeyPair;
   serviceAccount: { key: string; pub: string };
+  frontProxyCa: KeyPair;
+  frontProxyClient: KeyPair;
 }
 
 export interface PkiOptions {
@@ -36,12 +40,13 @@ export interface PkiOptions {
 
 export const adminUser = 'kubernetes-admin';
 export const mastersGroup = 'system:masters';
+export const frontProxyClientName = 'front-proxy-client';
 
 export async function createClusterPki(dir: string, options: PkiOptions): Promise<ClusterPki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const ca = await createCa(dir, 'sscsi-k8s-ca');
+  const [ca, frontProxyCa] = await Promise.all([createCa(dir, 'sscsi-k8s-ca'), createCa(dir, 'sscsi-k8s-front-proxy-ca', 'front-proxy-ca')]);
   const local = { dnsNames: ['localhost'], ips: ['127.0.0.1'] };
-  const [apiserver, apiserverKubeletClient, admin, controllerManager, controllerManagerServing, scheduler, schedulerServing, kubelet, kubeletServing, serviceAccount] = await Promise.all([
+  const [apiserver, apiserverKubeletClient, admin, controllerManager, controllerManagerServing, scheduler, schedulerServing, kubelet, kubeletServing, serviceAccount, frontProxyClient] = await Promise.all([
     issueLeaf(ca, dir, {
       name: 'kube-apiserver',
       commonName: 'kube-apiserver',
@@ -65,8 +70,9 @@ export async function createClusterPki(dir: string, options: PkiOptions): Promis
       ips: ['127.0.0.1', ...(options.nodeIps ?? [])],
     }),
     createKeyPair(dir, 'service-account'),
+    issueLeaf(frontProxyCa, dir, { name: 'front-proxy-client', commonName: frontProxyClientName, usages: ['client'] }),
   ]);
-  return { dir, ca, apiserver, apiserverKubeletClient, admin, controllerManager, controllerManagerServing, scheduler, schedulerServing, kubelet, kubeletServing, serviceAccount };
+  return { dir, ca, apiserver, apiserverKubeletClient, admin, controllerManager, controllerManagerServing, scheduler, schedulerServing, kubelet, kubeletServing, serviceAccount, frontProxyCa, frontProxyClient };
 }
 
 /** A client certificate for an arbitrary identity (a test's unprivileged user, say). */

@@ -5,7 +5,7 @@
  * answers ok to the admin identity.
  */
 import { freePort } from '../../../harness/free-port.js';
-import type { ClusterPki } from './certificates.js';
+import { frontProxyClientName, type ClusterPki } from './certificates.js';
 import { startComponent, type RunningComponent } from './component.js';
 import { httpGet } from './https-get.js';
 
@@ -34,6 +34,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     args: [
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
+      // The Endpoints of the `kubernetes` Service may not hold a loopback address (validation
+      // refuses 127.0.0.0/8), and with no kube-proxy its cluster IP leads nowhere anyway: pods
+      // that need the API (the driver) are told 127.0.0.1:<port> on the host network.
+      '--endpoint-reconciler-type=none',
       `--secure-port=${port}`,
       `--etcd-servers=${options.etcdUrl}`,
       `--tls-cert-file=${pki.apiserver.cert}`,
@@ -53,6 +57,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       // The kubelet listens on 127.0.0.1 and the node's hostname resolves there (/etc/hosts);
       // its InternalIP (the machine's address) has no kubelet on it.
       '--kubelet-preferred-address-types=Hostname,InternalIP,ExternalIP',
+      `--requestheader-client-ca-file=${pki.frontProxyCa.cert}`,
+      `--requestheader-allowed-names=${frontProxyClientName}`,
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+      `--proxy-client-key-file=${pki.frontProxyClient.key}`,
       '--profiling=false',
     ],
     logFile: options.logFile,

@@ -38,9 +38,9 @@ function subject(commonName: string, organizations: readonly string[] = []): str
   return `${organizations.map((o) => `/O=${escape(o)}`).join('')}/CN=${escape(commonName)}`;
 }
 
-/** A self-signed CA in `dir` (ca.crt, ca.key). */
-export async function createCa(dir: string, commonName: string): Promise<KeyPair> {
-  const pair = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+/** A self-signed CA in `dir` (<name>.crt, <name>.key). */
+export async function createCa(dir: string, commonName: string, name = 'ca'): Promise<KeyPair> {
+  const pair = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
   await openssl([
     'req', '-x509', ...curve, '-keyout', pair.key, '-out', pair.cert, '-days', days, '-subj', subject(commonName),
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
