@@ -17,12 +17,13 @@ import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
 import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
 import { run } from '../../cluster/k8s/node/command.js';
 import { registryBinary, registryPaths } from '../../cluster/k8s/node/registry-mirror.js';
-import { root } from '../../harness/managed-process.js';
+import { componentBinary } from '../../cluster/k8s/control-plane/binaries.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 import { eventually } from '../helpers/eventually.js';
 
-const kubeletBin = join(root, '.peers', 'bin', 'kubelet');
-const missing = await missingPrerequisites(kubeletBin);
+const kubelet = componentBinary('kubelet');
+const kubeletBin = kubelet.path ?? '';
+const missing = kubelet.missing ? [kubelet.missing] : await missingPrerequisites(kubeletBin);
 
 const token = `hello-${process.pid}`;
 // With Debian's docker-registry the node mirrors docker.io locally: the plain pod then keeps
@@ -138,6 +139,16 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
     expect(seen.trim()).toBe(token);
     expect(await mountsUnder([join(hostDir, 'dir')])).toEqual([join(hostDir, 'dir')]);
   }, 120_000);
+
+  it('refuses a second node on the machine, naming the running one, and leaves it running', async () => {
+    const other = await makeTempRoot('k8s-node-second');
+    try {
+      await expect(startNode({ stateDir: other.path, kubeletBin, lockWaitMs: 0, dockerImages: [] })).rejects.toThrow(`another k8s node runs on this machine (state dir ${tmp.path})`);
+      expect(await podRunning(node!, 'plain')).toBeTruthy();
+    } finally {
+      await other.cleanup();
+    }
+  }, 60_000);
 
   it('stops leaving no process, mount, pod cgroup or CNI lease', async () => {
     const n = node!;

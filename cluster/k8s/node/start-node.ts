@@ -17,6 +17,7 @@ import { pauseImage } from './node-images.js';
 import { waitForKubeletHealthy, waitForNodeReady } from './node-ready.js';
 import { writeNodeRecord } from './node-record.js';
 import { defaultKubeletRootDir, nodePaths, type NodePaths } from './paths.js';
+import { acquireNodeLock } from './node-lock.js';
 import { kubeletRootMarker, stopNode, type StopReport } from './stop-node.js';
 import { executable, missingPrerequisites } from './prerequisites.js';
 import { mirroredRegistries, pushToMirror, registryBinary, startRegistry, writeMirrorHosts } from './registry-mirror.js';
@@ -48,6 +49,8 @@ export interface NodeOptions {
    * where Debian's docker-registry is installed.
    */
   registryMirror?: boolean;
+  /** How long to wait for another node on this machine to stop (node-lock.ts). Default 10 minutes. */
+  lockWaitMs?: number;
   /** Progress lines ("• containerd ..."). */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -93,8 +96,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   if (missing.length > 0) throw new NodePrerequisiteError(missing);
   const kubeletRootDir = o.kubeletRootDir ?? defaultKubeletRootDir;
   const paths = nodePaths(o.stateDir, kubeletRootDir);
+  await acquireNodeLock(o.stateDir, o.lockWaitMs ?? 600_000, log);
   // Whatever an earlier run of this state dir left goes first.
-  await stopNode(o.stateDir, { kubeletRootDir });
+  await stopNode(o.stateDir, { kubeletRootDir, keepLock: true });
   const nodeName = o.nodeName ?? hostname().toLowerCase();
   const settings: KubeletSettings = {
     nodeName,
