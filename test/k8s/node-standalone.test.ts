@@ -7,13 +7,16 @@
  * lease or veth behind. Needs root and the node's prerequisites; skips naming what is missing.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPrerequisites } from '../../cluster/k8s/node/prerequisites.js';
 import { startNode, type RunningNode } from '../../cluster/k8s/node/start-node.js';
 import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
+import { findProcesses } from '../../cluster/k8s/node/daemon.js';
+import { nodeLockFile } from '../../cluster/k8s/node/node-lock.js';
+import { defaultKubeletRootDir, nodePaths } from '../../cluster/k8s/node/paths.js';
 import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
 import { run } from '../../cluster/k8s/node/command.js';
 import { registryBinary, registryPaths } from '../../cluster/k8s/node/registry-mirror.js';
@@ -150,15 +153,37 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
     }
   }, 60_000);
 
-  it('stops leaving no process, mount, pod cgroup or CNI lease', async () => {
+  it('stops leaving no process, mount, pod cgroup, CNI lease or veth — even after containerd and the kubelet were SIGKILLed', async () => {
     const n = node!;
     node = undefined;
+    const record = JSON.parse(await readFile(n.paths.record, 'utf8')) as { kubeletPid: number; containerdPid: number };
+    const shimsBefore = await findProcesses(['-address', n.containerdSocket]);
+    expect(shimsBefore.length).toBeGreaterThan(0);
+    process.kill(record.kubeletPid, 'SIGKILL');
+    process.kill(record.containerdPid, 'SIGKILL');
     const report = await n.stop();
     expect(report.leftovers).toEqual([]);
+    expect(await findProcesses(['-address', n.containerdSocket])).toEqual([]);
     expect(await mountsUnder([n.paths.kubelet.rootDir, n.paths.dir])).toEqual([]);
     expect(await podCgroups()).toEqual([]);
     expect(await readdir(n.paths.cni.ipamDir).catch(() => [])).toEqual([]);
     const veths = (await run('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.trim();
     expect(veths).toBe('');
+    expect(existsSync(nodeLockFile)).toBe(false);
+  }, 120_000);
+
+  it('a start whose kubelet dies says so with the end of its log, and leaves nothing', async () => {
+    const other = await makeTempRoot('k8s-node-failed');
+    try {
+      // A "kubelet" that exits at once with a message: the start must fail, not hang.
+      const fake = join(other.path, 'kubelet');
+      await writeFile(fake, '#!/bin/sh\necho "kubelet: refusing to start (test)" >&2\nexit 3\n', { mode: 0o755 });
+      await expect(startNode({ stateDir: other.path, kubeletBin: fake, dockerImages: [], registryMirror: false })).rejects.toThrow(/the kubelet exited \(3\)[\s\S]*kubelet: refusing to start \(test\)/);
+      expect(await findProcesses([nodePaths(other.path).containerd.config])).toEqual([]);
+      expect(await mountsUnder([defaultKubeletRootDir, other.path])).toEqual([]);
+      expect(existsSync(nodeLockFile)).toBe(false);
+    } finally {
+      await other.cleanup();
+    }
   }, 120_000);
 });
