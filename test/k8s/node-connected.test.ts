@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingBinary, requireBinary, componentBinary } from '../../cluster/k8s/control-plane/binaries.js';
 import { startControlPlane, type ControlPlane } from '../../cluster/k8s/control-plane/control-plane.js';
 import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
+import { releaseNodeLock } from '../../cluster/k8s/node/node-lock.js';
 import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
 import { missingPrerequisites } from '../../cluster/k8s/node/prerequisites.js';
 import { startNode, type RunningNode } from '../../cluster/k8s/node/start-node.js';
+import { stopNode } from '../../cluster/k8s/node/stop-node.js';
 import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
@@ -111,9 +113,12 @@ describe.skipIf(missing.length > 0)(`k8s node joined to the control plane${missi
     expect(del.stderr).toBe('');
     const n = node!;
     node = undefined;
-    const report = await n.stop();
+    // Stopped keeping the machine's node lock, so no other test file's node can start before
+    // the machine-wide checks below (kubelet root dir, kubepods cgroups, veths) are done.
+    const report = await stopNode(tmp.path, { keepLock: true });
     expect(report.leftovers).toEqual([]);
     expect(await mountsUnder([n.paths.kubelet.rootDir, n.paths.dir])).toEqual([]);
     expect(await podCgroups()).toEqual([]);
+    await releaseNodeLock(tmp.path);
   }, 120_000);
 });

@@ -13,10 +13,11 @@ import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPrerequisites } from '../../cluster/k8s/node/prerequisites.js';
 import { startNode, type RunningNode } from '../../cluster/k8s/node/start-node.js';
+import { stopNode } from '../../cluster/k8s/node/stop-node.js';
 import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
 import { findProcesses } from '../../cluster/k8s/node/daemon.js';
-import { nodeLockFile } from '../../cluster/k8s/node/node-lock.js';
-import { defaultKubeletRootDir, nodePaths } from '../../cluster/k8s/node/paths.js';
+import { nodeLockFile, releaseNodeLock } from '../../cluster/k8s/node/node-lock.js';
+import { nodePaths } from '../../cluster/k8s/node/paths.js';
 import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
 import { run } from '../../cluster/k8s/node/command.js';
 import { registryBinary, registryPaths } from '../../cluster/k8s/node/registry-mirror.js';
@@ -65,6 +66,9 @@ spec:
     - name: host
       hostPath: {path: ${hostDir}, type: DirectoryOrCreate}
 `;
+
+/** The state dir holding the machine's node lock ('' when free). */
+const lockHolder = async () => (await readFile(nodeLockFile, 'utf8').catch(() => '')).trim();
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
@@ -161,7 +165,9 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
     expect(shimsBefore.length).toBeGreaterThan(0);
     process.kill(record.kubeletPid, 'SIGKILL');
     process.kill(record.containerdPid, 'SIGKILL');
-    const report = await n.stop();
+    // Stopped keeping the machine's node lock, so no other test file's node can start before
+    // the machine-wide checks below (kubelet root dir, kubepods cgroups, veths) are done.
+    const report = await stopNode(tmp.path, { keepLock: true });
     expect(report.leftovers).toEqual([]);
     expect(await findProcesses(['-address', n.containerdSocket])).toEqual([]);
     expect(await mountsUnder([n.paths.kubelet.rootDir, n.paths.dir])).toEqual([]);
@@ -169,7 +175,8 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
     expect(await readdir(n.paths.cni.ipamDir).catch(() => [])).toEqual([]);
     const veths = (await run('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.trim();
     expect(veths).toBe('');
-    expect(existsSync(nodeLockFile)).toBe(false);
+    await releaseNodeLock(tmp.path);
+    expect(await lockHolder()).not.toBe(tmp.path);
   }, 120_000);
 
   it('a start whose kubelet dies says so with the end of its log, and leaves nothing', async () => {
@@ -180,8 +187,8 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
       await writeFile(fake, '#!/bin/sh\necho "kubelet: refusing to start (test)" >&2\nexit 3\n', { mode: 0o755 });
       await expect(startNode({ stateDir: other.path, kubeletBin: fake, dockerImages: [], registryMirror: false })).rejects.toThrow(/the kubelet exited \(3\)[\s\S]*kubelet: refusing to start \(test\)/);
       expect(await findProcesses([nodePaths(other.path).containerd.config])).toEqual([]);
-      expect(await mountsUnder([defaultKubeletRootDir, other.path])).toEqual([]);
-      expect(existsSync(nodeLockFile)).toBe(false);
+      expect(await mountsUnder([other.path])).toEqual([]);
+      expect(await lockHolder()).not.toBe(other.path);
     } finally {
       await other.cleanup();
     }

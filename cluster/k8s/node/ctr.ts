@@ -3,6 +3,7 @@
  * kubelet's pods live in): importing images, and listing, killing and deleting containers when
  * the node stops.
  */
+import { existsSync } from 'node:fs';
 import { run } from './command.js';
 
 export const ctrBinary = 'ctr';
@@ -22,9 +23,10 @@ export class Ctr {
     return (await run(ctrBinary, this.args(rest))).stdout;
   }
 
-  /** Whether containerd answers on the socket. */
+  /** Whether containerd answers on the socket (at once when there is no socket: ctr would retry its dial for 10 s). */
   async answers(): Promise<boolean> {
-    return run(ctrBinary, ['--address', this.socket, '--timeout', '2s', 'version']).then(
+    if (!existsSync(this.socket)) return false;
+    return run(ctrBinary, ['--address', this.socket, '--connect-timeout', '1s', '--timeout', '2s', 'version']).then(
       () => true,
       () => false,
     );
