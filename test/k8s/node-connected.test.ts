@@ -68,6 +68,8 @@ describe.skipIf(missing.length > 0)(`k8s node joined to the control plane${missi
       nodeName,
       apiServer: { kubeconfig: plane.kubeconfigs.kubelet, clientCaFile: plane.pki.ca.cert, tlsCertFile: plane.pki.kubeletServing.cert, tlsPrivateKeyFile: plane.pki.kubeletServing.key },
       dockerImages: [],
+      // Another test file's node may hold the machine: wait for it, then fail naming it.
+      lockWaitMs: 200_000,
     });
     console.log(`node Ready in ${Math.round(performance.now() - started)} ms (containerd, images, kubelet)`);
   }, 300_000);

@@ -18,6 +18,8 @@ import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
 import { findProcesses } from '../../cluster/k8s/node/daemon.js';
 import { nodeLockFile, releaseNodeLock } from '../../cluster/k8s/node/node-lock.js';
 import { nodePaths } from '../../cluster/k8s/node/paths.js';
+import { cniResultsDir, runtimeLeftovers } from '../../cluster/k8s/node/host-leftovers.js';
+import { cniNetworkName } from '../../cluster/k8s/node/cni-config.js';
 import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
 import { run } from '../../cluster/k8s/node/command.js';
 import { registryBinary, registryPaths } from '../../cluster/k8s/node/registry-mirror.js';
@@ -113,9 +115,11 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
       kubeletBin,
       nodeName,
       dockerImages: [],
+      // Another test file's node may hold the machine: wait for it, then fail naming it.
+      lockWaitMs: 200_000,
       staticPods: { 'plain.yaml': plainPod, 'privileged.yaml': privilegedPod },
     });
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     const report = await node?.stop();
@@ -157,12 +161,15 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
     }
   }, 60_000);
 
-  it('stops leaving no process, mount, pod cgroup, CNI lease or veth — even after containerd and the kubelet were SIGKILLed', async () => {
+  it('stops leaving no process, shim socket, mount, pod cgroup, CNI lease, CNI result or veth — even after containerd and the kubelet were SIGKILLed', async () => {
     const n = node!;
     node = undefined;
     const record = JSON.parse(await readFile(n.paths.record, 'utf8')) as { kubeletPid: number; containerdPid: number };
     const shimsBefore = await findProcesses(['-address', n.containerdSocket]);
     expect(shimsBefore.length).toBeGreaterThan(0);
+    const { shimSockets } = await runtimeLeftovers(n.paths);
+    expect(shimSockets.size).toBeGreaterThan(0);
+    expect((await readdir(cniResultsDir)).filter((f) => f.startsWith(`${cniNetworkName}-`)).length).toBeGreaterThan(0);
     process.kill(record.kubeletPid, 'SIGKILL');
     process.kill(record.containerdPid, 'SIGKILL');
     // Stopped keeping the machine's node lock, so no other test file's node can start before
@@ -170,6 +177,8 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
     const report = await stopNode(tmp.path, { keepLock: true });
     expect(report.leftovers).toEqual([]);
     expect(await findProcesses(['-address', n.containerdSocket])).toEqual([]);
+    expect([...shimSockets].filter((s) => existsSync(s))).toEqual([]);
+    expect((await readdir(cniResultsDir).catch(() => [] as string[])).filter((f) => f.startsWith(`${cniNetworkName}-`))).toEqual([]);
     expect(await mountsUnder([n.paths.kubelet.rootDir, n.paths.dir])).toEqual([]);
     expect(await podCgroups()).toEqual([]);
     expect(await readdir(n.paths.cni.ipamDir).catch(() => [])).toEqual([]);

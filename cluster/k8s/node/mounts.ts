@@ -6,13 +6,16 @@
 import { readFile } from 'node:fs/promises';
 import { run } from './command.js';
 
-/** Mount points in mountinfo order; mountinfo escapes space, tab, newline and backslash in octal. */
-export async function mountPoints(): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  return text
+/** The mount points of a mountinfo text, in its order; mountinfo escapes space, tab, newline and backslash in octal. */
+export function parseMountPoints(mountinfo: string): string[] {
+  return mountinfo
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+}
+
+export async function mountPoints(): Promise<string[]> {
+  return parseMountPoints(await readFile('/proc/self/mountinfo', 'utf8'));
 }
 
 export function isUnder(path: string, dir: string): boolean {

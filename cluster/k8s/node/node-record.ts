@@ -9,6 +9,8 @@ export interface NodeRecord {
   kubeletRootDir: string;
   /** True when startNode created the kubelet root dir: stopping removes it again. */
   ownsKubeletRootDir: boolean;
+  /** Host directories (host-leftovers.ts hostDirsToWatch) that did not exist before the start. */
+  madeHostDirs?: string[];
   containerdPid?: number;
   kubeletPid?: number;
   startedAt: string;

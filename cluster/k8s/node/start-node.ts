@@ -5,6 +5,7 @@
  * the kubelet runs standalone (static pods only) and is ready when its healthz answers.
  * A start that fails stops everything it began (stop-node.ts) before it throws.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
@@ -15,7 +16,8 @@ import { dockerImagesForNode, importNodeImages, type ImportReport } from './impo
 import { kubeletArgs, kubeletConfigYaml, type KubeletApiServer, type KubeletSettings } from './kubelet-config.js';
 import { pauseImage } from './node-images.js';
 import { waitForKubeletHealthy, waitForNodeReady } from './node-ready.js';
-import { writeNodeRecord } from './node-record.js';
+import { writeNodeRecord, type NodeRecord } from './node-record.js';
+import { hostDirsToWatch } from './host-leftovers.js';
 import { defaultKubeletRootDir, nodePaths, type NodePaths } from './paths.js';
 import { acquireNodeLock } from './node-lock.js';
 import { kubeletRootMarker, stopNode, type StopReport } from './stop-node.js';
@@ -115,11 +117,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   try {
     for (const d of [paths.dir, paths.kubelet.staticPods, paths.kubelet.podLogs, join(paths.kubelet.config, '..')]) await mkdir(d, { recursive: true });
     const ownsKubeletRootDir = await ensureKubeletRootDir(kubeletRootDir, o.stateDir);
-    await writeNodeRecord(paths.record, { nodeName, kubeletRootDir, ownsKubeletRootDir, startedAt: new Date().toISOString() });
+    const madeHostDirs = hostDirsToWatch.filter((d) => !existsSync(d));
+    const record: NodeRecord = { nodeName, kubeletRootDir, ownsKubeletRootDir, madeHostDirs, startedAt: new Date().toISOString() };
+    await writeNodeRecord(paths.record, record);
 
     log(`• containerd (socket ${paths.containerd.socket}, log ${paths.logs.containerd})`);
     const containerd = await startContainerd(paths, { sandboxImage: pauseImage, podCidr: o.podCidr ?? '10.244.0.0/24', registryHosts: true, timeoutMs: 30_000 });
-    await writeNodeRecord(paths.record, { nodeName, kubeletRootDir, ownsKubeletRootDir, containerdPid: containerd.daemon.pid, startedAt: new Date().toISOString() });
+    record.containerdPid = containerd.daemon.pid;
+    await writeNodeRecord(paths.record, record);
 
     log('• images (pause, busybox, and our images from the Docker engine)');
     const images = await importNodeImages(containerd.ctr, paths.images, o.dockerImages ?? dockerImagesForNode);
@@ -137,7 +142,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await writeFile(paths.kubelet.config, kubeletConfigYaml(paths, settings));
     log(`• kubelet ${nodeName} (${o.apiServer ? 'connected' : 'standalone'}, log ${paths.logs.kubelet})`);
     const kubelet = startDaemon(o.kubeletBin, kubeletArgs(paths, settings), paths.logs.kubelet);
-    await writeNodeRecord(paths.record, { nodeName, kubeletRootDir, ownsKubeletRootDir, containerdPid: containerd.daemon.pid, kubeletPid: kubelet.pid, startedAt: new Date().toISOString() });
+    record.kubeletPid = kubelet.pid;
+    await writeNodeRecord(paths.record, record);
     const wait = { kubelet, kubeletLog: paths.logs.kubelet, timeoutMs };
     if (o.apiServer) await waitForNodeReady(o.apiServer.kubeconfig, nodeName, wait);
     else await waitForKubeletHealthy(settings.healthzPort, wait);

@@ -4,12 +4,14 @@
  *  1. kill the kubelet (so it restarts nothing);
  *  2. kill and delete every container of the CRI namespace through containerd;
  *  3. stop containerd; SIGKILL shims still serving our socket; `runc delete --force` what
- *     runc still knows under our runc root; stop the registry mirror;
+ *     runc still knows under our runc root; remove the shims' sockets and the CNI result
+ *     cache entries (host-leftovers.ts); stop the registry mirror;
  *  4. unmount everything under the kubelet's root dir and the node's dir (pod volumes, the
  *     root dir's own rshared bind mount, rootfs overlays, shm, network namespaces — a pod's
  *     veth pair and host route vanish with its namespace);
  *  5. remove the pod cgroups, the CNI address leases, the runtime state and the kubelet's
- *     /var/log/containers links, and the kubelet root dir if this node made it;
+ *     /var/log/containers links, and the kubelet root dir and the host dirs this node made
+ *     (once empty);
  *  6. look again and report anything still there.
  * Logs (containerd.log, kubelet.log) and the built image tars are kept. The machine-wide
  * parts (mounts under the kubelet root dir, kubepods cgroups) are only touched when no other
@@ -22,6 +24,8 @@ import { run } from './command.js';
 import { Ctr } from './ctr.js';
 import { findProcesses, stopDaemon } from './daemon.js';
 import { mountsUnder, unmountAllUnder } from './mounts.js';
+import { cniNetworkName } from './cni-config.js';
+import { cniResultsDir, removeHostLeftovers, removeMadeDirs, runtimeLeftovers } from './host-leftovers.js';
 import { nodeLockFile, releaseNodeLock } from './node-lock.js';
 import { readNodeRecord } from './node-record.js';
 import { defaultKubeletRootDir, nodePaths, type NodePaths } from './paths.js';
@@ -98,6 +102,9 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   const paths = nodePaths(stateDir, options.kubeletRootDir ?? record?.kubeletRootDir ?? defaultKubeletRootDir);
   const report: StopReport = { containersRemoved: 0, unmounted: 0, lazyUnmounts: [], cgroupsRemoved: 0, leftovers: [] };
 
+  // What containerd's state knows (ids, shim sockets), before anything is deleted.
+  const runtime = await runtimeLeftovers(paths);
+
   // 1. The kubelet, by its recorded pid and by its config path (a record may be missing).
   const kubeletMarker = paths.kubelet.config;
   const kubeletPids = new Set([...(record?.kubeletPid ? [record.kubeletPid] : []), ...(await findProcesses([kubeletMarker]))]);
@@ -107,6 +114,7 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   const ctr = new Ctr(paths.containerd.socket);
   if (await ctr.answers()) {
     for (const id of await ctr.containerIds().catch(() => [] as string[])) {
+      runtime.ids.add(id);
       await ctr.removeContainer(id).then(
         () => report.containersRemoved++,
         () => undefined,
@@ -120,6 +128,7 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   for (const pid of containerdPids) await stopDaemon({ pid, marker: containerdMarker }, 10_000);
   await killShims(paths);
   await runcLeftovers(paths);
+  await removeHostLeftovers(runtime.shimSockets, runtime.ids);
   const registry = registryPaths(paths);
   for (const pid of await findProcesses([registry.config])) await stopDaemon({ pid, marker: registry.config }, 5_000);
 
@@ -137,6 +146,7 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   if (exclusive && ownsRootDir(paths.kubelet.rootDir, stateDir, record?.ownsKubeletRootDir) && (await mountsUnder([paths.kubelet.rootDir])).length === 0) {
     await rm(paths.kubelet.rootDir, { recursive: true, force: true });
   }
+  if (exclusive) await removeMadeDirs(record?.madeHostDirs ?? []);
   await rm(paths.record, { force: true });
   if (!options.keepLock) await releaseNodeLock(stateDir);
 
@@ -145,6 +155,8 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   for (const pid of await findProcesses([containerdMarker])) report.leftovers.push(`containerd process ${pid}`);
   for (const pid of await findProcesses([registry.config])) report.leftovers.push(`registry process ${pid}`);
   for (const pid of await findProcesses(['-address', paths.containerd.socket])) report.leftovers.push(`containerd shim process ${pid}`);
+  for (const s of runtime.shimSockets) if (existsSync(s)) report.leftovers.push(`shim socket ${s}`);
+  if (exclusive) for (const f of await readdir(cniResultsDir).catch(() => [] as string[])) if (f.startsWith(`${cniNetworkName}-`)) report.leftovers.push(`CNI result ${join(cniResultsDir, f)}`);
   for (const m of await mountsUnder(mountDirs)) report.leftovers.push(`mount ${m}`);
   if (exclusive) for (const c of await podCgroups()) report.leftovers.push(`cgroup ${c}`);
   for (const b of cg.busy) report.leftovers.push(`busy cgroup ${b}`);
