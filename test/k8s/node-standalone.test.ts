@@ -194,12 +194,12 @@ describe.skipIf(missing.length > 0)(`k8s node, kubelet standalone${missing.lengt
       // A "kubelet" that exits at once with a message: the start must fail, not hang.
       const fake = join(other.path, 'kubelet');
       await writeFile(fake, '#!/bin/sh\necho "kubelet: refusing to start (test)" >&2\nexit 3\n', { mode: 0o755 });
-      await expect(startNode({ stateDir: other.path, kubeletBin: fake, dockerImages: [], registryMirror: false })).rejects.toThrow(/the kubelet exited \(3\)[\s\S]*kubelet: refusing to start \(test\)/);
+      await expect(startNode({ stateDir: other.path, kubeletBin: fake, dockerImages: [], registryMirror: false, lockWaitMs: 200_000 })).rejects.toThrow(/the kubelet exited \(3\)[\s\S]*kubelet: refusing to start \(test\)/);
       expect(await findProcesses([nodePaths(other.path).containerd.config])).toEqual([]);
       expect(await mountsUnder([other.path])).toEqual([]);
       expect(await lockHolder()).not.toBe(other.path);
     } finally {
       await other.cleanup();
     }
-  }, 120_000);
+  }, 300_000);
 });
