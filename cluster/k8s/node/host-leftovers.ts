@@ -43,11 +43,13 @@ export async function runtimeLeftovers(paths: NodePaths): Promise<{ ids: Set<str
 }
 
 /**
- * Removes the shim sockets and the CNI result cache entries of this node: every entry of our
- * network (`sscsi-ptp-*`), and the loopback entries of the sandboxes in `ids` or in those.
+ * Removes the shim sockets and, with `allOfOurNetwork` (no other node on the machine), the
+ * CNI result cache entries of the node: every entry of our network (`sscsi-ptp-*`), and the
+ * loopback entries of the sandboxes in `ids` or in those.
  */
-export async function removeHostLeftovers(shimSockets: Iterable<string>, ids: Set<string>): Promise<void> {
+export async function removeHostLeftovers(shimSockets: Iterable<string>, ids: Set<string>, allOfOurNetwork: boolean): Promise<void> {
   for (const s of shimSockets) await rm(s, { force: true });
+  if (!allOfOurNetwork) return;
   const results = await list(cniResultsDir);
   for (const f of results) {
     const m = new RegExp(`^${cniNetworkName}-([0-9a-f]{64})-`).exec(f);

@@ -128,7 +128,7 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   for (const pid of containerdPids) await stopDaemon({ pid, marker: containerdMarker }, 10_000);
   await killShims(paths);
   await runcLeftovers(paths);
-  await removeHostLeftovers(runtime.shimSockets, runtime.ids);
+  await removeHostLeftovers(runtime.shimSockets, runtime.ids, exclusive);
   const registry = registryPaths(paths);
   for (const pid of await findProcesses([registry.config])) await stopDaemon({ pid, marker: registry.config }, 5_000);
 
