@@ -148,7 +148,6 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   }
   if (exclusive) await removeMadeDirs(record?.madeHostDirs ?? []);
   await rm(paths.record, { force: true });
-  if (!options.keepLock) await releaseNodeLock(stateDir);
 
   // 6. Look again.
   for (const pid of await findProcesses([kubeletMarker])) report.leftovers.push(`kubelet process ${pid}`);
@@ -160,5 +159,7 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   for (const m of await mountsUnder(mountDirs)) report.leftovers.push(`mount ${m}`);
   if (exclusive) for (const c of await podCgroups()) report.leftovers.push(`cgroup ${c}`);
   for (const b of cg.busy) report.leftovers.push(`busy cgroup ${b}`);
+  // Released last: the look above must not see a next node's cgroups and mounts.
+  if (!options.keepLock) await releaseNodeLock(stateDir);
   return report;
 }
