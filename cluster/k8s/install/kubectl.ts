@@ -1,10 +1,9 @@
 /**
- * The boundary to kubectl for the install: one admin kubeconfig, objects applied from YAML
- * on stdin, waits that kubectl itself does (`wait`, `rollout status`). A failed command is an
+ * The boundary to kubectl for the install: one admin kubeconfig, objects applied as JSON on
+ * stdin, waits that kubectl itself does (`wait`, `rollout status`). A failed command is an
  * error quoting kubectl's last lines.
  */
 import { execa } from 'execa';
-import { stringify } from 'yaml';
 import type { Manifest } from './manifests.js';
 
 export interface Kubectl {
@@ -28,7 +27,9 @@ export function kubectl(binary: string, kubeconfig: string): Kubectl {
   return {
     run,
     ok,
-    apply: (docs) => ok(['apply', '-f', '-'], docs.map((d) => stringify(d)).join('---\n')),
+    // JSON, not YAML: kubectl reads YAML 1.1, where a plain `off` written by a YAML 1.2
+    // serializer (the fake provider's node-label value) would turn into a boolean.
+    apply: (docs) => ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs })),
     json: async <T>(args: readonly string[]) => JSON.parse(await ok([...args, '-o', 'json'])) as T,
   };
 }

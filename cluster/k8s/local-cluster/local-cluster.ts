@@ -9,6 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../../harness/free-port.js';
 import type { SimDescription } from '../../../sim/cluster/sim-cluster.js';
 import { requireBinary } from '../control-plane/binaries.js';
 import { logTail, stopProcess } from '../control-plane/component.js';
@@ -20,6 +21,7 @@ import { defaultKubeletRootDir } from '../node/paths.js';
 import { startNode, type RunningNode } from '../node/start-node.js';
 import { stopNode, type StopReport } from '../node/stop-node.js';
 import { driverSocket, startHostDriver, type HostDriver } from './host-driver.js';
+import { kubeletUsingRootDir } from './root-dir-in-use.js';
 import { removeUpRecord, writeUpRecord } from './up-record.js';
 
 export interface LocalClusterOptions {
@@ -73,6 +75,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const started = performance.now();
   const kubectlBin = requireBinary('kubectl');
   const kubeletBin = requireBinary('kubelet');
+  const busy = await kubeletUsingRootDir(kubeletRootDir);
+  if (busy) throw new Error(`another kubelet runs with the root dir ${kubeletRootDir} (pid ${busy.pid}: ${busy.cmdline.slice(0, 300)}); one node per machine: stop that cluster first (sscsi k8s down --state-dir DIR)`);
   await removeUpRecord(stateDir);
 
   const controlPlane = await startControlPlane({ stateDir, nodeName, log, ...(signal ? { signal } : {}) });
@@ -85,7 +89,9 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     if (hostDriver) await stopProcess(hostDriver.process);
     const report = node ? await node.stop() : await stopNode(stateDir, { kubeletRootDir });
     await controlPlane.stop();
-    await removeUpRecord(stateDir);
+    const busy = await kubeletUsingRootDir(kubeletRootDir);
+  if (busy) throw new Error(`another kubelet runs with the root dir ${kubeletRootDir} (pid ${busy.pid}: ${busy.cmdline.slice(0, 300)}); one node per machine: stop that cluster first (sscsi k8s down --state-dir DIR)`);
+  await removeUpRecord(stateDir);
     return report;
   };
   try {
@@ -95,6 +101,9 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       kubeletBin,
       nodeName,
       kubeletRootDir,
+      // Free ports rather than 10250/10248: a kubelet another test runs elsewhere keeps them.
+      kubeletPort: await freePort(),
+      kubeletHealthzPort: await freePort(),
       apiServer: { kubeconfig: controlPlane.kubeconfigs.kubelet, clientCaFile: controlPlane.pki.ca.cert, tlsCertFile: controlPlane.pki.kubeletServing.cert, tlsPrivateKeyFile: controlPlane.pki.kubeletServing.key },
       log,
     });
