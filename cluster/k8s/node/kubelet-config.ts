@@ -7,8 +7,11 @@
  *   with capacity to protect, and our imported images can never be pulled again.
  * - `oomScoreAdj: 0`: the default (-999) needs CAP_SYS_RESOURCE, which is not in this
  *   machine's bounding set (the kubelet only logs the failure; 0 keeps its log clean).
- * - everything on 127.0.0.1 (`address`, healthz; `readOnlyPort: 0`); the node's address is
- *   127.0.0.1 too, so the API server reaches the kubelet (logs, exec) on loopback.
+ * - the kubelet listens on 127.0.0.1 only (`address`, healthz; `readOnlyPort: 0`). Its node
+ *   IP cannot be loopback (the kubelet refuses `--node-ip=127.0.0.1`: "nodeIP can't be
+ *   loopback address", and then publishes no addresses at all), so the API server reaches it
+ *   through the node's `Hostname` address (`--kubelet-preferred-address-types=Hostname,...`):
+ *   the node name must resolve to 127.0.0.1, as this machine's hostname does in /etc/hosts.
  * - connected: x509 client certs (the cluster CA) and webhook authn/authz, as kubeadm
  *   sets them. Standalone (no API server): anonymous and AlwaysAllow, because the webhooks
  *   need an API server; it still listens on 127.0.0.1 only.
@@ -29,7 +32,8 @@ export interface KubeletApiServer {
 
 export interface KubeletSettings {
   nodeName: string;
-  nodeIp: string;
+  /** The node's InternalIP; default the kubelet's choice (the default route's address). Never loopback: the kubelet rejects it. */
+  nodeIp?: string;
   port: number;
   healthzPort: number;
   apiServer?: KubeletApiServer;
@@ -79,7 +83,7 @@ export function kubeletArgs(paths: NodePaths, k: KubeletSettings): string[] {
     `--config=${paths.kubelet.config}`,
     `--root-dir=${paths.kubelet.rootDir}`,
     `--hostname-override=${k.nodeName}`,
-    `--node-ip=${k.nodeIp}`,
+    ...(k.nodeIp ? [`--node-ip=${k.nodeIp}`] : []),
     '--v=2',
     ...(k.apiServer ? [`--kubeconfig=${k.apiServer.kubeconfig}`] : []),
   ];

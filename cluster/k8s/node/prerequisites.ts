@@ -7,7 +7,7 @@ import { access } from 'node:fs/promises';
 import { busyboxBinary, findGo } from './node-images.js';
 import { cniBinDir, containerdBinary } from './containerd.js';
 
-async function executable(path: string): Promise<boolean> {
+export async function executable(path: string): Promise<boolean> {
   return access(path, constants.X_OK).then(
     () => true,
     () => false,

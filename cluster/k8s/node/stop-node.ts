@@ -4,25 +4,29 @@
  *  1. kill the kubelet (so it restarts nothing);
  *  2. kill and delete every container of the CRI namespace through containerd;
  *  3. stop containerd; SIGKILL shims still serving our socket; `runc delete --force` what
- *     runc still knows under our runc root;
+ *     runc still knows under our runc root; stop the registry mirror;
  *  4. unmount everything under the kubelet's root dir and the node's dir (pod volumes, the
  *     root dir's own rshared bind mount, rootfs overlays, shm, network namespaces — a pod's
  *     veth pair and host route vanish with its namespace);
  *  5. remove the pod cgroups, the CNI address leases, the runtime state and the kubelet's
  *     /var/log/containers links, and the kubelet root dir if this node made it;
  *  6. look again and report anything still there.
- * Logs (containerd.log, kubelet.log) and the built image tars are kept.
+ * Logs (containerd.log, kubelet.log) and the built image tars are kept. The machine-wide
+ * parts (mounts under the kubelet root dir, kubepods cgroups) are only touched when no other
+ * node holds the machine's node lock (node-lock.ts), which is released last.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readlink, rm, unlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './command.js';
 import { Ctr } from './ctr.js';
 import { findProcesses, stopDaemon } from './daemon.js';
 import { mountsUnder, unmountAllUnder } from './mounts.js';
+import { nodeLockFile, releaseNodeLock } from './node-lock.js';
 import { readNodeRecord } from './node-record.js';
 import { defaultKubeletRootDir, nodePaths, type NodePaths } from './paths.js';
 import { podCgroups, removePodCgroups } from './pod-cgroups.js';
+import { registryPaths } from './registry-mirror.js';
 
 export const kubeletRootMarker = '.sscsi-node';
 
@@ -85,8 +89,12 @@ function ownsRootDir(rootDir: string, stateDir: string, recorded: boolean | unde
 }
 
 /** Stops the node whose state is in `stateDir` and removes what it left; see the file comment. */
-export async function stopNode(stateDir: string, options: { kubeletRootDir?: string } = {}): Promise<StopReport> {
+export async function stopNode(stateDir: string, options: { kubeletRootDir?: string; keepLock?: boolean } = {}): Promise<StopReport> {
   const record = await readNodeRecord(nodePaths(stateDir).record);
+  // The machine-wide leftovers (the kubelet root dir's mounts, kubepods cgroups) are this
+  // node's only when no other node holds the lock.
+  const holder = (await readFile(nodeLockFile, 'utf8').catch(() => '')).trim();
+  const exclusive = holder === '' || holder === stateDir;
   const paths = nodePaths(stateDir, options.kubeletRootDir ?? record?.kubeletRootDir ?? defaultKubeletRootDir);
   const report: StopReport = { containersRemoved: 0, unmounted: 0, lazyUnmounts: [], cgroupsRemoved: 0, leftovers: [] };
 
@@ -112,29 +120,33 @@ export async function stopNode(stateDir: string, options: { kubeletRootDir?: str
   for (const pid of containerdPids) await stopDaemon({ pid, marker: containerdMarker }, 10_000);
   await killShims(paths);
   await runcLeftovers(paths);
+  const registry = registryPaths(paths);
+  for (const pid of await findProcesses([registry.config])) await stopDaemon({ pid, marker: registry.config }, 5_000);
 
   // 4. Mounts.
-  const mountDirs = [paths.kubelet.rootDir, paths.dir];
+  const mountDirs = exclusive ? [paths.kubelet.rootDir, paths.dir] : [paths.dir];
   const u = await unmountAllUnder(mountDirs);
   report.unmounted = u.unmounted;
   report.lazyUnmounts = u.lazy;
 
   // 5. Cgroups, addresses, state, links, the kubelet root dir.
-  const cg = await removePodCgroups();
+  const cg = exclusive ? await removePodCgroups() : { removed: 0, busy: [] };
   report.cgroupsRemoved = cg.removed;
   await removeContainerLogLinks(paths);
-  for (const d of [paths.cni.ipamDir, paths.containerd.state, paths.containerd.root, paths.containerd.runcRoot, paths.kubelet.podLogs]) await rm(d, { recursive: true, force: true });
-  if (ownsRootDir(paths.kubelet.rootDir, stateDir, record?.ownsKubeletRootDir) && (await mountsUnder([paths.kubelet.rootDir])).length === 0) {
+  for (const d of [paths.cni.ipamDir, paths.containerd.state, paths.containerd.root, paths.containerd.runcRoot, paths.containerd.certsDir, paths.kubelet.podLogs, join(registry.data, '..')]) await rm(d, { recursive: true, force: true });
+  if (exclusive && ownsRootDir(paths.kubelet.rootDir, stateDir, record?.ownsKubeletRootDir) && (await mountsUnder([paths.kubelet.rootDir])).length === 0) {
     await rm(paths.kubelet.rootDir, { recursive: true, force: true });
   }
   await rm(paths.record, { force: true });
+  if (!options.keepLock) await releaseNodeLock(stateDir);
 
   // 6. Look again.
   for (const pid of await findProcesses([kubeletMarker])) report.leftovers.push(`kubelet process ${pid}`);
   for (const pid of await findProcesses([containerdMarker])) report.leftovers.push(`containerd process ${pid}`);
+  for (const pid of await findProcesses([registry.config])) report.leftovers.push(`registry process ${pid}`);
   for (const pid of await findProcesses(['-address', paths.containerd.socket])) report.leftovers.push(`containerd shim process ${pid}`);
   for (const m of await mountsUnder(mountDirs)) report.leftovers.push(`mount ${m}`);
-  for (const c of await podCgroups()) report.leftovers.push(`cgroup ${c}`);
+  if (exclusive) for (const c of await podCgroups()) report.leftovers.push(`cgroup ${c}`);
   for (const b of cg.busy) report.leftovers.push(`busy cgroup ${b}`);
   return report;
 }
