@@ -4,9 +4,14 @@
  * naming it and the reason, so a test can skip with that message and `k8s up` can stop
  * with it.
  */
-import { peer } from '../../../harness/peers.js';
+import { peer, type PeerLookup } from '../../../harness/peers.js';
 
 export type ComponentBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kubectl';
+
+/** Where component `name` is, or why it is missing. */
+export function componentBinary(name: ComponentBinary): PeerLookup {
+  return peer(name);
+}
 
 /** The first missing binary among `names` (a skip or error message), or undefined when all are there. */
 export function missingBinary(names: readonly ComponentBinary[]): string | undefined {
