@@ -51,6 +51,14 @@ export interface LocalCluster {
   stop(): Promise<StopReport>;
 }
 
+// TEMPORARY until K1's standInImage (kind/bootstrap/images.ts) is merged: ours for upstream's sidecars.
+function sidecarStandIn(image: string): string {
+  const repo = image.replace(/:[^/:]+$/, '');
+  if (repo === 'registry.k8s.io/sig-storage/csi-node-driver-registrar') return 'secrets-store-csi-ts/csi-node-driver-registrar:dev';
+  if (repo === 'registry.k8s.io/sig-storage/livenessprobe') return 'secrets-store-csi-ts/livenessprobe:dev';
+  return image;
+}
+
 export const providersDir = '/etc/kubernetes/secrets-store-csi-providers';
 const fakeProviderControlPort = 8080;
 
@@ -107,7 +115,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const api = new URL(controlPlane.apiServerUrl);
     const manifests = k8sManifests(await loadKindManifests(), {
       apiServer: { host: api.hostname, port: Number(api.port) },
-      image: o.image ?? ((i) => i),
+      image: o.image ?? sidecarStandIn,
       driverOnHost: o.driverBin !== undefined,
       ...(o.driverArgs && !o.driverBin ? { driverArgs: o.driverArgs } : {}),
     });
