@@ -77,7 +77,7 @@ async function up(argv: string[]): Promise<number> {
       `  API server:       ${cluster.controlPlane.apiServerUrl}`,
       ...(driverBin ? [`  driver binary:    ${driverBin} (on the host, upstream flags only)`] : []),
       `  driver (${cluster.nodeName}): ${description.driver.endpoint}  metrics ${description.driver.metrics}`,
-      ...description.providers.map((p) => ('control' in p ? `  provider ${p.name} (${p.node}): control ${p.control}  socket ${p.socket}` : '')),
+      ...description.providers.flatMap((p) => ('control' in p ? [`  provider ${p.name} (${p.node}): control ${p.control}  socket ${p.socket}`] : [])),
       `  logs:             ${join(stateDir, 'logs')}, ${cluster.node.logs.kubelet}, ${cluster.node.logs.containerd}`,
       `  state:            ${simJson}`,
       '',

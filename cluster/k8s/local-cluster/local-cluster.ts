@@ -10,7 +10,8 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../harness/free-port.js';
-import type { SimDescription } from '../../../sim/cluster/sim-cluster.js';
+import { standInImage } from '../../../kind/bootstrap/images.js';
+import type { SimDescription } from '../../sim/sim-cluster.js';
 import { requireBinary } from '../control-plane/binaries.js';
 import { logTail, stopProcess } from '../control-plane/component.js';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
@@ -29,7 +30,7 @@ export interface LocalClusterOptions {
   driverBin?: string;
   /** `-- DRIVER_FLAGS`: for the driver container, or the host driver. */
   driverArgs?: readonly string[];
-  /** Maps a manifest's image to one the node has; default: the name unchanged. */
+  /** Maps a manifest's image to one the node has; default standInImage (ours for upstream's sidecars). */
   image?: (image: string) => string;
   nodeName?: string;
   log?: (line: string) => void;
@@ -49,14 +50,6 @@ export interface LocalCluster {
   /** What `sscsi k8s up` writes to sim.json: the shape `sscsi sim up` writes. */
   describe(): SimDescription;
   stop(): Promise<StopReport>;
-}
-
-// TEMPORARY until K1's standInImage (kind/bootstrap/images.ts) is merged: ours for upstream's sidecars.
-function sidecarStandIn(image: string): string {
-  const repo = image.replace(/:[^/:]+$/, '');
-  if (repo === 'registry.k8s.io/sig-storage/csi-node-driver-registrar') return 'secrets-store-csi-ts/csi-node-driver-registrar:dev';
-  if (repo === 'registry.k8s.io/sig-storage/livenessprobe') return 'secrets-store-csi-ts/livenessprobe:dev';
-  return image;
 }
 
 export const providersDir = '/etc/kubernetes/secrets-store-csi-providers';
@@ -115,7 +108,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const api = new URL(controlPlane.apiServerUrl);
     const manifests = k8sManifests(await loadKindManifests(), {
       apiServer: { host: api.hostname, port: Number(api.port) },
-      image: o.image ?? sidecarStandIn,
+      image: o.image ?? standInImage,
       driverOnHost: o.driverBin !== undefined,
       ...(o.driverArgs && !o.driverBin ? { driverArgs: o.driverArgs } : {}),
     });
