@@ -10,7 +10,10 @@ import type { ProbeResponse__Output } from '../proto/gen/csi/v1/ProbeResponse.js
 import { parseUnixEndpoint } from '../grpc/unix-socket.js';
 
 export interface CsiIdentityClient {
-  /** Resolves once the driver's socket accepts a connection, logging every `logEveryMs` while it does not; rejects after `timeoutMs`. */
+  /**
+   * Resolves once the driver's socket accepts a connection, logging every `logEveryMs` while
+   * it does not; rejects after `timeoutMs`, or within a second of close().
+   */
   waitForConnection(timeoutMs: number, log: Logger, logEveryMs?: number): Promise<void>;
   /** The driver's name (GetPluginInfo), within `timeoutMs`. */
   driverName(timeoutMs: number): Promise<string>;
@@ -26,15 +29,21 @@ export interface CsiIdentityClient {
 export function csiIdentityClient(address: string): CsiIdentityClient {
   const { csi } = loadCsiProto();
   const identity = new csi.v1.Identity(`unix://${parseUnixEndpoint(address)}`, grpc.credentials.createInsecure());
+  let closed = false;
   return {
     async waitForConnection(timeoutMs, log, logEveryMs = 10_000) {
       const until = Date.now() + timeoutMs;
+      let logged = Date.now();
+      // Short waits, so that close() ends the wait within a second (no timer left behind).
       for (;;) {
-        const slice = Math.min(until, Date.now() + logEveryMs);
-        const err = await new Promise<Error | undefined>((resolve) => identity.waitForReady(slice, resolve));
+        if (closed) throw new Error(`stopped waiting for the CSI driver's socket ${address}`);
+        const err = await new Promise<Error | undefined>((resolve) => identity.waitForReady(Math.min(until, Date.now() + 1000), resolve));
         if (!err) return;
         if (Date.now() >= until) throw new Error(`the CSI driver's socket ${address} accepted no connection within ${timeoutMs} ms: is the driver running, and is its socket mounted here?`);
-        log.info({ address }, 'still connecting to the CSI driver');
+        if (Date.now() - logged >= logEveryMs) {
+          log.info({ address }, 'still connecting to the CSI driver');
+          logged = Date.now();
+        }
       }
     },
     driverName(timeoutMs) {
@@ -54,6 +63,9 @@ export function csiIdentityClient(address: string): CsiIdentityClient {
         });
       });
     },
-    close: () => identity.close(),
+    close() {
+      closed = true;
+      identity.close();
+    },
   };
 }

@@ -15,7 +15,14 @@ const imageContextDir = '.image';
  * The project files the context carries as they are, besides dist/ (without source maps):
  * what the images are made of, so also what a digest of an image's content must cover.
  */
-export const imageContextFiles: readonly string[] = ['package.json', 'package-lock.json', 'fake-providers/examples/store.yaml'];
+export const imageContextFiles: readonly string[] = [
+  'package.json',
+  'package-lock.json',
+  'fake-providers/examples/store.yaml',
+  // The sidecar images' entrypoints, at the paths upstream's images keep their binaries.
+  'kind/entrypoints/csi-node-driver-registrar',
+  'kind/entrypoints/livenessprobe',
+];
 
 export async function stageImageContext(root: string, runner: CommandRunner, log: (line: string) => void): Promise<string> {
   const dir = join(root, imageContextDir);

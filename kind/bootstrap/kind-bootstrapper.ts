@@ -111,7 +111,7 @@ export class KindBootstrapper {
     } catch (err) {
       throw new BootstrapError(`staging the image context failed: ${(err as Error).message}\n${leftHint}`);
     }
-    await buildImages(this.o.runner, this.o.root, this.o.log, options.baseImage, {}, (image, args, env) => this.step(`building ${image}`, 'docker', args, leftHint, env));
+    await buildImages(this.o.runner, this.o.root, this.o.log, options.baseImage, {}, (image, args, env) => this.step(`building ${image}`, 'docker', args, leftHint, env), imageNames);
     for (const image of imageNames) {
       await this.step(`loading ${image} into the nodes`, 'kind', ['load', 'docker-image', image, '--name', options.name], leftHint);
     }

@@ -26,18 +26,33 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ name: 'livenessprobe', level: flags.verbosity, json: false });
+  // SIGTERM ends it at any point, also while it waits for the driver: as a container's PID 1
+  // it would otherwise be ignored until the SIGKILL.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
 
+  log.info({ address: flags.csiAddress }, 'connecting to the CSI driver');
   const csi = csiIdentityClient(flags.csiAddress);
-  let driverName: string;
+  let driverName: string | undefined;
   try {
-    await csi.waitForConnection(connectTimeoutMs, log);
-    log.info('calling the CSI driver to discover its name');
-    driverName = await csi.driverName(connectTimeoutMs);
+    driverName = await Promise.race([
+      csi.waitForConnection(connectTimeoutMs, log).then(() => {
+        log.info('calling the CSI driver to discover its name');
+        return csi.driverName(connectTimeoutMs);
+      }),
+      stopped.then(() => undefined),
+    ]);
   } catch (err) {
     log.error({ address: flags.csiAddress, err: (err as Error).message }, 'failed to get the CSI driver name');
     return 1;
   } finally {
     csi.close();
+  }
+  if (driverName === undefined) {
+    log.info({ signal: await stopped }, 'stopping');
+    return 0;
   }
   log.info({ driver: driverName }, 'CSI driver name');
 
@@ -50,13 +65,12 @@ async function main(argv: string[]): Promise<number> {
   }
   log.info({ url: http.url }, 'serving /healthz');
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  log.info({ signal }, 'stopping');
+  log.info({ signal: await stopped }, 'stopping');
   await http.stop();
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit as soon as main is done, as upstream's sidecars do (os.Exit): a connection a client
+// left open (grpc-js keeps a closed channel's transport for a while) must not keep a
+// stopping sidecar alive until its container is killed. Logs are written synchronously.
+process.exit(await main(process.argv.slice(2)));

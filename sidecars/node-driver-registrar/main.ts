@@ -54,22 +54,35 @@ async function main(argv: string[]): Promise<number> {
   log.info({ version: driverVersion, mode: flags.mode }, 'starting');
   if (flags.connectionTimeoutGiven) log.warn('--connection-timeout is deprecated and has no effect');
 
+  // SIGTERM (the kubelet stopping the container) ends it at any point, also while it waits
+  // for the driver: as a container's PID 1 it would otherwise be ignored until the SIGKILL.
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'stopping');
+    finish(0);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  log.info({ address: flags.csiAddress }, 'connecting to the CSI driver');
   const csi = csiIdentityClient(flags.csiAddress);
-  let driverName: string;
+  let driverName: string | undefined;
   try {
-    await csi.waitForConnection(Number.POSITIVE_INFINITY, log);
-    driverName = await csi.driverName(flags.timeoutMs);
+    driverName = await Promise.race([
+      csi.waitForConnection(Number.POSITIVE_INFINITY, log).then(() => csi.driverName(flags.timeoutMs)),
+      finished.then(() => undefined),
+    ]);
   } catch (err) {
     log.error({ address: flags.csiAddress, err: (err as Error).message }, 'error retrieving the CSI driver name');
     return 1;
   } finally {
     csi.close();
   }
+  if (driverName === undefined) return finished;
   log.info({ driver: driverName }, 'CSI driver name');
 
   const socketPath = join(flags.pluginRegistrationPath, `${driverName}-reg.sock`);
-  let finish!: (code: number) => void;
-  const finished = new Promise<number>((resolve) => (finish = resolve));
   const server = new grpc.Server();
   const { pluginregistration } = loadPluginRegistrationProto();
   server.addService(
@@ -107,21 +120,22 @@ async function main(argv: string[]): Promise<number> {
     : undefined;
   if (http) log.info({ url: http.url }, 'HTTP server started: /healthz');
 
-  // SIGTERM (the kubelet stopping the container): remove the socket so the kubelet deregisters the driver.
-  const onSignal = (signal: NodeJS.Signals) => {
-    log.info({ signal }, 'stopping: removing the registration socket');
-    finish(0);
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-
+  // Stopping removes the socket, so the kubelet deregisters the driver.
   const code = await finished;
   await shutdownServer(server, 1000);
-  await unlink(socketPath).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') log.error({ socketPath, err: err.message }, 'failed to remove the registration socket');
-  });
+  log.debug('registration server stopped');
+  await unlink(socketPath).then(
+    () => log.info({ socketPath }, 'registration socket removed'),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') log.error({ socketPath, err: err.message }, 'failed to remove the registration socket');
+    },
+  );
   await http?.stop();
+  log.info({ exitCode: code }, 'stopped');
   return code;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit as soon as main is done, as upstream's sidecars do (os.Exit): a connection a client
+// left open (grpc-js keeps a closed channel's transport for a while) must not keep a
+// stopping sidecar alive until its container is killed. Logs are written synchronously.
+process.exit(await main(process.argv.slice(2)));

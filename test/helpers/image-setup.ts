@@ -1,7 +1,7 @@
 /**
  * vitest global setup: where a Docker engine answers, build the container images once for
  * the whole run (or keep those already built from the same compiled files, by a digest label) — a Node 24 base from this machine's Node (nothing can be pulled here), the
- * staged context, both Dockerfiles — so the tests that use them (test/kind/images.test.ts,
+ * staged context, every Dockerfile (driver, fake provider, our two CSI sidecars) — so the tests that use them (test/kind/images.test.ts,
  * test/sim/docker-runtime.test.ts) run against images of this very checkout, whatever order
  * vitest runs them in. The outcome is handed to the tests (`inject('images')`): a failed
  * build fails the image tests with its message; no engine skips them, saying so.
@@ -14,7 +14,7 @@ import type { TestProject } from 'vitest/node';
 import { buildLocalBaseImage } from '../../kind/bootstrap/base-image.js';
 import { ExecaRunner } from '../../kind/bootstrap/command-runner.js';
 import { imageContextFiles, stageImageContext } from '../../kind/bootstrap/image-context.js';
-import { buildImages, driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
+import { buildImages, builtImageNames } from '../../kind/bootstrap/images.js';
 import { packageRoot } from '../../driver/version.js';
 
 export interface ImagesOutcome {
@@ -68,7 +68,7 @@ export default async function setup(project: TestProject): Promise<void> {
     // Images already built from exactly this checkout's compiled files are kept (a run of
     // one test file need not rebuild them); anything else is built afresh.
     const digest = await contextDigest(packageRoot());
-    if (labelOf(driverImage) === digest && labelOf(fakeProviderImage) === digest) {
+    if (builtImageNames.every((image) => labelOf(image) === digest)) {
       project.provide('images', { engine, error: null, baseImage: testBaseImage });
       return;
     }

@@ -73,6 +73,21 @@ describe('livenessprobe with our driver', () => {
   });
 });
 
+describe('livenessprobe without a driver yet', () => {
+  it('waits for the driver\'s socket, and a SIGTERM meanwhile ends it at once, with 0', async () => {
+    const tmp = await makeTempRoot('livenessprobe-wait');
+    const waiting = startBin('sidecars/livenessprobe/main.js', [`--csi-address=${join(tmp.path, 'csi.sock')}`, '--http-endpoint=127.0.0.1:0']);
+    try {
+      await waiting.waitForLine(/connecting to the CSI driver/);
+      expect(waiting.stderr()).not.toMatch(/serving \/healthz/);
+      expect(await waiting.kill('SIGTERM')).toBe(0);
+    } finally {
+      await waiting.kill('SIGKILL');
+      await tmp.cleanup();
+    }
+  });
+});
+
 describe('livenessprobe with a driver that answers but is not ready', () => {
   let tmp: TempRoot;
   let server: grpc.Server;

@@ -116,6 +116,13 @@ describe('csi-node-driver-registrar with our driver, the test as the kubelet', (
     await expect(access(sock)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('a SIGTERM while it still waits for the driver ends it at once, with 0', async () => {
+    const waiting = startBin('sidecars/node-driver-registrar/main.js', [`--csi-address=${join(tmp.path, 'no-driver.sock')}`, `--kubelet-registration-path=${kubeletPath}`, `--plugin-registration-path=${join(tmp.path, 'registry-w')}`]);
+    extra.push(waiting);
+    await waiting.waitForLine(/connecting to the CSI driver/);
+    expect(await waiting.kill('SIGTERM')).toBe(0);
+  });
+
   it('exits non-zero with the kubelet\'s reason when the kubelet refuses the registration', async () => {
     const registry3 = join(tmp.path, 'registry-3');
     const third = startBin('sidecars/node-driver-registrar/main.js', [`--csi-address=${csiSocket}`, `--kubelet-registration-path=${kubeletPath}`, `--plugin-registration-path=${registry3}`]);

@@ -1,39 +1,30 @@
 /**
- * Where the Kubernetes component binaries are: `.peers/bin/<name>`, built by `npm run peers`
- * (or copied there from a warm build). A missing one is an error that names it and says what
- * to run, so a test can skip with that message and `k8s up` can stop with it.
+ * The Kubernetes component binaries, built by `npm run peers` into `.peers/bin/<name>`
+ * (harness/peers.ts says where each is or why it is missing). A missing one is an error
+ * naming it and the reason, so a test can skip with that message and `k8s up` can stop
+ * with it.
  */
-import { accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../../../driver/version.js';
+import { peer, type PeerLookup } from '../../../harness/peers.js';
 
 export type ComponentBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kubectl';
 
-export type BinaryLookup = { path: string; missing?: undefined } | { missing: string; path?: undefined };
-
-/** The path of component `name`, or why it cannot be used. */
-export function componentBinary(name: ComponentBinary, root = packageRoot()): BinaryLookup {
-  const path = join(root, '.peers', 'bin', name);
-  try {
-    accessSync(path, constants.X_OK);
-    return { path };
-  } catch {
-    return { missing: `${name} not found at ${path}: run \`npm run peers\` to build it` };
-  }
+/** Where component `name` is, or why it is missing. */
+export function componentBinary(name: ComponentBinary): PeerLookup {
+  return peer(name);
 }
 
 /** The first missing binary among `names` (a skip or error message), or undefined when all are there. */
-export function missingBinary(names: readonly ComponentBinary[], root = packageRoot()): string | undefined {
+export function missingBinary(names: readonly ComponentBinary[]): string | undefined {
   for (const name of names) {
-    const found = componentBinary(name, root);
-    if (found.missing) return found.missing;
+    const found = peer(name);
+    if (found.missing !== undefined) return found.missing;
   }
   return undefined;
 }
 
-/** The path of component `name`; throws the missing reason. */
-export function requireBinary(name: ComponentBinary, root = packageRoot()): string {
-  const found = componentBinary(name, root);
+/** The path of component `name`; throws the reason it is missing. */
+export function requireBinary(name: ComponentBinary): string {
+  const found = peer(name);
   if (found.missing !== undefined) throw new Error(found.missing);
   return found.path;
 }

@@ -9,7 +9,9 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { SimDescription } from '../../../sim/cluster/sim-cluster.js';
+import { freePort } from '../../../harness/free-port.js';
+import { standInImage } from '../../../kind/bootstrap/images.js';
+import type { SimDescription } from '../../sim/sim-cluster.js';
 import { requireBinary } from '../control-plane/binaries.js';
 import { logTail, stopProcess } from '../control-plane/component.js';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
@@ -28,7 +30,7 @@ export interface LocalClusterOptions {
   driverBin?: string;
   /** `-- DRIVER_FLAGS`: for the driver container, or the host driver. */
   driverArgs?: readonly string[];
-  /** Maps a manifest's image to one the node has; default: the name unchanged. */
+  /** Maps a manifest's image to one the node has; default standInImage (ours for upstream's sidecars). */
   image?: (image: string) => string;
   nodeName?: string;
   log?: (line: string) => void;
@@ -95,15 +97,18 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       kubeletBin,
       nodeName,
       kubeletRootDir,
+      // Free ports rather than 10250/10248: a kubelet another test runs elsewhere keeps them.
+      kubeletPort: await freePort(),
+      kubeletHealthzPort: await freePort(),
       apiServer: { kubeconfig: controlPlane.kubeconfigs.kubelet, clientCaFile: controlPlane.pki.ca.cert, tlsCertFile: controlPlane.pki.kubeletServing.cert, tlsPrivateKeyFile: controlPlane.pki.kubeletServing.key },
       log,
     });
     const nodeMs = Math.round(performance.now() - started);
-    const kubectl = makeKubectl(kubectlBin, controlPlane.kubeconfigs.admin);
+    const kubectl = makeKubectl(kubectlBin, controlPlane.kubeconfigs.admin, signal);
     const api = new URL(controlPlane.apiServerUrl);
     const manifests = k8sManifests(await loadKindManifests(), {
       apiServer: { host: api.hostname, port: Number(api.port) },
-      image: o.image ?? ((i) => i),
+      image: o.image ?? standInImage,
       driverOnHost: o.driverBin !== undefined,
       ...(o.driverArgs && !o.driverBin ? { driverArgs: o.driverArgs } : {}),
     });
