@@ -97,12 +97,17 @@ export function mirrorPath(reference: string): string | undefined {
   return registry ? reference.slice(registry.length + 1) : undefined;
 }
 
-/** Pushes each image (already in containerd) to the mirror under its path there; others are skipped. */
+/**
+ * Pushes the images (already in containerd) that a pull can ask for to the mirror, under their
+ * path there. Only `:latest` references are pulled with the default policy (`Always`); any
+ * other tag is `IfNotPresent` and found in containerd, so big images tagged `:dev` are not
+ * copied a second time.
+ */
 export async function pushToMirror(ctr: Ctr, port: number, references: readonly string[]): Promise<string[]> {
   const pushed: string[] = [];
   for (const ref of references) {
     const path = mirrorPath(ref);
-    if (!path) continue;
+    if (!path || !ref.endsWith(':latest')) continue;
     await ctr.run('images', 'push', '--plain-http', `127.0.0.1:${port}/${path}`, ref);
     pushed.push(ref);
   }
