@@ -4,11 +4,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { componentBinary, missingBinary, requireBinary } from '../../cluster/k8s/control-plane/binaries.js';
 import { processesMentioning } from '../../cluster/k8s/local-cluster/down.js';
 import { dockerImagesForNode } from '../../cluster/k8s/node/import-images.js';
 import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
+import { nodeLockFile } from '../../cluster/k8s/node/node-lock.js';
 import { defaultKubeletRootDir } from '../../cluster/k8s/node/paths.js';
 import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
 import { missingPrerequisites } from '../../cluster/k8s/node/prerequisites.js';
@@ -64,12 +66,19 @@ export async function podTraces(kubeconfig: string): Promise<{ uids: string[]; i
   return { uids: pods.items.map((p) => p.metadata.uid), ips: pods.items.filter((p) => !p.spec.hostNetwork && p.status.podIP).map((p) => p.status.podIP!) };
 }
 
-/** What is left of a stopped cluster: processes naming its state dir, mounts, its pods' cgroups and routes. */
+/**
+ * What is left of a stopped cluster: processes naming its state dir, mounts, its pods' cgroups
+ * and routes. Mounts under the kubelet's root dir count only while no other node holds the
+ * machine's node lock: once ours is released, a node another test was waiting to start may
+ * take it and mount there at once.
+ */
 export async function leftovers(stateDir: string, traces: { uids: string[]; ips: string[] }): Promise<string[]> {
   const routes = (await execa('ip', ['-4', 'route', 'show'], { reject: false })).stdout;
+  const holder = (await readFile(nodeLockFile, 'utf8').catch(() => '')).trim();
+  const kubeletRootIsOurs = holder === '' || holder === stateDir;
   return [
     ...(await processesMentioning(stateDir)).map((p) => `process ${p.pid}: ${p.cmdline}`),
-    ...(await mountsUnder([defaultKubeletRootDir, stateDir])).map((m) => `mount ${m}`),
+    ...(await mountsUnder([...(kubeletRootIsOurs ? [defaultKubeletRootDir] : []), stateDir])).map((m) => `mount ${m}`),
     ...readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(stateDir)).map((l) => `mount ${l}`),
     ...(await podCgroups()).filter((c) => traces.uids.some((uid) => c.includes(`pod${uid}`))).map((c) => `cgroup ${c}`),
     ...traces.ips.filter((ip) => routes.includes(ip)).map((ip) => `route to ${ip}`),
