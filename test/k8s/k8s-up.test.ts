@@ -7,72 +7,25 @@
  * dir, no mount under the kubelet's root dir, no cgroup of our pods, no route to a pod
  * address. Skips naming what is missing (root, a binary, a Debian package, an image).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { componentBinary, missingBinary, requireBinary } from '../../cluster/k8s/control-plane/binaries.js';
-import { processesMentioning } from '../../cluster/k8s/local-cluster/down.js';
-import { dockerImagesForNode } from '../../cluster/k8s/node/import-images.js';
-import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
 import { defaultKubeletRootDir } from '../../cluster/k8s/node/paths.js';
-import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
-import { missingPrerequisites } from '../../cluster/k8s/node/prerequisites.js';
 import type { SimDescription } from '../../cluster/sim/sim-cluster.js';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
-import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { k8sUpMissing, kubectlFor, leftovers, podTraces, secretsReaderPod } from './k8s-checks.js';
 
-function missingImages(): string[] {
-  return dockerImagesForNode.flatMap((image) => {
-    try {
-      execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore' });
-      return [];
-    } catch {
-      return [`image ${image} not in the Docker engine (npm run sscsi -- image build)`];
-    }
-  });
-}
-
-const kubelet = componentBinary('kubelet');
-const missing = [
-  ...(process.getuid?.() !== 0 ? ['the k8s target needs root'] : []),
-  ...[missingBinary(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet'])].filter((m): m is string => m !== undefined),
-  ...(kubelet.path ? await missingPrerequisites(kubelet.path) : []),
-  ...missingImages(),
-];
-
+const missing = await k8sUpMissing();
 const secret = `s3cr3t-${process.pid}-${Date.now()}`;
-const podYaml = `apiVersion: v1
-kind: Pod
-metadata: {name: secrets-reader, namespace: default}
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-    - name: app
-      image: busybox
-      command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
-      volumeMounts:
-        - {name: secrets, mountPath: /mnt/secrets, readOnly: true}
-  volumes:
-    - name: secrets
-      csi:
-        driver: secrets-store.csi.k8s.io
-        readOnly: true
-        volumeAttributes: {secretProviderClass: fake-secrets}
-`;
 
 describe.skipIf(missing.length > 0)(`sscsi k8s up|down${missing.length ? ` (skipped: ${missing.join('; ')})` : ''}`, () => {
   let tmp: TempRoot;
   let up: ManagedProcess | undefined;
   let sim: SimDescription;
-  let upMs = 0;
-  const podUids: string[] = [];
-  let podIps: string[] = [];
   let downDone = false;
-  const kubectl = (...args: string[]) => execa(requireBinary('kubectl'), ['--kubeconfig', sim.kubeconfig, ...args], { reject: false, stdin: 'ignore' });
+  const kubectl = (...args: string[]) => kubectlFor(sim.kubeconfig)(args);
   const down = () => execa(process.execPath, [join('dist', 'cli', 'main.js'), 'k8s', 'down', '--state-dir', tmp.path], { reject: false, stdin: 'ignore' });
 
   beforeAll(async () => {
@@ -81,9 +34,8 @@ describe.skipIf(missing.length > 0)(`sscsi k8s up|down${missing.length ? ` (skip
     up = startBin('cli/main.js', ['k8s', 'up', '--state-dir', tmp.path]);
     // Up to ten minutes: another node on this machine holds the node lock until it stops.
     await up.waitForLine(/^k8s cluster ready in \d+ ms/, 600_000);
-    upMs = Math.round(performance.now() - started);
     sim = JSON.parse(await readFile(join(tmp.path, 'sim.json'), 'utf8')) as SimDescription;
-    console.log(`k8s up: ${upMs} ms\n${up.stdout()}`);
+    console.log(`k8s up: ${Math.round(performance.now() - started)} ms\n${up.stdout()}`);
   }, 660_000);
 
   afterAll(async () => {
@@ -104,12 +56,10 @@ describe.skipIf(missing.length > 0)(`sscsi k8s up|down${missing.length ? ` (skip
   it('writes sim.json like sim up: the driver socket, its metrics and the provider control URL answer from the host', async () => {
     expect(Object.keys(sim).sort()).toEqual(['driver', 'kubeconfig', 'providers']);
     expect((await stat(sim.driver.endpoint.replace(/^unix:\/\//, ''))).isSocket()).toBe(true);
-    const metrics = await fetch(sim.driver.metrics);
-    expect(metrics.status).toBe(200);
+    expect((await fetch(sim.driver.metrics)).status).toBe(200);
     const provider = sim.providers[0]!;
     expect(provider).toMatchObject({ name: 'fake', node: sim.driver.node });
-    const state = await fetch(`${(provider as { control: string }).control}/state`);
-    expect(state.status).toBe(200);
+    expect((await fetch(`${(provider as { control: string }).control}/state`)).status).toBe(200);
   });
 
   it('runs a pod with an inline secrets-store volume whose files hold what the provider serves', async () => {
@@ -117,7 +67,7 @@ describe.skipIf(missing.length > 0)(`sscsi k8s up|down${missing.length ? ` (skip
     const put = await fetch(`${control}/objects/db-password`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contents: secret }) });
     expect(put.status, await put.text()).toBeLessThan(300);
     expect((await kubectl('apply', '-f', 'kind/examples/fake-provider-spc.yaml')).exitCode).toBe(0);
-    const apply = await execa(requireBinary('kubectl'), ['--kubeconfig', sim.kubeconfig, 'apply', '-f', '-'], { input: podYaml, reject: false });
+    const apply = await kubectlFor(sim.kubeconfig)(['apply', '-f', '-'], secretsReaderPod);
     expect(apply.exitCode, apply.stderr).toBe(0);
     const wait = await kubectl('wait', '--for=condition=Ready', 'pod/secrets-reader', '--timeout=180s');
     expect(wait.exitCode, `${wait.stderr}\n${(await kubectl('describe', 'pod', 'secrets-reader')).stdout}`).toBe(0);
@@ -131,10 +81,8 @@ describe.skipIf(missing.length > 0)(`sscsi k8s up|down${missing.length ? ` (skip
   });
 
   it('k8s down stops everything and leaves no process, mount, cgroup or pod address behind', async () => {
-    const pods = JSON.parse((await kubectl('get', 'pods', '-A', '-o', 'json')).stdout) as { items: Array<{ metadata: { uid: string }; spec: { hostNetwork?: boolean }; status: { podIP?: string } }> };
-    podUids.push(...pods.items.map((p) => p.metadata.uid));
-    podIps = pods.items.filter((p) => !p.spec.hostNetwork && p.status.podIP).map((p) => p.status.podIP!);
-    expect(podUids.length).toBeGreaterThanOrEqual(3);
+    const traces = await podTraces(sim.kubeconfig);
+    expect(traces.uids.length).toBeGreaterThanOrEqual(3);
     const started = performance.now();
     const r = await down();
     downDone = true;
@@ -142,12 +90,6 @@ describe.skipIf(missing.length > 0)(`sscsi k8s up|down${missing.length ? ` (skip
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await up!.exited()).toBe(0);
     expect(up!.stderr()).toMatch(/^stopped$/m);
-    expect(await processesMentioning(tmp.path)).toEqual([]);
-    expect(await mountsUnder([defaultKubeletRootDir, tmp.path])).toEqual([]);
-    const cgroups = await podCgroups();
-    expect(cgroups.filter((c) => podUids.some((uid) => c.includes(`pod${uid}`)))).toEqual([]);
-    const routes = (await execa('ip', ['-4', 'route', 'show'], { reject: false })).stdout;
-    for (const ip of podIps) expect(routes).not.toContain(ip);
-    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(tmp.path);
+    expect(await leftovers(tmp.path, traces)).toEqual([]);
   }, 300_000);
 });

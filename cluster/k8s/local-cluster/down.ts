@@ -13,6 +13,9 @@ import { stopNode } from '../node/stop-node.js';
 import { isProcess, terminate } from './process-check.js';
 import { readUpRecord, removeUpRecord } from './up-record.js';
 
+/** The words of `sscsi k8s up`'s command line (`node …/cli/main.js k8s up …`). */
+const upMarker = ['cli/main.js', 'k8s', 'up'];
+
 export interface DownReport {
   /** The `up` process was running and was asked to stop. */
   stoppedUp: boolean;
@@ -50,9 +53,9 @@ export async function processesMentioning(word: string): Promise<Array<{ pid: nu
 export async function downLocalCluster(stateDir: string, log: (line: string) => void = () => {}): Promise<DownReport> {
   const record = await readUpRecord(stateDir);
   const report: DownReport = { stoppedUp: false, killed: [], leftovers: [] };
-  if (record && (await isProcess(record.pid, 'k8s'))) {
+  if (record && (await isProcess(record.pid, upMarker))) {
     log(`• stopping sscsi k8s up (pid ${record.pid})`);
-    await terminate(record.pid, 'k8s', 180_000);
+    await terminate(record.pid, upMarker, 180_000);
     report.stoppedUp = true;
   }
   for (const p of (await readUpRecord(stateDir))?.processes ?? record?.processes ?? []) {

@@ -1,17 +1,17 @@
-/** Whether a pid is alive and still the program it was (its command line contains `marker`). */
+/** Whether a pid is alive and still the program it was: its command line holds every word of `marker`. */
 import { readFile } from 'node:fs/promises';
 
-export async function isProcess(pid: number, marker: string): Promise<boolean> {
+export async function isProcess(pid: number, marker: string | readonly string[]): Promise<boolean> {
   try {
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    return argv.some((a) => a.includes(marker));
+    return (typeof marker === 'string' ? [marker] : marker).every((word) => argv.some((a) => a.includes(word)));
   } catch {
     return false;
   }
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone (or was not `marker`). */
-export async function terminate(pid: number, marker: string, graceMs = 10_000): Promise<void> {
+export async function terminate(pid: number, marker: string | readonly string[], graceMs = 10_000): Promise<void> {
   if (!(await isProcess(pid, marker))) return;
   const signal = (s: NodeJS.Signals) => {
     try {
