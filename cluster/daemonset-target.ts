@@ -18,6 +18,8 @@
  *   says), or where the target says.
  * - Scenario needs that are driver flags: patched into the driver DaemonSet for the run,
  *   restored at stop. Kubelet timings (backoff, republish period) are the real kubelet's.
+ * - stop() leaves the cluster as the run found it: the namespaces the run applied are deleted
+ *   and waited for (their pods unpublished), providers back, labels and flags restored.
  */
 import { parseMountInfo } from '../driver/mount/mount-info.js';
 import type { Cluster, ComponentControl, FileStat, KubeObject, ManagedProviderControl, PodRef } from './cluster.js';
@@ -162,11 +164,34 @@ export async function startDaemonSetTarget(o: DaemonSetTargetOptions): Promise<S
       return { node, full: volumeFilePath(kubeletRoot, uid, volume, path) };
     };
 
+    // The cluster outlives the run: the namespaces the run makes go at stop, with their pods
+    // (and so their volumes), so that the next run — the next scenario — finds the node as
+    // this one did.
+    const api = objects.operations();
+    const namespaces = new Set<string>();
+    const apply: typeof api.apply = async (objs) => {
+      const applied = await api.apply(objs);
+      for (const a of applied) if (a.kind === 'Namespace' && a.metadata.name) namespaces.add(a.metadata.name);
+      return applied;
+    };
+    const deleteNamespaces = async () => {
+      for (const name of namespaces) await objects.delete({ apiVersion: 'v1', kind: 'Namespace', name });
+      const until = Date.now() + readyTimeout;
+      for (const name of namespaces) {
+        while (await objects.get({ apiVersion: 'v1', kind: 'Namespace', name })) {
+          if (Date.now() > until) throw o.error(`namespace ${name} was not gone within ${readyTimeout} ms of its deletion; see kubectl ${hint} get all -n ${name}`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      namespaces.clear();
+    };
+
     return {
       target: o.target,
       nodeNames,
       kubeconfig: o.kubeconfig,
-      ...objects.operations(),
+      ...api,
+      apply,
       readFile: async (pod, volume, path) => {
         const { node, full } = await volumeFile(pod, volume, path);
         return o.files.read(node, full);
@@ -199,6 +224,7 @@ export async function startDaemonSetTarget(o: DaemonSetTargetOptions): Promise<S
       drivers: () => drivers,
       providers: (name?: string) => (name === undefined || name === 'fake' ? providers : []),
       async stop() {
+        await deleteNamespaces();
         for (const p of providers) await p.disconnect();
         for (const node of nodeNames) await kubectl('label', 'node', node, `${fakeProviderOffLabel}-`).catch(() => undefined);
         await restoreDriverArgs();

@@ -175,8 +175,11 @@ describe('the k8s target', () => {
     expect(p.control).not.toBe(controlBefore);
   });
 
-  it('stop clears the labels and restores the driver flags', async () => {
+  it('stop deletes the namespaces the run applied (the namespace controller of the cluster takes their pods), clears the labels and restores the driver flags', async () => {
+    await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sc-run' } });
     await c.stop();
+    expect(api.store.get('namespaces', undefined, 'sc-run')).toBeUndefined();
+    expect(api.store.get('namespaces', undefined, 'default')).toBeDefined();
     expect(script.calls).toContain(`kubectl --kubeconfig ${kubeconfig} label node ${node} ${fakeProviderOffLabel}-`);
     const ds = api.store.get('daemonsets', 'kube-system', 'csi-secrets-store') as unknown as { spec: { template: { spec: { containers: Array<{ name: string; args: string[] }> } } } };
     expect(ds.spec.template.spec.containers.find((x) => x.name === 'secrets-store')!.args).toContain('--rotation-poll-interval=2m');
