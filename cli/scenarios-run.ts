@@ -21,7 +21,7 @@ import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { KindBootstrapper } from '../kind/bootstrap/kind-bootstrapper.js';
 import { KindCluster } from '../cluster/kind/kind-cluster.js';
 import { KubectlPortForwarder } from '../cluster/kind/port-forward.js';
-import { K8sCluster } from '../cluster/k8s/k8s-cluster.js';
+import { K8sCluster, readK8sDescription } from '../cluster/k8s/k8s-cluster.js';
 import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
@@ -146,6 +146,13 @@ export async function scenariosRun(argv: string[]): Promise<number> {
   let target: string;
   const faults = new FaultTally(faultRate);
   if (values.target === 'k8s') {
+    // A state dir without a cluster fails here, once, rather than once per scenario.
+    try {
+      await readK8sDescription(resolve(stateDir!));
+    } catch (err) {
+      process.stderr.write(`sscsi scenarios run --target k8s: ${(err as Error).message}\n`);
+      return 1;
+    }
     target = 'k8s';
     startCluster = (needs) => new K8sCluster({ stateDir: stateDir!, ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}) }).start();
   } else if (values.target === 'kind') {
