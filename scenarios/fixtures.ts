@@ -69,6 +69,20 @@ export function deploymentManifest(namespace: string, name: string, spc: string,
 
 export const ref = (namespace: string, name: string): PodRef => ({ namespace, name });
 
+/**
+ * Waits until the nodes keep no pod directory of a deleted pod: a real kubelet removes them in
+ * its housekeeping (every 2 s) after the pod is gone from the API; the simulated one before.
+ * Returns what is left then (mounts included).
+ */
+export async function podDirsCleared(ctx: StepContext, timeoutMs = 10_000): Promise<{ mounts: string[]; podDirs: string[] }> {
+  let last: { mounts: string[]; podDirs: string[] } = { mounts: [], podDirs: [] };
+  await ctx.eventually(async () => {
+    last = await ctx.cluster.leftovers();
+    return last.podDirs.length === 0;
+  }, 'no pod directory left', timeoutMs, { expected: [], seen: () => Promise.resolve(last.podDirs.slice(0, 5)) });
+  return last;
+}
+
 /** Waits for `n` pods with label app=`app` and for each to be Running. */
 export async function runningPods(ctx: StepContext, app: string, n: number, timeoutMs = 30_000): Promise<KubeObject[]> {
   const pods = await ctx.eventually(async () => {
