@@ -24,6 +24,9 @@ import { tokensAttribute, type TokenRequest } from './service-account-token.js';
 
 export const driverName = 'secrets-store.csi.k8s.io';
 
+/** The kubelet's name for a volume's attachment on a node (csi_attacher getAttachmentName). */
+export const attachmentName = (volumeHandle: string, driver: string, node: string): string => `csi-${createHash('sha256').update(`${volumeHandle}${driver}${node}`).digest('hex')}`;
+
 export interface KubeletTimings {
   /** First retry after a failed mount; doubles per failure up to `backoffMaxMs`. */
   backoffInitialMs: number;
@@ -349,14 +352,24 @@ export class SimKubelet {
     }
     const volumeDir = join(vs.targetPath, '..');
     await mkdir(volumeDir, { recursive: true, mode: 0o750 });
+    // The kubelet's csi_mounter saves these before NodePublishVolume, for the teardown.
     await writeFile(
       join(volumeDir, 'vol_data.json'),
-      JSON.stringify({ driverName, nodeName: this.nodeName, specVolID: v.name, volumeHandle: vs.volumeHandle, volumeLifecycleMode: 'Ephemeral' }),
+      JSON.stringify({
+        attachmentID: attachmentName(vs.volumeHandle, driverName, this.nodeName),
+        driverName,
+        nodeName: this.nodeName,
+        specVolID: v.name,
+        volumeHandle: vs.volumeHandle,
+        volumeLifecycleMode: 'Ephemeral',
+      }),
     );
-    // As the kubelet: with fsGroupPolicy File and a driver that can take the group itself,
-    // the pod's fsGroup goes to the driver as volume_mount_group.
+    // As the kubelet (csi_mounter SetUpAt): a driver that can take the group itself
+    // (VOLUME_MOUNT_GROUP) gets the pod's fsGroup as volume_mount_group, whatever the
+    // CSIDriver's fsGroupPolicy — the policy only rules the kubelet's own chown, which a
+    // read-only volume never gets.
     const fsGroup = spec.securityContext?.fsGroup;
-    const mountGroup = fsGroup !== undefined && driverSpec.fsGroupPolicy === 'File' && (await this.driverTakesMountGroup()) ? String(fsGroup) : '';
+    const mountGroup = fsGroup !== undefined && (await this.driverTakesMountGroup()) ? String(fsGroup) : '';
     await this.csi!.nodePublishVolume({
       volume_id: vs.volumeHandle,
       target_path: vs.targetPath,
