@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindUnixSocket, shutdownServer } from '../../grpc/unix-socket.js';
@@ -26,6 +26,8 @@ let server: grpc.Server;
 let kubelet: SimKubelet;
 const store = new ObjectStore();
 const published: Publish[] = [];
+/** Pods whose publishes fail, and with which code. */
+const failures: Array<{ uid: string; code: grpc.status }> = [];
 const node = 'kubelet-test-node';
 
 beforeAll(async () => {
@@ -36,7 +38,8 @@ beforeAll(async () => {
     NodeGetCapabilities: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { capabilities: [{ rpc: { type: 'VOLUME_MOUNT_GROUP' } }] }),
     NodePublishVolume: (call: grpc.ServerUnaryCall<Publish, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       published.push(call.request);
-      cb(null, {});
+      const fail = failures.find((f) => call.request.target_path.includes(f.uid));
+      cb(fail ? { code: fail.code, details: 'provider said no' } : null, fail ? undefined : {});
     },
     NodeUnpublishVolume: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, {}),
   });
@@ -79,5 +82,31 @@ describe('the simulated kubelet publishes as the real one', () => {
       volumeHandle: handle,
       volumeLifecycleMode: 'Ephemeral',
     });
+  });
+
+  const failingPod = (name: string, code: grpc.status) => {
+    const pod = store.create('pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', uid: `uid-${name}` },
+      spec: { nodeName: node, containers: [{ name: 'app', image: 'busybox' }], volumes: [{ name: 'secrets', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'x' } } }] },
+    });
+    failures.push({ uid: pod.metadata.uid!, code });
+    return pod;
+  };
+  const exists = (path: string) => access(path).then(() => true, () => false);
+  const failedMount = (name: string) => store.list('events', 'default').some((e) => (e.involvedObject as { name: string }).name === name && e.reason === 'FailedMount');
+
+  it('after a final error (INTERNAL) removes vol_data.json and the volume dir, as csi_mounter removeMountDir', async () => {
+    const pod = failingPod('fails-final', grpc.status.INTERNAL);
+    await eventually(() => failedMount('fails-final'), 'FailedMount', 10_000);
+    const volumeDir = join(tmp.path, 'kubelet', 'pods', pod.metadata.uid!, 'volumes', 'kubernetes.io~csi', 'secrets');
+    await eventually(async () => !(await exists(volumeDir)), 'the volume dir removed', 5000);
+  });
+
+  it('after an error that may still be in progress (UNAVAILABLE) leaves the volume dir and vol_data.json for the teardown', async () => {
+    const pod = failingPod('fails-uncertain', grpc.status.UNAVAILABLE);
+    await eventually(() => failedMount('fails-uncertain'), 'FailedMount', 10_000);
+    expect(await exists(join(tmp.path, 'kubelet', 'pods', pod.metadata.uid!, 'volumes', 'kubernetes.io~csi', 'secrets', 'vol_data.json'))).toBe(true);
   });
 });
