@@ -12,7 +12,7 @@ import { packageRoot } from '../driver/version.js';
 
 export const root = packageRoot();
 
-export type Bin = 'driver/main.js' | 'fake-providers/main.js' | 'cli/main.js';
+export type Bin = 'driver/main.js' | 'fake-providers/main.js' | 'cli/main.js' | 'sidecars/node-driver-registrar/main.js' | 'sidecars/livenessprobe/main.js';
 
 /**
  * The Node options each bin runs with in production, as its first line (`#!/usr/bin/env -S
@@ -22,6 +22,8 @@ export const binNodeOptions: Record<Bin, readonly string[]> = {
   'driver/main.js': ['--max-semi-space-size=2'],
   'fake-providers/main.js': [],
   'cli/main.js': [],
+  'sidecars/node-driver-registrar/main.js': [],
+  'sidecars/livenessprobe/main.js': [],
 };
 
 export interface ManagedProcess {

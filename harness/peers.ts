@@ -1,13 +1,23 @@
 /**
- * The outside programs `npm run peers` builds (peers/build.ts) into `.peers/bin/<name>`:
- * where one is, or why it is not there, as `.peers/status.json` records it. Tests, the CLI
- * and the benchmarks ask here so a missing peer is reported with its reason, never silently.
+ * The outside programs `npm run peers` builds (peers/build.ts) into `.peers/bin/<name>` —
+ * upstream's driver, csi-sanity, and the k8s target's etcd and Kubernetes components: where
+ * one is, or why it is not there, as `.peers/status.json` records it. Tests, the CLI and the
+ * benchmarks ask here so a missing peer is reported with its reason, never silently.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../driver/version.js';
 
-export type PeerName = 'secrets-store-csi-driver' | 'csi-sanity';
+export type PeerName =
+  | 'secrets-store-csi-driver'
+  | 'csi-sanity'
+  | 'etcd'
+  | 'etcdctl'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubelet'
+  | 'kubectl';
 
 export type PeerLookup = { path: string; version: string; missing?: undefined } | { missing: string; path?: undefined };
 

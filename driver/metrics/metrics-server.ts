@@ -22,9 +22,10 @@ export interface StartedMetricsServer {
   stop(): Promise<void>;
 }
 
-export function parseListenAddr(addr: string): { host: string | undefined; port: number } {
+/** A Go listen address (`:8095`, `127.0.0.1:0`, `[::1]:9000`); `flag` names it in the error. */
+export function parseListenAddr(addr: string, flag = '--metrics-addr'): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
-  if (!m) throw new Error(`--metrics-addr ${JSON.stringify(addr)} is not HOST:PORT or :PORT`);
+  if (!m) throw new Error(`${flag} ${JSON.stringify(addr)} is not HOST:PORT or :PORT`);
   const host = m[1] ?? m[2];
   return { host: host === '' ? undefined : host, port: Number(m[3]) };
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { buildFailureReason } from '../../peers/build.ts';
+import { buildFailureReason, failureLines } from '../../peers/build.ts';
 import { peer } from '../../harness/peers.js';
 import { packageRoot } from '../../driver/version.js';
 
@@ -29,6 +29,25 @@ describe('why a peer could not be built, in one line', () => {
   });
 });
 
+describe('a refused module is one line, however many programs it builds', () => {
+  it('groups the binaries of one module failing for one reason, and keeps single-program modules as they were', () => {
+    const refused = 'the Go module registry refused k8s.io/kubernetes@v1.34.4 (403 Forbidden)';
+    const moduleOf = (name: string): string => (name.startsWith('kube') ? 'kubernetes' : name);
+    const lines = failureLines(
+      [
+        { name: 'kube-apiserver', reason: refused },
+        { name: 'kubelet', reason: refused },
+        { name: 'csi-sanity', reason: 'no Go toolchain (go) on this machine' },
+      ],
+      moduleOf,
+    );
+    expect(lines).toEqual([
+      `peers: kubernetes (kube-apiserver, kubelet) not built: ${refused}`,
+      'peers: csi-sanity not built: no Go toolchain (go) on this machine',
+    ]);
+  });
+});
+
 const go = await run('go', ['version']).then(
   () => true,
   () => false,
@@ -41,7 +60,9 @@ describe.skipIf(!go)('npm run peers (go on this machine)', () => {
     const { stdout } = await run(process.execPath, [join(root, 'peers/build.ts'), '--allow-missing'], { cwd: root });
     const warmMs = Date.now() - started;
     const status = JSON.parse(await readFile(join(root, '.peers/status.json'), 'utf8')) as { peers: { name: string; built: boolean; version?: string; reason?: string }[] };
-    expect(status.peers.map((p) => p.name).sort()).toEqual(['csi-sanity', 'secrets-store-csi-driver']);
+    expect(status.peers.map((p) => p.name).sort()).toEqual(
+      ['csi-sanity', 'etcd', 'etcdctl', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'secrets-store-csi-driver'],
+    );
     for (const p of status.peers) {
       if (!p.built) {
         // Not built: the run said why, in one line naming the peer, and the lookup carries it.
@@ -59,6 +80,25 @@ describe.skipIf(!go)('npm run peers (go on this machine)', () => {
     }
     const sanity = peer('csi-sanity');
     if (sanity.path) expect(sanity.version).toBe('v5.4.0');
+    // The Kubernetes components say the release they were built from, as a release build does.
+    for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet'] as const) {
+      const component = peer(name);
+      if (!component.path) continue;
+      expect(component.version).toBe('v1.34.4');
+      const { stdout: v } = await run(component.path, ['--version']);
+      expect(v.trim()).toBe('Kubernetes v1.34.4');
+    }
+    const kubectl = peer('kubectl');
+    if (kubectl.path) {
+      const { stdout: v } = await run(kubectl.path, ['version', '--client', '-o', 'json']);
+      expect(JSON.parse(v)).toMatchObject({ clientVersion: { gitVersion: 'v1.34.4', major: '1', minor: '34' } });
+    }
+    const etcd = peer('etcd');
+    if (etcd.path) {
+      expect(etcd.version).toMatch(/^v3\.6\./);
+      const { stdout: v } = await run(etcd.path, ['--version']);
+      expect(v).toContain(`etcd Version: ${etcd.version.slice(1)}`);
+    }
     // Warm: nothing to compile, only `go version` and the build info read back.
     expect(warmMs).toBeLessThan(15_000);
   }, 300_000);

@@ -1,0 +1,105 @@
+/**
+ * What `sscsi k8s up` applies: the files of kind/manifests (CSIDriver, CRDs, RBAC, the driver
+ * and fake-provider DaemonSets), changed only where this machine differs from a kind node:
+ *  - sidecar images → ours (the upstream sig-storage images cannot be pulled here);
+ *  - the driver pod on the host network, with KUBERNETES_SERVICE_HOST/PORT naming the API
+ *    server on 127.0.0.1: there is no kube-proxy, so the `kubernetes` Service's cluster IP
+ *    leads nowhere, and the API server listens on loopback only. Its liveness and metrics
+ *    ports then bind on 127.0.0.1 (the node's address) instead of every interface;
+ *  - `driverArgs` (`-- DRIVER_FLAGS`) appended to the driver container's args;
+ *  - `driverOnHost`: no driver container (the driver runs as a host process serving the
+ *    same socket path); the registrar and the liveness probe still run in the DaemonSet.
+ * Pure: documents in, documents out; the files are not touched.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { packageRoot } from '../../../driver/version.js';
+
+export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+
+export interface K8sManifestOptions {
+  apiServer: { host: string; port: number };
+  /** Maps an image a manifest names to the one this node has (identity for ours). */
+  image: (image: string) => string;
+  driverOnHost?: boolean;
+  /** Appended to the driver container's args (`sscsi k8s up -- DRIVER_FLAGS`). */
+  driverArgs?: readonly string[];
+}
+
+export const driverDaemonSet = 'csi-secrets-store';
+/** The driver container's metrics (and readiness) port, as kind/manifests set it. */
+export const driverMetricsPort = 8095;
+export const driverContainer = 'secrets-store';
+export const fakeProviderDaemonSet = 'fake-provider';
+export const manifestsDir = (root = packageRoot()) => join(root, 'kind', 'manifests');
+
+/** Every document of every kind/manifests/*.yaml, files in name order. */
+export async function loadKindManifests(dir = manifestsDir()): Promise<Manifest[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+  const docs: Manifest[] = [];
+  for (const f of files) {
+    for (const doc of parseAllDocuments(await readFile(join(dir, f), 'utf8'))) {
+      if (doc.errors.length > 0) throw new Error(`${join(dir, f)}: ${doc.errors[0]!.message}`);
+      const value = doc.toJS() as Manifest | null;
+      if (value) docs.push(value);
+    }
+  }
+  return docs;
+}
+
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: Array<{ name: string; value?: string }>;
+}
+
+interface PodSpec {
+  hostNetwork?: boolean;
+  dnsPolicy?: string;
+  containers: Container[];
+  initContainers?: Container[];
+}
+
+function podSpec(m: Manifest): PodSpec | undefined {
+  if (m.kind !== 'DaemonSet' && m.kind !== 'Deployment' && m.kind !== 'Pod') return undefined;
+  if (m.kind === 'Pod') return m.spec as PodSpec;
+  return ((m.spec as { template: { spec: PodSpec } }).template ?? {}).spec;
+}
+
+/** A container's `--flag=value` with the value replaced. */
+function setFlag(args: string[] | undefined, flag: string, value: string): string[] | undefined {
+  return args?.map((a) => (a.startsWith(`${flag}=`) ? `${flag}=${value}` : a));
+}
+
+export function k8sManifests(docs: readonly Manifest[], o: K8sManifestOptions): Manifest[] {
+  return docs.map((original) => {
+    const m = structuredClone(original) as Manifest;
+    const spec = podSpec(m);
+    if (!spec) return m;
+    for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) c.image = o.image(c.image);
+    if (m.kind === 'DaemonSet' && m.metadata.name === driverDaemonSet) {
+      spec.hostNetwork = true;
+      spec.dnsPolicy = 'ClusterFirstWithHostNet';
+      if (o.driverOnHost) spec.containers = spec.containers.filter((c) => c.name !== driverContainer);
+      for (const c of spec.containers) {
+        if (c.name === driverContainer) {
+          c.env = [
+            ...(c.env ?? []).filter((e) => e.name !== 'KUBERNETES_SERVICE_HOST' && e.name !== 'KUBERNETES_SERVICE_PORT'),
+            { name: 'KUBERNETES_SERVICE_HOST', value: o.apiServer.host },
+            { name: 'KUBERNETES_SERVICE_PORT', value: String(o.apiServer.port) },
+          ];
+          c.args = [...(setFlag(c.args, '--metrics-addr', `127.0.0.1:${driverMetricsPort}`) ?? []), ...(o.driverArgs ?? [])];
+        }
+        if (c.name === 'liveness-probe') c.args = setFlag(c.args, '--http-endpoint', '127.0.0.1:9808');
+      }
+    }
+    return m;
+  });
+}
+
+/** The CRDs first (they must be Established before objects of their kinds), then the rest. */
+export function splitCrds(docs: readonly Manifest[]): { crds: Manifest[]; rest: Manifest[] } {
+  return { crds: docs.filter((d) => d.kind === 'CustomResourceDefinition'), rest: docs.filter((d) => d.kind !== 'CustomResourceDefinition') };
+}

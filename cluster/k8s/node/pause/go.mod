@@ -1,0 +1,3 @@
+module secrets-store-csi-ts/pause
+
+go 1.24
