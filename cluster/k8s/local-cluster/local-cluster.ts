@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../harness/free-port.js';
-import type { SimDescription } from '../../../sim/cluster/sim-cluster.js';
+import type { SimDescription } from '../../sim/sim-cluster.js';
 import { requireBinary } from '../control-plane/binaries.js';
 import { logTail, stopProcess } from '../control-plane/component.js';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
