@@ -14,9 +14,11 @@ export interface Kubectl {
   json<T>(args: readonly string[]): Promise<T>;
 }
 
-export function kubectl(binary: string, kubeconfig: string): Kubectl {
+/** `signal` (Ctrl-C on `k8s up`) ends a running kubectl (a `rollout status` wait, say) at once. */
+export function kubectl(binary: string, kubeconfig: string, signal?: AbortSignal): Kubectl {
   const run: Kubectl['run'] = async (args, input) => {
-    const r = await execa(binary, ['--kubeconfig', kubeconfig, ...args], { reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' }) });
+    const r = await execa(binary, ['--kubeconfig', kubeconfig, ...args], { reject: false, ...(signal ? { cancelSignal: signal } : {}), ...(input !== undefined ? { input } : { stdin: 'ignore' }) });
+    if (r.isCanceled) throw new Error(`interrupted: kubectl ${args.slice(0, 3).join(' ')}`);
     return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
   };
   const ok: Kubectl['ok'] = async (args, input) => {

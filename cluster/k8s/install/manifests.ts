@@ -1,11 +1,12 @@
 /**
  * What `sscsi k8s up` applies: the files of kind/manifests (CSIDriver, CRDs, RBAC, the driver
  * and fake-provider DaemonSets), changed only where this machine differs from a kind node:
- *  - sidecar images → ours (the upstream sig-storage images cannot be pulled here);
+ *  - images mapped (`image`): ours stand in for the upstream sig-storage sidecar images,
+ *    which cannot be pulled here;
  *  - the driver pod on the host network, with KUBERNETES_SERVICE_HOST/PORT naming the API
  *    server on 127.0.0.1: there is no kube-proxy, so the `kubernetes` Service's cluster IP
- *    leads nowhere, and the API server listens on loopback only. Its liveness and metrics
- *    ports then bind on 127.0.0.1 (the node's address) instead of every interface;
+ *    leads nowhere, and the API server listens on loopback only. Its metrics (:8095) and
+ *    liveness (:9808) ports are then the node's, where the kubelet probes them;
  *  - `driverArgs` (`-- DRIVER_FLAGS`) appended to the driver container's args;
  *  - `driverOnHost`: no driver container (the driver runs as a host process serving the
  *    same socket path); the registrar and the liveness probe still run in the DaemonSet.
@@ -57,7 +58,6 @@ interface Container {
 
 interface PodSpec {
   hostNetwork?: boolean;
-  dnsPolicy?: string;
   containers: Container[];
   initContainers?: Container[];
 }
@@ -68,11 +68,6 @@ function podSpec(m: Manifest): PodSpec | undefined {
   return ((m.spec as { template: { spec: PodSpec } }).template ?? {}).spec;
 }
 
-/** A container's `--flag=value` with the value replaced. */
-function setFlag(args: string[] | undefined, flag: string, value: string): string[] | undefined {
-  return args?.map((a) => (a.startsWith(`${flag}=`) ? `${flag}=${value}` : a));
-}
-
 export function k8sManifests(docs: readonly Manifest[], o: K8sManifestOptions): Manifest[] {
   return docs.map((original) => {
     const m = structuredClone(original) as Manifest;
@@ -81,7 +76,6 @@ export function k8sManifests(docs: readonly Manifest[], o: K8sManifestOptions): 
     for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) c.image = o.image(c.image);
     if (m.kind === 'DaemonSet' && m.metadata.name === driverDaemonSet) {
       spec.hostNetwork = true;
-      spec.dnsPolicy = 'ClusterFirstWithHostNet';
       if (o.driverOnHost) spec.containers = spec.containers.filter((c) => c.name !== driverContainer);
       for (const c of spec.containers) {
         if (c.name === driverContainer) {
@@ -90,9 +84,8 @@ export function k8sManifests(docs: readonly Manifest[], o: K8sManifestOptions): 
             { name: 'KUBERNETES_SERVICE_HOST', value: o.apiServer.host },
             { name: 'KUBERNETES_SERVICE_PORT', value: String(o.apiServer.port) },
           ];
-          c.args = [...(setFlag(c.args, '--metrics-addr', `127.0.0.1:${driverMetricsPort}`) ?? []), ...(o.driverArgs ?? [])];
+          c.args = [...(c.args ?? []), ...(o.driverArgs ?? [])];
         }
-        if (c.name === 'liveness-probe') c.args = setFlag(c.args, '--http-endpoint', '127.0.0.1:9808');
       }
     }
     return m;

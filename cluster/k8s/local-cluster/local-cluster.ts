@@ -21,7 +21,6 @@ import { defaultKubeletRootDir } from '../node/paths.js';
 import { startNode, type RunningNode } from '../node/start-node.js';
 import { stopNode, type StopReport } from '../node/stop-node.js';
 import { driverSocket, startHostDriver, type HostDriver } from './host-driver.js';
-import { kubeletUsingRootDir } from './root-dir-in-use.js';
 import { removeUpRecord, writeUpRecord } from './up-record.js';
 
 export interface LocalClusterOptions {
@@ -52,6 +51,14 @@ export interface LocalCluster {
   stop(): Promise<StopReport>;
 }
 
+// TEMPORARY until K1's standInImage (kind/bootstrap/images.ts) is merged: ours for upstream's sidecars.
+function sidecarStandIn(image: string): string {
+  const repo = image.replace(/:[^/:]+$/, '');
+  if (repo === 'registry.k8s.io/sig-storage/csi-node-driver-registrar') return 'secrets-store-csi-ts/csi-node-driver-registrar:dev';
+  if (repo === 'registry.k8s.io/sig-storage/livenessprobe') return 'secrets-store-csi-ts/livenessprobe:dev';
+  return image;
+}
+
 export const providersDir = '/etc/kubernetes/secrets-store-csi-providers';
 const fakeProviderControlPort = 8080;
 
@@ -75,8 +82,6 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const started = performance.now();
   const kubectlBin = requireBinary('kubectl');
   const kubeletBin = requireBinary('kubelet');
-  const busy = await kubeletUsingRootDir(kubeletRootDir);
-  if (busy) throw new Error(`another kubelet runs with the root dir ${kubeletRootDir} (pid ${busy.pid}: ${busy.cmdline.slice(0, 300)}); one node per machine: stop that cluster first (sscsi k8s down --state-dir DIR)`);
   await removeUpRecord(stateDir);
 
   const controlPlane = await startControlPlane({ stateDir, nodeName, log, ...(signal ? { signal } : {}) });
@@ -89,9 +94,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     if (hostDriver) await stopProcess(hostDriver.process);
     const report = node ? await node.stop() : await stopNode(stateDir, { kubeletRootDir });
     await controlPlane.stop();
-    const busy = await kubeletUsingRootDir(kubeletRootDir);
-  if (busy) throw new Error(`another kubelet runs with the root dir ${kubeletRootDir} (pid ${busy.pid}: ${busy.cmdline.slice(0, 300)}); one node per machine: stop that cluster first (sscsi k8s down --state-dir DIR)`);
-  await removeUpRecord(stateDir);
+    await removeUpRecord(stateDir);
     return report;
   };
   try {
@@ -108,11 +111,11 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       log,
     });
     const nodeMs = Math.round(performance.now() - started);
-    const kubectl = makeKubectl(kubectlBin, controlPlane.kubeconfigs.admin);
+    const kubectl = makeKubectl(kubectlBin, controlPlane.kubeconfigs.admin, signal);
     const api = new URL(controlPlane.apiServerUrl);
     const manifests = k8sManifests(await loadKindManifests(), {
       apiServer: { host: api.hostname, port: Number(api.port) },
-      image: o.image ?? ((i) => i),
+      image: o.image ?? sidecarStandIn,
       driverOnHost: o.driverBin !== undefined,
       ...(o.driverArgs && !o.driverBin ? { driverArgs: o.driverArgs } : {}),
     });
