@@ -20,7 +20,7 @@ import { mountsUnder } from '../../cluster/k8s/node/mounts.js';
 import { defaultKubeletRootDir } from '../../cluster/k8s/node/paths.js';
 import { podCgroups } from '../../cluster/k8s/node/pod-cgroups.js';
 import { missingPrerequisites } from '../../cluster/k8s/node/prerequisites.js';
-import type { SimDescription } from '../../sim/cluster/sim-cluster.js';
+import type { SimDescription } from '../../cluster/sim/sim-cluster.js';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
 import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
