@@ -32,6 +32,9 @@ import type { ExternalProviderSpec } from '../cluster/sim/external-provider.js';
 import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
+/** Pods per mount-storm round on the k8s target unless --pods says otherwise. */
+export const k8sDefaultStormPods = 30;
+
 export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind|k8s] [--state-dir DIR] [--runtime process|docker] [--kind-name NAME] [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N] [--api-fault-rate R]
        sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
 
@@ -55,7 +58,7 @@ Options:
   --only NAME         run only this scenario (repeatable)
   --junit FILE        write JUnit XML (one testsuite per scenario)
   --json FILE         write the results as JSON
-  --pods N            pods per mount-storm round (default 200)
+  --pods N            pods per mount-storm round (default 200; ${k8sDefaultStormPods} on --target k8s)
   --api-fault-rate R  on the sim, fail this share (0..1) of the driver's API requests with
                       409 (writes), 429 with Retry-After, 500, 503 or 200 ms of latency, mixed;
                       the run ends with the number of faults injected of each kind
@@ -91,7 +94,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi scenarios run: unknown scenario ${unknown.join(', ')}\n${scenariosUsage}`);
     return 2;
   }
-  const pods = values.pods === undefined ? undefined : Number(values.pods);
+  let pods = values.pods === undefined ? undefined : Number(values.pods);
   if (pods !== undefined && !(Number.isInteger(pods) && pods > 0 && pods <= 5000)) {
     process.stderr.write(`sscsi scenarios run: --pods must be a whole number from 1 to 5000, got ${JSON.stringify(values.pods)}\n`);
     return 2;
@@ -154,6 +157,9 @@ export async function scenariosRun(argv: string[]): Promise<number> {
       return 1;
     }
     target = 'k8s';
+    // One real node on this machine runs every pod's sandbox and container (and takes at
+    // most 110 pods, the kubelet's maxPods): a storm of 200 is the sim's, not this node's.
+    pods ??= k8sDefaultStormPods;
     startCluster = (needs) => new K8sCluster({ stateDir: stateDir!, ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}) }).start();
   } else if (values.target === 'kind') {
     const runner = new ExecaRunner();
