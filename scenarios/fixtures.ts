@@ -35,6 +35,14 @@ export function spcManifest(namespace: string, name: string, objects: SpcObject[
   };
 }
 
+/**
+ * The scenarios' app container: a process that keeps running until told to stop. A real
+ * kubelet runs it (an image whose default command exits leaves the pod Running but never
+ * Ready: CrashLoopBackOff); it ends at once on SIGTERM, so a deleted pod is gone without
+ * waiting out its grace period. The simulated kubelet runs no containers.
+ */
+const appContainer = { name: 'app', image: 'registry.example/app:1', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'] };
+
 export function csiVolume(name: string, spc: string) {
   return { name, csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spc } } };
 }
@@ -45,7 +53,7 @@ export function podManifest(namespace: string, name: string, volumes: Array<{ na
     kind: 'Pod',
     metadata: { name, namespace, labels },
     spec: {
-      containers: [{ name: 'app', image: 'registry.example/app:1', volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/mnt/${v.name}`, readOnly: true })) }],
+      containers: [{ ...appContainer, volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/mnt/${v.name}`, readOnly: true })) }],
       volumes: volumes.map((v) => csiVolume(v.name, v.spc)),
     },
   };
@@ -61,7 +69,7 @@ export function deploymentManifest(namespace: string, name: string, spc: string,
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }], volumes: [csiVolume('secrets', spc)] },
+        spec: { containers: [appContainer], volumes: [csiVolume('secrets', spc)] },
       },
     },
   };
