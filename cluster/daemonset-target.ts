@@ -18,6 +18,8 @@
  *   says), or where the target says.
  * - Scenario needs that are driver flags: patched into the driver DaemonSet for the run,
  *   restored at stop. Kubelet timings (backoff, republish period) are the real kubelet's.
+ * - Each run starts with fresh fake providers (their pods replaced: the store and faults a
+ *   previous run set are gone), as each scenario gets a fresh simulated cluster.
  * - stop() leaves the cluster as the run found it: the namespaces the run applied are deleted
  *   and waited for (their pods unpublished), providers back, labels and flags restored.
  */
@@ -147,7 +149,9 @@ export async function startDaemonSetTarget(o: DaemonSetTargetOptions): Promise<S
     const providers: FakeProviderControl[] = [];
     for (const node of nodeNames) {
       const p = new FakeProviderControl(`fake@${node}`, node, providerDaemonSet.app, ops, o.reach);
-      await p.connect();
+      // A fresh provider per run, as the simulated cluster gives each scenario: the fake
+      // provider keeps objects and faults a previous run set in memory until its pod goes.
+      await p.renew();
       providers.push(p);
       undo.push(() => p.disconnect());
     }
@@ -310,6 +314,13 @@ class FakeProviderControl extends DaemonSetPodControl implements ManagedProvider
   get control(): string {
     if (!this.reached) throw this.ops.error(`the fake provider on ${this.node} is stopped: no control API`);
     return this.reached.url;
+  }
+
+  /** Replaces the node's provider pod with a new one (a fresh store) and connects to it. */
+  async renew(): Promise<void> {
+    await this.deletePod(false);
+    await this.ops.waitReady(this.app, this.node, this.lastUid);
+    await this.connect();
   }
 
   async connect(): Promise<void> {

@@ -69,7 +69,8 @@ export function deploymentManifest(namespace: string, name: string, spc: string,
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [appContainer], volumes: [csiVolume('secrets', spc)] },
+        // Mounted by the container: a real kubelet sets up only the volumes a container uses.
+        spec: { containers: [{ ...appContainer, volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }] }], volumes: [csiVolume('secrets', spc)] },
       },
     },
   };
