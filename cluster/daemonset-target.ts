@@ -118,7 +118,7 @@ export async function startDaemonSetTarget(o: DaemonSetTargetOptions): Promise<S
       await new Promise((r) => setTimeout(r, 500));
     }
   };
-  const ops: PodOps = { podOn, waitReady, kubectl, hint, error: o.error };
+  const ops: PodOps = { podOn, waitReady, kubectl, hint, readyTimeoutMs: readyTimeout, error: o.error };
   try {
     // Scenario needs: extra driver flags, for this run only.
     let originalArgs: string[] | undefined;
@@ -246,6 +246,7 @@ interface PodOps {
   waitReady(app: string, node: string, notUid?: string): Promise<KubeObject>;
   kubectl: Kubectl;
   hint: string;
+  readyTimeoutMs: number;
   error: (message: string) => Error;
 }
 
@@ -334,10 +335,28 @@ class FakeProviderControl extends DaemonSetPodControl implements ManagedProvider
   }
 
   private async outage(force: boolean): Promise<void> {
-    await this.disconnect();
+    const url = this.reached?.url;
     await this.ops.kubectl('label', 'node', this.node, `${fakeProviderOffLabel}=off`, '--overwrite');
     await this.deletePod(force);
+    // A forced deletion removes the pod from the API at once, while its container may still
+    // serve for a moment: the outage begins when its control API stops answering.
+    if (url) await this.untilGone(url);
+    await this.disconnect();
     this.up = false;
+  }
+
+  private async untilGone(url: string): Promise<void> {
+    const until = Date.now() + this.ops.readyTimeoutMs;
+    for (;;) {
+      // Only the provider's own answer counts (a proxy on the way may answer for it).
+      const answered = await fetch(`${url}/state`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!answered) return;
+      if (Date.now() > until) throw this.ops.error(`the fake provider on ${this.node} still answers at ${url} ${this.ops.readyTimeoutMs} ms after its pod was deleted`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   override stop(): Promise<void> {

@@ -35,7 +35,7 @@ function daemonPod(app: string, node: string) {
     kind: 'Pod',
     metadata: { name: `${app}-${(++ip).toString(36)}`, namespace: 'kube-system', labels: { app } },
     spec: { nodeName: node, containers: [{ name: 'c', image: 'i' }] },
-    status: { phase: 'Running', podIP: `10.88.0.${ip}`, conditions: [{ type: 'Ready', status: 'True' }] },
+    status: { phase: 'Running', podIP: `203.0.113.${ip}`, conditions: [{ type: 'Ready', status: 'True' }] },
   });
 }
 const podsOf = (app: string, node: string) => api.store.list('pods', 'kube-system').filter((p) => p.metadata.labels?.app === app && (p.spec as { nodeName: string }).nodeName === node);
