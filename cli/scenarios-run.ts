@@ -1,5 +1,5 @@
 /**
- * `sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--only NAME...] [--junit FILE] [--json FILE] [--pods N]`:
+ * `sscsi scenarios run [--target sim|kind|k8s] [--state-dir DIR] [--runtime process|docker] [--only NAME...] [--junit FILE] [--json FILE] [--pods N]`:
  * runs the scenarios, prints progress and the result table, writes JUnit XML and JSON when
  * asked, and exits 1 when any check failed (2 for bad usage).
  * With `--provider NAME=SOCKET --spc FILE` they run against the user's provider on the
@@ -21,6 +21,7 @@ import { ExecaRunner } from '../kind/bootstrap/command-runner.js';
 import { KindBootstrapper } from '../kind/bootstrap/kind-bootstrapper.js';
 import { KindCluster } from '../cluster/kind/kind-cluster.js';
 import { KubectlPortForwarder } from '../cluster/kind/port-forward.js';
+import { K8sCluster, readK8sDescription } from '../cluster/k8s/k8s-cluster.js';
 import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
 import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
@@ -31,14 +32,20 @@ import type { ExternalProviderSpec } from '../cluster/sim/external-provider.js';
 import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 
-export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind] [--runtime process|docker] [--kind-name NAME] [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N] [--api-fault-rate R]
+/** Pods per mount-storm round on the k8s target unless --pods says otherwise. */
+export const k8sDefaultStormPods = 30;
+
+export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind|k8s] [--state-dir DIR] [--runtime process|docker] [--kind-name NAME] [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N] [--api-fault-rate R]
        sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
 
 Scenarios: ${allScenarios.map((s) => s.name).join(', ')}
 
 Options:
-  --target sim|kind   where to run (default sim: the embedded simulated cluster; kind: a
-                      cluster made by sscsi kind up, with the real kubelet)
+  --target sim|kind|k8s
+                      where to run (default sim: the embedded simulated cluster; kind: a
+                      cluster made by sscsi kind up; k8s: the local node of sscsi k8s up —
+                      both with the real kubelet)
+  --state-dir DIR     with --target k8s: the state directory of sscsi k8s up (its sim.json)
   --kind-name NAME    the kind cluster (default sscsi)
   --runtime process|docker
                       on the sim, the driver and fake providers as processes (default) or as
@@ -51,7 +58,7 @@ Options:
   --only NAME         run only this scenario (repeatable)
   --junit FILE        write JUnit XML (one testsuite per scenario)
   --json FILE         write the results as JSON
-  --pods N            pods per mount-storm round (default 200)
+  --pods N            pods per mount-storm round (default 200; ${k8sDefaultStormPods} on --target k8s)
   --api-fault-rate R  on the sim, fail this share (0..1) of the driver's API requests with
                       409 (writes), 429 with Retry-After, 500, 503 or 200 ms of latency, mixed;
                       the run ends with the number of faults injected of each kind
@@ -66,10 +73,11 @@ Options:
 `;
 
 export async function scenariosRun(argv: string[]): Promise<number> {
-  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string; 'driver-bin'?: string; 'api-fault-rate'?: string }>('sscsi scenarios run', scenariosUsage, argv, {
+  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; 'state-dir'?: string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string; 'driver-bin'?: string; 'api-fault-rate'?: string }>('sscsi scenarios run', scenariosUsage, argv, {
     target: { type: 'string', default: 'sim' },
     runtime: { type: 'string', default: 'process' },
     'kind-name': { type: 'string', default: 'sscsi' },
+    'state-dir': { type: 'string' },
     only: { type: 'string', multiple: true },
     junit: { type: 'string' },
     json: { type: 'string' },
@@ -86,7 +94,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi scenarios run: unknown scenario ${unknown.join(', ')}\n${scenariosUsage}`);
     return 2;
   }
-  const pods = values.pods === undefined ? undefined : Number(values.pods);
+  let pods = values.pods === undefined ? undefined : Number(values.pods);
   if (pods !== undefined && !(Number.isInteger(pods) && pods > 0 && pods <= 5000)) {
     process.stderr.write(`sscsi scenarios run: --pods must be a whole number from 1 to 5000, got ${JSON.stringify(values.pods)}\n`);
     return 2;
@@ -100,8 +108,17 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     process.stderr.write('sscsi scenarios run: --api-fault-rate needs --target sim: faults are injected by the simulated API server\n');
     return 2;
   }
-  if (values.target !== 'sim' && values.target !== 'kind') {
-    process.stderr.write(`sscsi scenarios run: --target must be sim or kind, got ${JSON.stringify(values.target)}\n`);
+  if (values.target !== 'sim' && values.target !== 'kind' && values.target !== 'k8s') {
+    process.stderr.write(`sscsi scenarios run: --target must be sim, kind or k8s, got ${JSON.stringify(values.target)}\n`);
+    return 2;
+  }
+  const stateDir = values['state-dir'];
+  if ((stateDir === undefined) !== (values.target !== 'k8s')) {
+    process.stderr.write(
+      stateDir === undefined
+        ? 'sscsi scenarios run: --target k8s needs --state-dir DIR: the state directory of a cluster brought up by sscsi k8s up --state-dir DIR\n'
+        : `sscsi scenarios run: --state-dir goes with --target k8s (the cluster sscsi k8s up brought up), not --target ${values.target}\n`,
+    );
     return 2;
   }
   const kindName = values['kind-name'];
@@ -131,7 +148,20 @@ export async function scenariosRun(argv: string[]): Promise<number> {
   let startCluster: (needs: ClusterNeeds) => Promise<Cluster>;
   let target: string;
   const faults = new FaultTally(faultRate);
-  if (values.target === 'kind') {
+  if (values.target === 'k8s') {
+    // A state dir without a cluster fails here, once, rather than once per scenario.
+    try {
+      await readK8sDescription(resolve(stateDir!));
+    } catch (err) {
+      process.stderr.write(`sscsi scenarios run --target k8s: ${(err as Error).message}\n`);
+      return 1;
+    }
+    target = 'k8s';
+    // One real node on this machine runs every pod's sandbox and container (and takes at
+    // most 110 pods, the kubelet's maxPods): a storm of 200 is the sim's, not this node's.
+    pods ??= k8sDefaultStormPods;
+    startCluster = (needs) => new K8sCluster({ stateDir: stateDir!, ...(needs.driverArgs ? { driverArgs: needs.driverArgs } : {}) }).start();
+  } else if (values.target === 'kind') {
     const runner = new ExecaRunner();
     try {
       await new KindBootstrapper({ runner, root: packageRoot(), log: () => undefined }).checkTools();

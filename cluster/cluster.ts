@@ -87,7 +87,7 @@ export function controlUrl(p: ProviderControl): string {
 export const podWaitDefaultMs = 60_000;
 
 export interface Cluster {
-  readonly target: 'sim' | 'kind';
+  readonly target: 'sim' | 'kind' | 'k8s';
   /** Path of an admin kubeconfig for this cluster. */
   readonly kubeconfig: string;
   /** Creates each object, or updates it if it exists. Accepts YAML text (multi-document) or objects. */

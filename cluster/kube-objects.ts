@@ -88,6 +88,10 @@ export class KubeObjects {
     const out: KubeObject[] = [];
     for (const obj of list) {
       const spec = structuredClone(obj) as unknown as KubernetesObject;
+      // An object read back from the cluster carries the version it was read at; a create
+      // must not (kube-apiserver refuses it: "resourceVersion should not be set on objects
+      // to be created"). The replace below sends the current one.
+      if (spec.metadata?.resourceVersion !== undefined) delete spec.metadata.resourceVersion;
       try {
         out.push(asObject(await call(() => `create ${refText(spec)}`, () => this.api.create(spec))));
       } catch (err) {

@@ -35,6 +35,14 @@ export function spcManifest(namespace: string, name: string, objects: SpcObject[
   };
 }
 
+/**
+ * The scenarios' app container: a process that keeps running until told to stop. A real
+ * kubelet runs it (an image whose default command exits leaves the pod Running but never
+ * Ready: CrashLoopBackOff); it ends at once on SIGTERM, so a deleted pod is gone without
+ * waiting out its grace period. The simulated kubelet runs no containers.
+ */
+const appContainer = { name: 'app', image: 'registry.example/app:1', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'] };
+
 export function csiVolume(name: string, spc: string) {
   return { name, csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spc } } };
 }
@@ -45,7 +53,7 @@ export function podManifest(namespace: string, name: string, volumes: Array<{ na
     kind: 'Pod',
     metadata: { name, namespace, labels },
     spec: {
-      containers: [{ name: 'app', image: 'registry.example/app:1', volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/mnt/${v.name}`, readOnly: true })) }],
+      containers: [{ ...appContainer, volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/mnt/${v.name}`, readOnly: true })) }],
       volumes: volumes.map((v) => csiVolume(v.name, v.spc)),
     },
   };
@@ -61,13 +69,28 @@ export function deploymentManifest(namespace: string, name: string, spc: string,
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }], volumes: [csiVolume('secrets', spc)] },
+        // Mounted by the container: a real kubelet sets up only the volumes a container uses.
+        spec: { containers: [{ ...appContainer, volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }] }], volumes: [csiVolume('secrets', spc)] },
       },
     },
   };
 }
 
 export const ref = (namespace: string, name: string): PodRef => ({ namespace, name });
+
+/**
+ * Waits until the nodes keep no pod directory of a deleted pod: a real kubelet removes them in
+ * its housekeeping (every 2 s) after the pod is gone from the API; the simulated one before.
+ * Returns what is left then (mounts included).
+ */
+export async function podDirsCleared(ctx: StepContext, timeoutMs = 10_000): Promise<{ mounts: string[]; podDirs: string[] }> {
+  let last: { mounts: string[]; podDirs: string[] } = { mounts: [], podDirs: [] };
+  await ctx.eventually(async () => {
+    last = await ctx.cluster.leftovers();
+    return last.podDirs.length === 0;
+  }, 'no pod directory left', timeoutMs, { expected: [], seen: () => Promise.resolve(last.podDirs.slice(0, 5)) });
+  return last;
+}
 
 /** Waits for `n` pods with label app=`app` and for each to be Running. */
 export async function runningPods(ctx: StepContext, app: string, n: number, timeoutMs = 30_000): Promise<KubeObject[]> {

@@ -3,7 +3,7 @@
  * directories gone, pod statuses garbage-collected, nothing left in /proc/self/mountinfo —
  * and the driver's metrics count every unpublish.
  */
-import { metricSum, podManifest, ref, spcManifest } from './fixtures.js';
+import { metricSum, podDirsCleared, podManifest, ref, spcManifest } from './fixtures.js';
 import type { Scenario, StepContext } from './scenario.js';
 
 const count = 5;
@@ -39,7 +39,7 @@ export function podDeletion(title: string, spcs: (ctx: StepContext) => Promise<[
           for (let i = 0; i < count; i++) await ctx.cluster.waitForPod(ref(ns, `del-${i}`), 'Deleted', 30_000);
           const left = await ctx.cluster.leftovers();
           await ctx.check(left.mounts.length === 0, 'no mount left (mountinfo)', { expected: [], seen: left.mounts });
-          await ctx.check(left.podDirs.length === 0, 'no pod directory left', { expected: [], seen: left.podDirs });
+          await podDirsCleared(ctx);
           const statuses = await ctx.eventually(async () => {
             const l = await ctx.cluster.list('secrets-store.csi.x-k8s.io/v1', 'SecretProviderClassPodStatus', ns);
             return l.length === 0 && [];

@@ -44,8 +44,9 @@ export const kubeletTargetPath = (kubeletRoot: string, podUid: string, volume: s
 
 /**
  * NodePublishVolume for an inline volume: readonly (the CSIDriver's volumes are read-only),
- * a mount access type, the nodePublishSecretRef data as `secrets`, and — with fsGroupPolicy
- * File and a driver advertising VOLUME_MOUNT_GROUP — the pod's fsGroup as volume_mount_group.
+ * a mount access type, the nodePublishSecretRef data as `secrets`, and — to a driver
+ * advertising VOLUME_MOUNT_GROUP, whatever the CSIDriver's fsGroupPolicy (Kubernetes v1.34
+ * csi_mounter SetUpAt) — the pod's fsGroup as volume_mount_group.
  */
 export function kubeletPublishRequest(args: {
   targetPath: string;

@@ -14,8 +14,8 @@
  */
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../log/logger.js';
 import { csiClient, type CsiClient } from '../../harness/csi-client.js';
 import type { KubeObject, ObjectStore, StoreEvent } from '../apiserver/object-store.js';
@@ -23,6 +23,9 @@ import { EventRecorder } from '../controllers/event-recorder.js';
 import { tokensAttribute, type TokenRequest } from './service-account-token.js';
 
 export const driverName = 'secrets-store.csi.k8s.io';
+
+/** The kubelet's name for a volume's attachment on a node (csi_attacher getAttachmentName). */
+export const attachmentName = (volumeHandle: string, driver: string, node: string): string => `csi-${createHash('sha256').update(`${volumeHandle}${driver}${node}`).digest('hex')}`;
 
 export interface KubeletTimings {
   /** First retry after a failed mount; doubles per failure up to `backoffMaxMs`. */
@@ -119,6 +122,33 @@ const grpcCodeName = (code: number) =>
   )[code] ?? `Code(${code})`;
 
 /** How the kubelet words a failed CSI call: `rpc error: code = Unavailable desc = ...`. */
+/**
+ * Whether a failed CSI call is final (the kubelet's csi_client isFinalError): a gRPC status
+ * other than Canceled, DeadlineExceeded, Unavailable, ResourceExhausted and Aborted (those may
+ * still be in progress in the driver). An error that is not a gRPC status failed before the
+ * call and is not final either (the kubelet's errors before NodePublishVolume are transient).
+ */
+export function isFinalError(err: unknown): boolean {
+  const code = (err as Partial<ServiceError>).code;
+  if (typeof code !== 'number') return false;
+  return !(code === GrpcStatus.CANCELLED || code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.RESOURCE_EXHAUSTED || code === GrpcStatus.ABORTED);
+}
+
+/**
+ * csi_mounter's removeMountDir: unless the target is a mount point (on another device than
+ * its parent, as mount-utils' IsLikelyNotMountPoint tells), remove it (empty only), then
+ * vol_data.json and the volume dir.
+ */
+async function removeMountDir(target: string): Promise<void> {
+  const [self, parent] = await Promise.all([stat(target).catch(() => undefined), stat(dirname(target))]);
+  if (self && self.dev !== parent.dev) return;
+  if (self) await rmdir(target);
+  await unlink(join(dirname(target), 'vol_data.json')).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rmdir(dirname(target));
+}
+
 export function rpcErrorText(err: unknown): string {
   const e = err as Partial<ServiceError>;
   if (typeof e.code === 'number') return `rpc error: code = ${grpcCodeName(e.code)} desc = ${e.details ?? e.message}`;
@@ -284,6 +314,9 @@ export class SimKubelet {
         nextRepublish = Math.min(nextRepublish, Date.now() + this.timings.republishPeriodMs * jitter);
       } catch (err) {
         failed = true;
+        // As csi_mounter: after a final error (the driver says it is done), the kubelet
+        // removes the target if it is not a mount point, vol_data.json and the volume dir.
+        if (isFinalError(err)) await removeMountDir(vs.targetPath).catch(() => undefined);
         const text = `MountVolume.SetUp failed for volume "${v.name}" : ${rpcErrorText(err)}`;
         this.events.record(pod, 'Warning', 'FailedMount', text);
         this.options.logger.warn({ pod: `${state.namespace}/${state.name}`, volume: v.name, err: text }, 'mount failed');
@@ -349,14 +382,24 @@ export class SimKubelet {
     }
     const volumeDir = join(vs.targetPath, '..');
     await mkdir(volumeDir, { recursive: true, mode: 0o750 });
+    // The kubelet's csi_mounter saves these before NodePublishVolume, for the teardown.
     await writeFile(
       join(volumeDir, 'vol_data.json'),
-      JSON.stringify({ driverName, nodeName: this.nodeName, specVolID: v.name, volumeHandle: vs.volumeHandle, volumeLifecycleMode: 'Ephemeral' }),
+      JSON.stringify({
+        attachmentID: attachmentName(vs.volumeHandle, driverName, this.nodeName),
+        driverName,
+        nodeName: this.nodeName,
+        specVolID: v.name,
+        volumeHandle: vs.volumeHandle,
+        volumeLifecycleMode: 'Ephemeral',
+      }),
     );
-    // As the kubelet: with fsGroupPolicy File and a driver that can take the group itself,
-    // the pod's fsGroup goes to the driver as volume_mount_group.
+    // As the kubelet (csi_mounter SetUpAt): a driver that can take the group itself
+    // (VOLUME_MOUNT_GROUP) gets the pod's fsGroup as volume_mount_group, whatever the
+    // CSIDriver's fsGroupPolicy — the policy only rules the kubelet's own chown, which a
+    // read-only volume never gets.
     const fsGroup = spec.securityContext?.fsGroup;
-    const mountGroup = fsGroup !== undefined && driverSpec.fsGroupPolicy === 'File' && (await this.driverTakesMountGroup()) ? String(fsGroup) : '';
+    const mountGroup = fsGroup !== undefined && (await this.driverTakesMountGroup()) ? String(fsGroup) : '';
     await this.csi!.nodePublishVolume({
       volume_id: vs.volumeHandle,
       target_path: vs.targetPath,

@@ -82,7 +82,7 @@ describe('sscsi scenarios run', () => {
     expect(slow.figures.providerMaxInflight).toBe(16);
   });
 
-  it('refuses unknown scenarios and options (2) and says kind is missing (1)', async () => {
+  it('refuses unknown scenarios and options (2) and says kind, or a k8s cluster, is missing (1)', async () => {
     proc = startBin('cli/main.js', ['scenarios', 'run', '--only', 'nope']);
     expect(await proc.exited()).toBe(2);
     expect(proc.stderr()).toMatch(/unknown scenario nope/);
@@ -103,6 +103,15 @@ describe('sscsi scenarios run', () => {
     expect(await proc.exited()).toBe(1);
     // kind is not installable on the machines this runs on: one line says so.
     expect(proc.stderr()).toBe('sscsi scenarios run --target kind: kind is not installed (no kind on PATH): install it to run on a kind cluster, or use the simulated cluster (sscsi sim up)\n');
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--target', 'k8s']);
+    expect(await proc.exited()).toBe(2);
+    expect(proc.stderr()).toMatch(/--target k8s needs --state-dir DIR: the state directory of a cluster brought up by sscsi k8s up --state-dir DIR/);
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--state-dir', '/tmp']);
+    expect(await proc.exited()).toBe(2);
+    expect(proc.stderr()).toMatch(/--state-dir goes with --target k8s/);
+    proc = startBin('cli/main.js', ['scenarios', 'run', '--target', 'k8s', '--state-dir', '/nonexistent/sscsi-k8s']);
+    expect(await proc.exited()).toBe(1);
+    expect(proc.stderr()).toBe('sscsi scenarios run --target k8s: no /nonexistent/sscsi-k8s/sim.json (ENOENT): bring a cluster up with sscsi k8s up --state-dir /nonexistent/sscsi-k8s\n');
   });
 
   const images = inject('images');
