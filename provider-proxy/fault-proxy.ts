@@ -30,6 +30,8 @@ const methods = {
 
 /** No size limit of its own: what the provider sends, the driver receives (and judges). */
 const unlimited = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
+/** After a provider restart the proxy reconnects at once, adding no backoff of its own to the driver's. */
+const reconnectAtOnce = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 500 };
 
 /** Metadata a gRPC library sets itself; the rest of what the caller sent goes on. */
 const ownHeaders = /^(user-agent|grpc-.*|:.*|content-type|te|host)$/;
@@ -72,7 +74,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Start
   const logger = options.logger ?? createLogger({ name: 'fault-proxy' });
   const faults = new Faults();
   const counts: CallCounts = { requests: 0, inflight: 0, maxInflight: 0 };
-  const client = new grpc.Client(`unix://${options.upstream}`, grpc.credentials.createInsecure(), unlimited);
+  const client = new grpc.Client(`unix://${options.upstream}`, grpc.credentials.createInsecure(), { ...unlimited, ...reconnectAtOnce });
 
   /** Sends the call on to the provider as it came: bytes, deadline, authority, metadata. */
   const forward = (path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, reply: Reply) => {

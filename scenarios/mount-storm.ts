@@ -15,7 +15,9 @@ import type { Scenario, Step, StepContext } from './scenario.js';
 import { storm, type StormPlan } from './storm-round.js';
 
 const objects = exampleObjects();
-const maxInflight = 16;
+/** The driver's --provider-max-inflight in this scenario: the bound the slow-provider round piles calls up against. */
+export const slowProviderBound = 16;
+const maxInflight = slowProviderBound;
 const spcs: Array<{ name: string; objects: string[] }> = [
   { name: 'storm-a', objects: ['db-password', 'api-key'] },
   { name: 'storm-b', objects: ['db-username', 'config.json'] },
