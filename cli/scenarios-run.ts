@@ -27,7 +27,7 @@ import { checkReachable, digest, probeProvider, type Expectation } from '../scen
 import type { ByoTarget } from '../scenarios/byo/byo-target.js';
 import { ProviderSession } from '../provider-proxy/provider-session.js';
 import { createLogger } from '../log/logger.js';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { calibrate } from '../harness/calibration.js';
 import { loadSpcFile } from '../harness/spc-file.js';
@@ -209,7 +209,7 @@ async function startSim(needs: ClusterNeeds, options: SimClusterOptions, faults:
 
 /** What is wrong with a --provider/--spc command line, or undefined. */
 function byoUsageError(providers: string[], spc: string | undefined, target: string, runtime: string): string | undefined {
-  if (providers.length === 0) return '--spc, --provider-cmd and --rotate-cmd need --provider NAME=SOCKET_PATH: the provider the SecretProviderClass is written for';
+  if (providers.length === 0) return `${spc !== undefined ? '--spc needs' : '--provider-cmd and --rotate-cmd need'} --provider NAME=SOCKET_PATH: the provider the SecretProviderClass is written for`;
   if (spc === undefined) return '--provider needs --spc FILE: a SecretProviderClass written for that provider (what to mount is its own convention)';
   if (providers.length > 1) return '--provider is given more than once: scenarios run against one provider at a time';
   if (target !== 'sim') return `--provider runs on the simulated cluster only (--target sim): on ${target} the provider would have to be deployed to the cluster's nodes`;
@@ -241,6 +241,7 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
     return 2;
   }
   const runDir = await mkdtemp(join(tmpdir(), 'sscsi-byo-'));
+  const keepLogs = options.providerCmd !== undefined || options.rotateCmd !== undefined;
   let session: ProviderSession;
   try {
     session = await ProviderSession.start({
@@ -254,6 +255,7 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
     });
   } catch (err) {
     process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n`);
+    if (!keepLogs) await rm(runDir, { recursive: true, force: true });
     return 1;
   }
   try {
@@ -279,7 +281,7 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
         `probed the external provider ${provider.name} at ${provider.socket} with ${spc.file}: ${expectation.objectVersions.length} object(s), ${expectation.files.length} file(s)${expectation.writtenByProvider ? ' (written by the provider itself)' : ''}`,
         ...expectation.objectVersions.map((o) => `  object ${o.id} version ${o.version}`),
         ...expectation.files.map((f) => `  file ${f.path} mode ${f.mode.toString(8).padStart(4, '0')} ${digest(f.contents)}`),
-        `the nodes reach it through the fault proxy at ${session.proxy.socket} (control API ${session.proxy.control}); logs in ${runDir}`,
+        `the nodes reach it through the fault proxy at ${session.proxy.socket} (control API ${session.proxy.control})${keepLogs ? `; logs in ${runDir}` : ''}`,
         '',
       ].join('\n'),
     );
@@ -297,9 +299,11 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
       machine: await calibrate(),
     });
     const code = await report(run, options, options.faults);
-    process.stdout.write(`logs of the provider and the rotate command: ${runDir}\n`);
+    if (keepLogs) process.stdout.write(`logs of the provider and the rotate command: ${runDir}\n`);
     return code;
   } finally {
     await session.close();
+    // Without the hooks the directory held only the proxy's socket.
+    if (!keepLogs) await rm(runDir, { recursive: true, force: true });
   }
 }
