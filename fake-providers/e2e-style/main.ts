@@ -13,8 +13,10 @@
  *     (version v1), `rotated` (version v2) once rotation is switched on; a key is a PEM block;
  *   - files carry the permission the driver sent; the object id is `<objectType>/<objectName>`;
  *   - an HTTP server: `GET /rotation?rotated=true|false` switches rotation, and
- *     `GET /validate-token` answers 200 only when the last Mount carried service-account
- *     tokens (`csi.storage.k8s.io/serviceAccount.tokens`), tokens being checked on demand.
+ *     `GET /validate-token-requests[?audience=A]` answers 200 only when the last Mount
+ *     carried service-account tokens (`csi.storage.k8s.io/serviceAccount.tokens`), for
+ *     audience A when given: tokens are checked on demand, not at Mount;
+ *   - a Mount without a target path is refused.
  *
  * It removes a stale socket before it listens, as a provider restarted by its DaemonSet does.
  */
@@ -22,11 +24,11 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { bindUnixSocket } from '../../grpc/unix-socket.js';
+import { bindUnixSocket, parseUnixEndpoint } from '../../grpc/unix-socket.js';
 import { loadProviderProto } from '../../proto/load.js';
 import type { MountRequest__Output } from '../../proto/gen/v1alpha1/MountRequest.js';
 
-const usage = 'Usage: e2e-style-provider --socket PATH [--port N (default 8080)]\n';
+const usage = 'Usage: e2e-style-provider --endpoint unix:///PATH [--port N (default 8080)]   (--socket PATH is accepted too)\n';
 const tokensKey = 'csi.storage.k8s.io/serviceAccount.tokens';
 const keyPem = '-----BEGIN PUBLIC KEY-----\nThis is mock key\n-----END PUBLIC KEY-----\n';
 
@@ -51,13 +53,17 @@ function parseObjects(raw: string | undefined): E2eObject[] {
 async function main(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { socket: { type: 'string' }, port: { type: 'string', default: '8080' } } }));
+    ({ values } = parseArgs({ args: argv, strict: true, options: { endpoint: { type: 'string' }, socket: { type: 'string' }, port: { type: 'string', default: '8080' } } }));
   } catch (err) {
     process.stderr.write(`e2e-style-provider: ${(err as Error).message}\n${usage}`);
     return 2;
   }
-  if (!values.socket) {
-    process.stderr.write(`e2e-style-provider: --socket is required\n${usage}`);
+  let socket: string;
+  try {
+    // Upstream's flag is --endpoint (default unix:///tmp/e2e-provider.sock).
+    socket = values.socket ?? parseUnixEndpoint(values.endpoint ?? 'unix:///tmp/e2e-provider.sock');
+  } catch (err) {
+    process.stderr.write(`e2e-style-provider: ${(err as Error).message}\n${usage}`);
     return 2;
   }
   const state = { rotated: false, lastTokens: undefined as string | undefined };
@@ -80,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
         const attributes = JSON.parse(call.request.attributes) as Record<string, string>;
         JSON.parse(call.request.secrets || 'null');
         const mode = JSON.parse(call.request.permission) as number;
+        if (call.request.target_path === '') throw new Error('missing target path');
         state.lastTokens = attributes[tokensKey];
         const files = [];
         const versions = [];
@@ -96,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   // bindUnixSocket removes a stale socket first.
-  await bindUnixSocket(server, values.socket);
+  await bindUnixSocket(server, socket);
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://provider');
     if (url.pathname === '/rotation') {
@@ -106,23 +113,25 @@ async function main(argv: string[]): Promise<number> {
       log('rotation switched', { rotated: state.rotated });
       return res.writeHead(200).end(`rotated=${state.rotated}\n`);
     }
-    if (url.pathname === '/validate-token') {
+    if (url.pathname === '/validate-token-requests') {
       if (state.lastTokens === undefined) return res.writeHead(400).end('the last Mount carried no service account tokens\n');
       try {
         const tokens = JSON.parse(state.lastTokens) as Record<string, { token?: string }>;
         if (Object.values(tokens).some((t) => !t?.token)) throw new Error('a token is empty');
+        const audience = url.searchParams.get('audience');
+        if (audience !== null && !tokens[audience]) throw new Error(`no token for audience ${JSON.stringify(audience)}`);
       } catch (err) {
         return res.writeHead(400).end(`bad tokens: ${(err as Error).message}\n`);
       }
       return res.writeHead(200).end('tokens ok\n');
     }
-    res.writeHead(404).end('routes: /rotation?rotated=true|false, /validate-token\n');
+    res.writeHead(404).end('routes: /rotation?rotated=true|false, /validate-token-requests[?audience=A]\n');
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(Number(values.port), '127.0.0.1', () => resolve());
   });
-  log('serving', { socket: values.socket, port: values.port });
+  log('serving', { socket, port: values.port });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());

@@ -4,7 +4,6 @@
  * answered (the files and object versions every pod must show). Reports name files by
  * path, size and digest, never by contents.
  */
-import type { SecretObject } from '../../driver/k8s/types.js';
 import type { ProviderSession } from '../../provider-proxy/provider-session.js';
 import type { ExternalProviderSpec } from '../../sim/cluster/external-provider.js';
 import type { KubeObject, PodRef } from '../../sim/cluster/cluster.js';
@@ -12,6 +11,9 @@ import { podManifest } from '../fixtures.js';
 import type { StepContext } from '../scenario.js';
 import { digest, type Expectation } from './provider-probe.js';
 import type { SpcFile } from '../../harness/spc-file.js';
+
+/** A `spec.secretObjects` entry, as the SPC file states it. */
+type SecretObject = SpcFile['secretObjects'][number];
 
 export interface ByoTarget {
   /** The provider's name and the author's socket (the nodes reach it through the fault proxy). */

@@ -68,11 +68,12 @@ describe('the e2e-style provider', () => {
     procs.push(p);
     await p.waitForLine(/"msg":"serving"/);
     await expect(mount(socket, 'example.com')).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/unexpected :authority "example.com"/) });
-    expect((await fetch(`http://127.0.0.1:${port}/validate-token`)).status).toBe(400);
+    expect((await fetch(`http://127.0.0.1:${port}/validate-token-requests`)).status).toBe(400);
     const before = await mount(socket, 'localhost');
     expect(before.files.map((f) => [f.path, f.contents.toString()])).toEqual([['foo', 'secret']]);
     expect(before.object_version).toEqual([{ id: 'secret/foo', version: 'v1' }]);
-    expect((await fetch(`http://127.0.0.1:${port}/validate-token`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/validate-token-requests?audience=aud`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/validate-token-requests?audience=other`)).status).toBe(400);
     expect((await fetch(`http://127.0.0.1:${port}/rotation?rotated=true`)).status).toBe(200);
     const after = await mount(socket, 'localhost');
     expect(after.files[0]!.contents.toString()).toBe('rotated');
@@ -86,7 +87,7 @@ describe('scenarios run --provider-cmd --rotate-cmd', () => {
     const socket = join(tmp.path, 'e2e.sock');
     const port = await freePort();
     const json = join(tmp.path, 'e2e.json');
-    const providerCmd = `'${process.execPath}' '${providerBin}' --socket '${socket}' --port ${port}`;
+    const providerCmd = `'${process.execPath}' '${providerBin}' --endpoint 'unix://${socket}' --port ${port}`;
     const p = startBin('cli/main.js', ['scenarios', 'run', '--provider', `e2e-provider=${socket}`, '--spc', join(tmp.path, 'spc.yaml'), '--provider-cmd', providerCmd, '--rotate-cmd', rotateCmd(port), '--pods', '20', '--json', json]);
     procs.push(p);
     const code = await p.exited();
