@@ -254,8 +254,9 @@ async function runByo(providerFlag: string, spcFile: string, options: ByoOptions
       logger: createLogger({ name: 'byo-provider', level: 'warn' }),
     });
   } catch (err) {
+    // The error carries the provider's output; nothing else was written.
     process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n`);
-    if (!keepLogs) await rm(runDir, { recursive: true, force: true });
+    await rm(runDir, { recursive: true, force: true });
     return 1;
   }
   try {

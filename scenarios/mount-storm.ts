@@ -9,8 +9,7 @@
  * queues the rest, then answers slowly: the bound must hold while every pod mounts.
  * The round itself is storm-round.ts; here are the fake provider's SPCs and hooks.
  */
-import { controlUrl } from '../sim/cluster/cluster.js';
-import { exampleObjects, providerState, setFault, spcManifest } from './fixtures.js';
+import { exampleObjects, providerControl, providerState, setFault, spcManifest } from './fixtures.js';
 import type { Scenario, Step, StepContext } from './scenario.js';
 import { storm, type StormPlan } from './storm-round.js';
 
@@ -33,7 +32,7 @@ function fakePlan(ctx: StepContext): StormPlan {
     expected: (i) => expected[i % spcs.length]!,
     fake: {
       async resetMaxInflight() {
-        await fetch(`${controlUrl(ctx.cluster.providers('fake')[0]!)}/state/max-inflight`, { method: 'DELETE' });
+        await providerControl(ctx.cluster).resetMaxInflight();
       },
       hold: () => setFault(ctx.cluster, { mode: 'hold' }),
       setLatency: (latencyMs) => setFault(ctx.cluster, latencyMs === null ? null : { mode: 'latency', latencyMs }),

@@ -13,6 +13,8 @@ import { rawUnaryMethod } from '../../harness/grpc-echo.js';
 import { createLogger } from '../../log/logger.js';
 import { startFakeProvider, type StartedFakeProvider } from '../../fake-providers/fake-provider.js';
 import { startFaultProxy, type StartedFaultProxy } from '../../provider-proxy/fault-proxy.js';
+import { ControlClient } from '../../fake-providers/control-client.js';
+import type { Fault } from '../../fake-providers/faults.js';
 import { fakeAttributes, rawProviderClient } from '../helpers/provider-client.js';
 import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
@@ -54,9 +56,9 @@ let fake: StartedFakeProvider;
 let rawProxy: StartedFaultProxy;
 let proxy: StartedFaultProxy;
 
-const control = (path: string, init?: RequestInit) => fetch(`${proxy.control}${path}`, init);
-const state = async () => (await (await control('/state')).json()) as { requests: number; inflight: number; maxInflight: number; faults: unknown[]; upstream: string };
-const setFault = (body: unknown) => control('/faults', { method: 'PUT', body: JSON.stringify(body) });
+let control: ControlClient;
+const state = () => control.state();
+const setFault = (fault: Fault) => control.setFault(fault);
 const mountReq = (objects = '- objectName: api-key') => ({ attributes: fakeAttributes(objects), secrets: '{}', permission: '420', target_path: '/t' });
 
 beforeAll(async () => {
@@ -73,9 +75,10 @@ beforeAll(async () => {
   rawProxy = await startFaultProxy({ socket: join(tmp.path, 'raw-proxy.sock'), upstream: join(tmp.path, 'recorder.sock'), logger: silent });
   fake = await startFakeProvider({ name: 'fake', socket: join(tmp.path, 'fake.sock'), logger: silent, objects: [{ name: 'api-key', version: '7', contents: 'ak_123' }] });
   proxy = await startFaultProxy({ socket: join(tmp.path, 'proxy.sock'), upstream: fake.socket, controlAddr: '127.0.0.1:0', logger: silent });
+  control = new ControlClient(proxy.control!);
 });
 afterEach(async () => {
-  await control('/faults', { method: 'DELETE' });
+  await control.clearFault();
 });
 afterAll(async () => {
   await proxy?.close();
@@ -134,7 +137,7 @@ describe('fault proxy faults', () => {
 
   it('unavailable: UNAVAILABLE without calling the provider, for Mount and Version', async () => {
     const before = fake.service.requests;
-    expect((await setFault({ mode: 'unavailable' })).status).toBe(200);
+    expect(await setFault({ mode: 'unavailable' })).toEqual({ mode: 'unavailable' });
     await expect(client.mount(mountReq())).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringMatching(/injected fault unavailable/) });
     await expect(client.version()).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     expect(fake.service.requests).toBe(before);
@@ -171,11 +174,11 @@ describe('fault proxy faults', () => {
   });
 
   it('hold: calls wait until the fault is cleared, then are answered; the state counts them', async () => {
-    await control('/state/max-inflight', { method: 'DELETE' });
+    await control.resetMaxInflight();
     await setFault({ mode: 'hold' });
     const calls = [0, 1, 2].map(() => client.mount(mountReq()));
     await eventually(async () => (await state()).inflight === 3, 'three calls held');
-    await control('/faults', { method: 'DELETE' });
+    await control.clearFault();
     for (const r of await Promise.all(calls)) expect(r.files[0]!.contents.toString()).toBe('ak_123');
     expect(await state()).toMatchObject({ inflight: 0, maxInflight: 3, faults: [], upstream: fake.socket });
   });
@@ -190,11 +193,7 @@ describe('fault proxy faults', () => {
   });
 
   it('control API: bad fault bodies are 400, object routes 404 naming where the objects are', async () => {
-    const bad = await setFault({ mode: 'explode' });
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/mode must be one of/);
-    const obj = await control('/objects/api-key', { method: 'PUT', body: '{"contents":"x"}' });
-    expect(obj.status).toBe(404);
-    expect(((await obj.json()) as { error: string }).error).toMatch(/--rotate-cmd/);
+    await expect(setFault({ mode: 'explode' } as unknown as Fault)).rejects.toThrow(/PUT \/faults on .*: HTTP 400 mode must be one of unavailable, error/);
+    await expect(control.putObject('api-key', { contents: 'x' })).rejects.toThrow(/HTTP 404 the fault proxy has no objects: .*--rotate-cmd/);
   });
 });
