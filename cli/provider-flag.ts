@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { isValidProviderName } from '../driver/provider/provider-socket.js';
-import { checkExternalProviders, type ExternalProviderSpec } from '../sim/cluster/external-provider.js';
+import { checkExternalProviders, type ExternalProviderSpec } from '../cluster/sim/external-provider.js';
 
 /**
  * NAME and SOCKET_PATH (absolute) of one `--provider` value, the name checked, the socket

@@ -6,7 +6,7 @@
  * within two kubelet backoff periods). Written once for any provider (`providerOutage`):
  * the fake provider's workload is here, an external provider's in byo/provider-outage.ts.
  */
-import type { PodRef } from '../sim/cluster/cluster.js';
+import type { PodRef } from '../cluster/cluster.js';
 import { exampleObjects, isRunning, podManifest, putObject, ref, spcManifest } from './fixtures.js';
 import type { Scenario, StepContext } from './scenario.js';
 

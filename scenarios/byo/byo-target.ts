@@ -5,8 +5,8 @@
  * path, size and digest, never by contents.
  */
 import type { ProviderSession } from '../../provider-proxy/provider-session.js';
-import type { ExternalProviderSpec } from '../../sim/cluster/external-provider.js';
-import type { KubeObject, PodRef } from '../../sim/cluster/cluster.js';
+import type { ExternalProviderSpec } from '../../cluster/sim/external-provider.js';
+import type { KubeObject, PodRef } from '../../cluster/cluster.js';
 import { podManifest } from '../fixtures.js';
 import type { StepContext } from '../scenario.js';
 import { digest, type Expectation } from './provider-probe.js';
