@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harness/managed-process.js';
 import type { RunResult } from '../../scenarios/report.js';
+import { ControlClient } from '../../fake-providers/control-client.js';
 import { startAltProvider } from '../helpers/alt-provider.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
@@ -141,8 +142,7 @@ describe('scenarios run --provider', () => {
     // After the probe and before any pod mounts (the cluster takes a while to start), the
     // secret changes in the provider's backend.
     await p.waitForLine(/probed the external provider fickle/, 20_000);
-    const res = await fetch(`${fickle.control}/objects/db-password`, { method: 'PUT', body: JSON.stringify({ contents: 'changed-behind-our-back' }) });
-    expect(res.ok).toBe(true);
+    await new ControlClient(fickle.control).putObject('db-password', { contents: 'changed-behind-our-back' });
     // Once the mount check has failed, the provider goes away before the next scenario.
     await p.waitForLine(/✗ every file the provider answered/, 40_000);
     await fickle.proc.kill('SIGTERM');
