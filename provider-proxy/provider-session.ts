@@ -59,6 +59,13 @@ export class ProviderSession {
   private exited: Promise<number | string> | undefined;
   private rotations = 0;
   private readonly rotateLog: string;
+  /** The provider's group is its own (for kill -9 of all of it): it must not outlive the harness. */
+  private readonly onExit = () => this.killGroupNow();
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.killGroupNow();
+    this.unhook();
+    process.kill(process.pid, signal);
+  };
 
   private constructor(private readonly options: ProviderSessionOptions) {
     this.logFile = options.providerCmd === undefined ? undefined : join(options.logDir, `provider-${options.name}.log`);
@@ -68,11 +75,12 @@ export class ProviderSession {
   /** Starts the provider (with --provider-cmd), waits for its socket, then puts the proxy in front. */
   static async start(options: ProviderSessionOptions): Promise<ProviderSession> {
     const session = new ProviderSession(options);
-    if (session.logFile !== undefined) await session.startProcess(session.logFile);
     try {
+      if (session.logFile !== undefined) await session.startProcess(session.logFile);
       session.proxy = await startFaultProxy({ socket: options.proxySocket, upstream: options.socket, controlAddr: '127.0.0.1:0', logger: options.logger });
     } catch (err) {
       await session.stopProcess();
+      session.unhook();
       throw err;
     }
     return session;
@@ -96,6 +104,29 @@ export class ProviderSession {
     return this.options.rotateCmd !== undefined;
   }
 
+  private killGroupNow(): void {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  private hook(): void {
+    this.unhook();
+    process.once('exit', this.onExit);
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+  }
+
+  private unhook(): void {
+    process.off('exit', this.onExit);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+
   private async startProcess(logFile: string): Promise<void> {
     const cmd = this.options.providerCmd!;
     // A stale socket of a killed provider would look ready before the new one listens.
@@ -108,6 +139,7 @@ export class ProviderSession {
       closeSync(fd);
     }
     const child = this.child;
+    this.hook();
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
       child.once('error', () => resolve(-1));
@@ -184,5 +216,6 @@ export class ProviderSession {
   async close(): Promise<void> {
     await this.proxy?.close();
     await this.stopProcess();
+    this.unhook();
   }
 }
