@@ -24,7 +24,7 @@ describe('npm run bench -- --only provider-proxy', () => {
     const out = join(tmp.path, 'bench.json');
     const { stdout } = await run(process.execPath, [join(root, 'dist/bench/main.js'), '--quick', '--only', 'provider-proxy', '--json', out], { timeout: 120_000 });
     expect(stdout).toMatch(/provider via fault proxy 10x1KiB/);
-    const doc = JSON.parse(await readFile(out, 'utf8')) as { suites: Array<{ name: string; p50Ms: number; samples: number; floorRatio: number | null; extra?: { addedP50Ms?: number } }> };
+    const doc = JSON.parse(await readFile(out, 'utf8')) as { suites: Array<{ name: string; p50Ms: number; samples: number; floorRatio: number | null; extra?: { addedP50Ms?: number; emptyCallP50Ms?: number } }> };
     expect(doc.suites.map((s) => s.name)).toEqual(['provider direct 10x1KiB', 'provider via fault proxy 10x1KiB']);
     const [direct, proxied] = doc.suites as [(typeof doc.suites)[0], (typeof doc.suites)[0]];
     for (const s of doc.suites) {
@@ -34,5 +34,7 @@ describe('npm run bench -- --only provider-proxy', () => {
     expect(direct.floorRatio).toBeNull();
     expect(proxied.floorRatio).toBeCloseTo(proxied.p50Ms / direct.p50Ms, 6);
     expect(proxied.extra?.addedP50Ms).toBeCloseTo(proxied.p50Ms - direct.p50Ms, 2);
+    // For scale, one empty gRPC call measured in the same rounds.
+    expect(proxied.extra?.emptyCallP50Ms).toBeGreaterThan(0);
   });
 });
