@@ -184,6 +184,9 @@ export class ProviderSession {
   async kill(): Promise<void> {
     if (!this.managed) throw new Error(`the provider ${this.name} was not started by the harness (no --provider-cmd): it cannot be killed`);
     await this.stopProcess('SIGKILL');
+    // The shell is reaped at once; a process behind it may take a moment longer to let its socket go.
+    const until = Date.now() + 5000;
+    while ((await accepts(this.options.socket)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     this.options.logger.info({ provider: this.name }, 'provider killed (SIGKILL)');
   }
 
