@@ -9,6 +9,7 @@ import { floors, nodePublishName, nodePublishSize, nodeUnpublishName, sizeLabel 
 import { runMemorySuites } from './suites/memory.js';
 import { runMicroSuites } from './suites/micro.js';
 import { runNodePublishSuites } from './suites/node-publish.js';
+import { runProviderProxySuites } from './suites/provider-proxy.js';
 import { runRotationSuites } from './suites/rotation.js';
 import { runSimClusterSuites } from './suites/sim-cluster.js';
 import { runStormSuites } from './suites/storm.js';
@@ -48,6 +49,8 @@ export const groups: Record<string, Group> = {
     // Compared in quick mode: fewer volumes, so the CLI test stays short.
     run: (ctx) => runRotationSuites({ volumes: ctx.quick && ctx.others?.length ? 20 : 100, passes: ctx.quick ? 2 : 10, others: ctx.others ?? [], log: ctx.log }),
   },
+  // The fault proxy's cost per Mount (scenarios against an external provider): its ratio to the direct call.
+  'provider-proxy': { quick: false, floors: true, run: (ctx) => runProviderProxySuites({ quick: ctx.quick, log: ctx.log }) },
   'sim-cluster': { quick: false, floors: false, run: (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }) },
 };
 

@@ -8,7 +8,7 @@
  * upstream's flags only, and steps beyond upstream are reported skipped with the reason.
  */
 import { access, constants } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runScenarios } from '../scenarios/runner.js';
 import { emitRunReports, type RunResult } from '../scenarios/report.js';
 import type { ReportFiles } from '../harness/report-format.js';
@@ -24,19 +24,24 @@ import { KubectlPortForwarder } from '../cluster/kind/port-forward.js';
 import { K8sCluster, readK8sDescription } from '../cluster/k8s/k8s-cluster.js';
 import type { ClusterNeeds, Scenario } from '../scenarios/scenario.js';
 import { byoScenarios } from '../scenarios/byo/all.js';
-import { checkReachable, digest, probeProvider } from '../scenarios/byo/provider-probe.js';
+import { checkReachable, digest, probeProvider, type Expectation } from '../scenarios/byo/provider-probe.js';
+import type { ByoTarget } from '../scenarios/byo/byo-target.js';
+import { ProviderSession } from '../provider-proxy/provider-session.js';
+import { createLogger } from '../log/logger.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { calibrate } from '../harness/calibration.js';
 import { loadSpcFile } from '../harness/spc-file.js';
 import { splitUpstreamFlags } from '../harness/upstream-flags.js';
 import type { ExternalProviderSpec } from '../cluster/sim/external-provider.js';
 import { parseFlags } from './parse-flags.js';
-import { parseProviderFlags } from './provider-flag.js';
+import { parseProviderFlags, splitProviderFlag } from './provider-flag.js';
 
 /** Pods per mount-storm round on the k8s target unless --pods says otherwise. */
 export const k8sDefaultStormPods = 30;
 
 export const scenariosUsage = `Usage: sscsi scenarios run [--target sim|kind|k8s] [--state-dir DIR] [--runtime process|docker] [--kind-name NAME] [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N] [--api-fault-rate R]
-       sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
+       sscsi scenarios run --provider NAME=SOCKET_PATH --spc FILE [--provider-cmd COMMAND] [--rotate-cmd COMMAND] [--driver-bin PATH] [--only NAME]... [--junit FILE] [--json FILE] [--pods N]
 
 Scenarios: ${allScenarios.map((s) => s.name).join(', ')}
 
@@ -63,17 +68,26 @@ Options:
                       409 (writes), 429 with Retry-After, 500, 503 or 200 ms of latency, mixed;
                       the run ends with the number of faults injected of each kind
   --provider NAME=SOCKET_PATH
-                      run against your provider (a process you started, serving the v1alpha1
-                      CSIDriverProvider API on SOCKET_PATH) on the simulated cluster; needs --spc.
-                      What its Mount answers for the SPC is what every pod must see. rotation,
-                      provider-outage and the steps that inject faults are skipped (they need
-                      the fake provider's control API)
+                      run against your provider (serving the v1alpha1 CSIDriverProvider API on
+                      SOCKET_PATH) on the simulated cluster; needs --spc. What its Mount answers
+                      for the SPC is what every pod must see. The nodes reach it through a fault
+                      proxy (the fake provider's faults, for outage and slow-provider steps)
+  --provider-cmd COMMAND
+                      the harness starts your provider itself (sh -c COMMAND), waits for
+                      SOCKET_PATH, keeps its output in the run's log directory, and
+                      provider-outage kills it (kill -9) and starts it again; without it the
+                      outage is the proxy answering UNAVAILABLE
+  --rotate-cmd COMMAND
+                      how to change an object in your provider's backend (sh -c COMMAND, with
+                      SSCSI_ROTATION=1, 2, ... counting the runs); rotation and the restart's
+                      rotation step judge by what your provider's Mount answers afterwards.
+                      Without it they are skipped
   --spc FILE          a SecretProviderClass (YAML, v1 or v1alpha1) written for that provider:
                       spec.provider must be NAME; spec.secretObjects, if any, drive the sync scenario
 `;
 
 export async function scenariosRun(argv: string[]): Promise<number> {
-  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; 'state-dir'?: string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string; 'driver-bin'?: string; 'api-fault-rate'?: string }>('sscsi scenarios run', scenariosUsage, argv, {
+  const parsed = parseFlags<{ target: string; runtime: string; 'kind-name': string; 'state-dir'?: string; only?: string[]; junit?: string; json?: string; pods?: string; provider?: string[]; spc?: string; 'provider-cmd'?: string; 'rotate-cmd'?: string; 'driver-bin'?: string; 'api-fault-rate'?: string }>('sscsi scenarios run', scenariosUsage, argv, {
     target: { type: 'string', default: 'sim' },
     runtime: { type: 'string', default: 'process' },
     'kind-name': { type: 'string', default: 'sscsi' },
@@ -84,6 +98,8 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     pods: { type: 'string' },
     provider: { type: 'string', multiple: true },
     spc: { type: 'string' },
+    'provider-cmd': { type: 'string' },
+    'rotate-cmd': { type: 'string' },
     'driver-bin': { type: 'string' },
     'api-fault-rate': { type: 'string' },
   });
@@ -137,13 +153,13 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     return 2;
   }
   const providers = values.provider ?? [];
-  if (providers.length > 0 || values.spc !== undefined) {
+  if (providers.length > 0 || values.spc !== undefined || values['provider-cmd'] !== undefined || values['rotate-cmd'] !== undefined) {
     const usage = byoUsageError(providers, values.spc, values.target, runtime);
     if (usage) {
       process.stderr.write(`sscsi scenarios run: ${usage}\n`);
       return 2;
     }
-    return runByo(providers[0]!, values.spc!, { only: values.only, pods, junit: values.junit, json: values.json, driverBin, faults: new FaultTally(faultRate) });
+    return runByo(providers[0]!, values.spc!, { only: values.only, pods, junit: values.junit, json: values.json, driverBin, faults: new FaultTally(faultRate), providerCmd: values['provider-cmd'], rotateCmd: values['rotate-cmd'] });
   }
   let startCluster: (needs: ClusterNeeds) => Promise<Cluster>;
   let target: string;
@@ -223,7 +239,7 @@ async function startSim(needs: ClusterNeeds, options: SimClusterOptions, faults:
 
 /** What is wrong with a --provider/--spc command line, or undefined. */
 function byoUsageError(providers: string[], spc: string | undefined, target: string, runtime: string): string | undefined {
-  if (providers.length === 0) return '--spc needs --provider NAME=SOCKET_PATH: the provider the SecretProviderClass is written for';
+  if (providers.length === 0) return `${spc !== undefined ? '--spc needs' : '--provider-cmd and --rotate-cmd need'} --provider NAME=SOCKET_PATH: the provider the SecretProviderClass is written for`;
   if (spc === undefined) return '--provider needs --spc FILE: a SecretProviderClass written for that provider (what to mount is its own convention)';
   if (providers.length > 1) return '--provider is given more than once: scenarios run against one provider at a time';
   if (target !== 'sim') return `--provider runs on the simulated cluster only (--target sim): on ${target} the provider would have to be deployed to the cluster's nodes`;
@@ -238,46 +254,87 @@ interface ByoOptions {
   junit: string | undefined;
   json: string | undefined;
   faults: FaultTally;
+  providerCmd: string | undefined;
+  rotateCmd: string | undefined;
 }
 
-/** The scenarios against the user's provider: check the usage, probe the provider, run. */
+/** The scenarios against the user's provider: check the usage, start the provider and the fault proxy, probe, run. */
 async function runByo(providerFlag: string, spcFile: string, options: ByoOptions): Promise<number> {
   let provider: ExternalProviderSpec;
   let spc;
   try {
-    [provider] = parseProviderFlags([providerFlag]) as [ExternalProviderSpec];
+    // With --provider-cmd the socket appears once the harness has started the provider.
+    provider = options.providerCmd === undefined ? parseProviderFlags([providerFlag])[0]! : splitProviderFlag(providerFlag);
     spc = await loadSpcFile(spcFile, provider.name);
   } catch (err) {
     process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n`);
     return 2;
   }
-  let expectation;
+  const runDir = await mkdtemp(join(tmpdir(), 'sscsi-byo-'));
+  const keepLogs = options.providerCmd !== undefined || options.rotateCmd !== undefined;
+  let session: ProviderSession;
   try {
-    expectation = await probeProvider(provider, spc);
+    session = await ProviderSession.start({
+      name: provider.name,
+      socket: provider.socket,
+      proxySocket: join(runDir, 'proxy', `${provider.name}.sock`),
+      providerCmd: options.providerCmd,
+      rotateCmd: options.rotateCmd,
+      logDir: runDir,
+      logger: createLogger({ name: 'byo-provider', level: 'warn' }),
+    });
   } catch (err) {
+    // The error carries the provider's output; nothing else was written.
     process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n`);
+    await rm(runDir, { recursive: true, force: true });
     return 1;
   }
-  process.stdout.write(
-    [
-      `probed the external provider ${provider.name} at ${provider.socket} with ${spc.file}: ${expectation.objectVersions.length} object(s), ${expectation.files.length} file(s)${expectation.writtenByProvider ? ' (written by the provider itself)' : ''}`,
-      ...expectation.objectVersions.map((o) => `  object ${o.id} version ${o.version}`),
-      ...expectation.files.map((f) => `  file ${f.path} mode ${f.mode.toString(8).padStart(4, '0')} ${digest(f.contents)}`),
-      '',
-    ].join('\n'),
-  );
-  const startCluster = async (needs: ClusterNeeds): Promise<Cluster> => {
-    // The provider is the user's: if it went away, say so rather than wait for every pod.
-    await checkReachable(provider);
-    return startSim(needs, { providers: [], externalProviders: [provider], ...(options.driverBin ? { driverBin: options.driverBin } : {}) }, options.faults);
-  };
-  const run = await runScenarios(pick(byoScenarios({ provider, spc, expectation }), options.only), {
-    target: 'sim',
-    pods: options.pods,
-    startCluster,
-    externalProvider: { name: provider.name, socket: provider.socket },
-    driverBin: options.driverBin,
-    machine: await calibrate(),
-  });
-  return report(run, options, options.faults);
+  try {
+    const target: ByoTarget = {
+      provider,
+      spc,
+      expectation: undefined as unknown as Expectation,
+      session,
+      async reprobe() {
+        target.expectation = await probeProvider(provider, spc);
+        return target.expectation;
+      },
+    };
+    let expectation;
+    try {
+      expectation = await target.reprobe();
+    } catch (err) {
+      process.stderr.write(`sscsi scenarios run: ${(err as Error).message}\n`);
+      return 1;
+    }
+    process.stdout.write(
+      [
+        `probed the external provider ${provider.name} at ${provider.socket} with ${spc.file}: ${expectation.objectVersions.length} object(s), ${expectation.files.length} file(s)${expectation.writtenByProvider ? ' (written by the provider itself)' : ''}`,
+        ...expectation.objectVersions.map((o) => `  object ${o.id} version ${o.version}`),
+        ...expectation.files.map((f) => `  file ${f.path} mode ${f.mode.toString(8).padStart(4, '0')} ${digest(f.contents)}`),
+        `the nodes reach it through the fault proxy at ${session.proxy.socket} (control API ${session.proxy.control})${keepLogs ? `; logs in ${runDir}` : ''}`,
+        '',
+      ].join('\n'),
+    );
+    const startCluster = async (needs: ClusterNeeds): Promise<Cluster> => {
+      // The provider is the user's: if it went away, say so rather than wait for every pod.
+      await checkReachable(provider);
+      return startSim(needs, { providers: [], externalProviders: [{ name: provider.name, socket: session.proxy.socket }], ...(options.driverBin ? { driverBin: options.driverBin } : {}) }, options.faults);
+    };
+    const run = await runScenarios(pick(byoScenarios(target), options.only), {
+      target: 'sim',
+      pods: options.pods,
+      startCluster,
+      externalProvider: { name: provider.name, socket: provider.socket },
+      driverBin: options.driverBin,
+      machine: await calibrate(),
+    });
+    const code = await report(run, options, options.faults);
+    if (keepLogs) process.stdout.write(`logs of the provider and the rotate command: ${runDir}\n`);
+    return code;
+  } finally {
+    await session.close();
+    // Without the hooks the directory held only the proxy's socket.
+    if (!keepLogs) await rm(runDir, { recursive: true, force: true });
+  }
 }

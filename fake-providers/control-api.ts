@@ -1,6 +1,8 @@
 /**
  * The fake provider's control API: JSON over HTTP on a loopback address. Scenarios, CI
- * scripts and users script against these routes; keep them stable.
+ * scripts and users script against these routes; keep them stable. The fault proxy in front
+ * of an external provider (provider-proxy/) serves the same routes but the object ones: its
+ * objects live in the author's backend.
  *
  *   GET    /state            {objects, requests, inflight, maxInflight, lastRequest, faults}
  *   DELETE /state/max-inflight   resets the peak of concurrent Mount calls to the current count
@@ -12,7 +14,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultError, parseFault, type Faults } from './faults.js';
-import type { FakeProviderService } from './provider-server.js';
 import type { ObjectStore } from './store.js';
 
 const maxBody = 16 * 1024 * 1024;
@@ -47,10 +48,21 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** The Mount calls counted where the faults apply (the fake provider's service, the proxy). */
+export interface CallCounts {
+  requests: number;
+  inflight: number;
+  maxInflight: number;
+}
+
 export interface ControlApiDeps {
-  store: ObjectStore;
   faults: Faults;
-  service: FakeProviderService;
+  counts: CallCounts;
+  /** More of GET /state (the fake provider's objects and last request, the proxy's upstream). */
+  state(): Record<string, unknown>;
+  /** The objects behind PUT|DELETE /objects/{name}; without them those routes answer 404 with `noObjects`. */
+  store?: ObjectStore;
+  noObjects?: string;
 }
 
 async function route(deps: ControlApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -58,19 +70,13 @@ async function route(deps: ControlApiDeps, req: IncomingMessage, res: ServerResp
   const method = req.method ?? 'GET';
   if (path === '/state') {
     if (method !== 'GET') throw new HttpError(405, 'use GET /state');
-    return send(res, 200, {
-      objects: deps.store.list(),
-      requests: deps.service.requests,
-      inflight: deps.service.inflight,
-      maxInflight: deps.service.maxInflight,
-      lastRequest: deps.service.lastRequest,
-      faults: deps.faults.list(),
-    });
+    const { requests, inflight, maxInflight } = deps.counts;
+    return send(res, 200, { ...deps.state(), requests, inflight, maxInflight, faults: deps.faults.list() });
   }
   if (path === '/state/max-inflight') {
     if (method !== 'DELETE') throw new HttpError(405, 'use DELETE /state/max-inflight');
-    deps.service.maxInflight = deps.service.inflight;
-    return send(res, 200, { maxInflight: deps.service.maxInflight });
+    deps.counts.maxInflight = deps.counts.inflight;
+    return send(res, 200, { maxInflight: deps.counts.maxInflight });
   }
   if (path === '/faults') {
     if (method === 'PUT') {
@@ -89,14 +95,16 @@ async function route(deps: ControlApiDeps, req: IncomingMessage, res: ServerResp
     throw new HttpError(405, 'use PUT or DELETE /faults');
   }
   const m = /^\/objects\/([^/]+)$/.exec(path);
-  if (m) {
+  if (m && !deps.store) throw new HttpError(404, deps.noObjects ?? 'no objects here');
+  if (m && deps.store) {
+    const store = deps.store;
     const name = decodeURIComponent(m[1]!);
     if (method === 'PUT') {
       const body = (await readJson(req)) as Record<string, unknown> | null;
       if (!body || typeof body !== 'object') throw new HttpError(400, 'expected {contents} or {contentsBase64}, optional version');
       if (body.version !== undefined && (typeof body.version !== 'string' || body.version === '')) throw new HttpError(400, 'version must be a non-empty string');
       try {
-        const obj = deps.store.put({
+        const obj = store.put({
           name,
           ...(typeof body.version === 'string' ? { version: body.version } : {}),
           ...(typeof body.contents === 'string' ? { contents: body.contents } : {}),
@@ -108,7 +116,7 @@ async function route(deps: ControlApiDeps, req: IncomingMessage, res: ServerResp
       }
     }
     if (method === 'DELETE') {
-      if (!deps.store.delete(name)) throw new HttpError(404, `object ${JSON.stringify(name)} not found`);
+      if (!store.delete(name)) throw new HttpError(404, `object ${JSON.stringify(name)} not found`);
       return send(res, 204);
     }
     throw new HttpError(405, `use PUT or DELETE /objects/${m[1]}`);

@@ -55,7 +55,7 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<S
   await bindUnixSocket(server, options.socket);
   let control;
   try {
-    control = options.controlAddr ? await startControlApi({ store, faults, service }, options.controlAddr) : undefined;
+    control = options.controlAddr ? await startControlApi({ faults, counts: service, store, state: () => ({ objects: store.list(), lastRequest: service.lastRequest }) }, options.controlAddr) : undefined;
   } catch (err) {
     server.forceShutdown();
     await rm(options.socket, { force: true });

@@ -1,6 +1,7 @@
 /**
- * The fake provider's scriptable misbehaviour: one active fault, optionally for the next N
- * Mount calls only. `hang` never answers (the caller's deadline ends the call); `hold` keeps
+ * Scriptable misbehaviour at the provider boundary, shared by the fake provider and the
+ * fault proxy in front of an external provider (provider-proxy/): one active fault,
+ * optionally for the next N Mount calls only. `hang` never answers (the caller's deadline ends the call); `hold` keeps
  * Mount calls unanswered until the fault is cleared or replaced, then answers them at once,
  * as without a fault — so a test can let calls pile up and know they did, whatever the
  * machine's speed.
@@ -19,6 +20,11 @@ export interface Fault {
 }
 
 export class FaultError extends Error {}
+
+/** The file `bad-path` adds to a reply: a path escaping the volume, which the driver must refuse. */
+export const badPathFile = () => ({ path: '../escaped-secret', mode: 0o644, contents: Buffer.from('x') });
+/** The file `oversize` adds to a reply: 5 MiB, over the driver's default 4 MiB receive limit. */
+export const oversizeFile = () => ({ path: 'oversize.bin', mode: 0o644, contents: Buffer.alloc(5 * 1024 * 1024) });
 
 /** Checks a control-API body; throws FaultError with a message for the HTTP 400. */
 export function parseFault(body: unknown): Fault {
@@ -43,9 +49,16 @@ export function parseFault(body: unknown): Fault {
   return fault;
 }
 
+/** A call being answered: it may be cancelled by its caller (gRPC's ServerUnaryCall is one). */
+export interface CancellableCall {
+  once(event: 'cancelled', listener: () => void): unknown;
+}
+
 export class Faults {
   private active: Fault | null = null;
   private readonly listeners = new Set<() => void>();
+  /** Calls kept unanswered by a `hold` fault, each answered when the fault changes. */
+  private readonly held = new Set<() => void>();
 
   set(fault: Fault): void {
     this.active = { ...fault };
@@ -63,7 +76,36 @@ export class Faults {
   }
 
   private changed(): void {
+    const release = [...this.held];
+    this.held.clear();
+    for (const answer of release) answer();
     for (const l of this.listeners) l();
+  }
+
+  /**
+   * Answers `call` when `fault` (taken for it) lets it: at once without a fault or with one
+   * that changes the reply (the caller applies those), after `latencyMs`, when a `hold`
+   * ends, never for `hang` (the caller's deadline ends the call); `unavailable` calls `fail`.
+   * A cancelled call drops its timer or its held answer.
+   */
+  schedule(fault: Fault | null, call: CancellableCall, answer: () => void, fail: () => void): void {
+    switch (fault?.mode) {
+      case 'unavailable':
+        return fail();
+      case 'hang':
+        return;
+      case 'hold':
+        this.held.add(answer);
+        call.once('cancelled', () => this.held.delete(answer));
+        return;
+      case 'latency': {
+        const t = setTimeout(answer, fault.latencyMs);
+        call.once('cancelled', () => clearTimeout(t));
+        return;
+      }
+      default:
+        answer();
+    }
   }
 
   list(): Fault[] {

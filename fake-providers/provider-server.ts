@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { CSIDriverProviderHandlers } from '../proto/gen/v1alpha1/CSIDriverProvider.js';
 import type { File } from '../proto/gen/v1alpha1/File.js';
 import type { MountRequest__Output } from '../proto/gen/v1alpha1/MountRequest.js';
-import type { Faults } from './faults.js';
+import { badPathFile, oversizeFile, type Faults } from './faults.js';
 import type { ObjectStore } from './store.js';
 
 export const tokensAttribute = 'csi.storage.k8s.io/serviceAccount.tokens';
@@ -124,16 +124,8 @@ export class FakeProviderService {
   inflight = 0;
   maxInflight = 0;
   lastRequest: RecordedRequest | null = null;
-  /** Mount calls held by a `hold` fault, each answered when the fault changes. */
-  private readonly held = new Set<() => void>();
 
-  constructor(private readonly options: FakeProviderServiceOptions) {
-    options.faults.onChange(() => {
-      const release = [...this.held];
-      this.held.clear();
-      for (const answer of release) answer();
-    });
-  }
+  constructor(private readonly options: FakeProviderServiceOptions) {}
 
   private mount(req: MountRequest__Output): { files: File[]; versions: Array<{ id: string; version: string }> } {
     const attributes = parseJsonMap(req.attributes, 'attributes', false) ?? {};
@@ -166,16 +158,8 @@ export class FakeProviderService {
     const { faults, logger, runtimeVersion } = this.options;
     return {
       Version: (call, callback) => {
-        const fault = faults.peekForVersion();
         const answer = () => callback(null, { version: 'v1alpha1', runtime_name: 'fake-provider', runtime_version: runtimeVersion });
-        if (fault?.mode === 'unavailable') return callback({ code: grpc.status.UNAVAILABLE, details: 'fake provider fault: unavailable' });
-        if (fault?.mode === 'hang') return; // answered by the caller's deadline
-        if (fault?.mode === 'latency') {
-          const t = setTimeout(answer, fault.latencyMs);
-          call.once('cancelled', () => clearTimeout(t));
-          return;
-        }
-        answer();
+        faults.schedule(faults.peekForVersion(), call, answer, () => callback({ code: grpc.status.UNAVAILABLE, details: 'fake provider fault: unavailable' }));
       },
 
       Mount: (call, callback) => {
@@ -220,31 +204,15 @@ export class FakeProviderService {
             case 'error':
               return done(null, [], result.versions, fault.code ?? 'FakeProviderError');
             case 'bad-path':
-              return done(null, [...result.files, { path: '../escaped-secret', mode: 0o644, contents: Buffer.from('x') }], result.versions);
+              return done(null, [...result.files, badPathFile()], result.versions);
             case 'oversize':
-              return done(null, [...result.files, { path: 'oversize.bin', mode: 0o644, contents: Buffer.alloc(5 * 1024 * 1024) }], result.versions);
+              return done(null, [...result.files, oversizeFile()], result.versions);
             default:
               return done(null, result.files, result.versions);
           }
         };
-        switch (fault?.mode) {
-          case 'unavailable':
-            return done({ code: grpc.status.UNAVAILABLE, details: 'fake provider fault: unavailable' });
-          case 'hang':
-            logger.info({ ...who }, 'mount hanging until the caller gives up (fault)');
-            return;
-          case 'hold':
-            this.held.add(answer);
-            call.once('cancelled', () => this.held.delete(answer));
-            return;
-          case 'latency': {
-            const t = setTimeout(answer, fault.latencyMs);
-            call.once('cancelled', () => clearTimeout(t));
-            return;
-          }
-          default:
-            answer();
-        }
+        if (fault?.mode === 'hang') logger.info({ ...who }, 'mount hanging until the caller gives up (fault)');
+        faults.schedule(fault, call, answer, () => done({ code: grpc.status.UNAVAILABLE, details: 'fake provider fault: unavailable' }));
       },
     };
   }

@@ -10,6 +10,8 @@ import { packageRoot } from '../driver/version.js';
 import { controlUrl, type Cluster, type KubeObject, type PodRef } from '../cluster/cluster.js';
 import { isRunning } from '../cluster/kube-objects.js';
 import type { StepContext } from './scenario.js';
+import { ControlClient, type ControlState } from '../fake-providers/control-client.js';
+import type { Fault } from '../fake-providers/faults.js';
 
 export { isRunning };
 
@@ -101,36 +103,28 @@ export async function runningPods(ctx: StepContext, app: string, n: number, time
   return pods;
 }
 
-export interface ProviderState {
-  objects: Array<{ name: string; version: string }>;
-  requests: number;
-  inflight: number;
-  maxInflight: number;
-  lastRequest: { currentObjectVersion: Array<{ id: string; version: string }> } | null;
-}
+export type ProviderState = ControlState;
+
+/** The control API of the cluster's `i`th fake provider. */
+export const providerControl = (cluster: Cluster, i = 0): ControlClient => new ControlClient(controlUrl(cluster.providers('fake')[i]!));
 
 export async function providerState(cluster: Cluster, i = 0): Promise<ProviderState> {
-  const p = cluster.providers('fake')[i]!;
-  return (await (await fetch(`${controlUrl(p)}/state`)).json()) as ProviderState;
+  return providerControl(cluster, i).state();
 }
 
 /** Sets an object on every fake provider of the cluster; returns its new version. */
 export async function putObject(cluster: Cluster, name: string, contents: string): Promise<string> {
   let version = '';
-  for (const p of cluster.providers('fake')) {
-    const control = controlUrl(p);
-    const res = await fetch(`${control}/objects/${name}`, { method: 'PUT', body: JSON.stringify({ contents }) });
-    if (!res.ok) throw new Error(`PUT /objects/${name} on ${control}: HTTP ${res.status} ${await res.text()}`);
-    version = ((await res.json()) as { version: string }).version;
-  }
+  for (const p of cluster.providers('fake')) version = await new ControlClient(controlUrl(p)).putObject(name, { contents });
   return version;
 }
 
-export async function setFault(cluster: Cluster, fault: Record<string, unknown> | null): Promise<void> {
+/** Sets (or, with null, clears) the fault of every fake provider of the cluster. */
+export async function setFault(cluster: Cluster, fault: Fault | null): Promise<void> {
   for (const p of cluster.providers('fake')) {
-    const control = controlUrl(p);
-    const res = await fetch(`${control}/faults`, fault ? { method: 'PUT', body: JSON.stringify(fault) } : { method: 'DELETE' });
-    if (!res.ok) throw new Error(`faults on ${control}: HTTP ${res.status} ${await res.text()}`);
+    const control = new ControlClient(controlUrl(p));
+    if (fault) await control.setFault(fault);
+    else await control.clearFault();
   }
 }
 

@@ -9,13 +9,14 @@
  * queues the rest, then answers slowly: the bound must hold while every pod mounts.
  * The round itself is storm-round.ts; here are the fake provider's SPCs and hooks.
  */
-import { controlUrl } from '../cluster/cluster.js';
-import { exampleObjects, providerState, setFault, spcManifest } from './fixtures.js';
+import { exampleObjects, providerControl, providerState, setFault, spcManifest } from './fixtures.js';
 import type { Scenario, Step, StepContext } from './scenario.js';
 import { storm, type StormPlan } from './storm-round.js';
 
 const objects = exampleObjects();
-const maxInflight = 16;
+/** The driver's --provider-max-inflight in this scenario: the bound the slow-provider round piles calls up against. */
+export const slowProviderBound = 16;
+const maxInflight = slowProviderBound;
 const spcs: Array<{ name: string; objects: string[] }> = [
   { name: 'storm-a', objects: ['db-password', 'api-key'] },
   { name: 'storm-b', objects: ['db-username', 'config.json'] },
@@ -31,7 +32,7 @@ function fakePlan(ctx: StepContext): StormPlan {
     expected: (i) => expected[i % spcs.length]!,
     fake: {
       async resetMaxInflight() {
-        await fetch(`${controlUrl(ctx.cluster.providers('fake')[0]!)}/state/max-inflight`, { method: 'DELETE' });
+        await providerControl(ctx.cluster).resetMaxInflight();
       },
       hold: () => setFault(ctx.cluster, { mode: 'hold' }),
       setLatency: (latencyMs) => setFault(ctx.cluster, latencyMs === null ? null : { mode: 'latency', latencyMs }),

@@ -3,15 +3,14 @@
  * are being created. New pods stay Pending (with ours, at once with FailedMount events naming
  * the provider); mounted pods keep their files, and a reader polling them the whole time
  * never sees a partial set; once the provider is back every pending pod runs (with ours,
- * within two kubelet backoff periods).
+ * within two kubelet backoff periods). Written once for any provider (`providerOutage`):
+ * the fake provider's workload is here, an external provider's in byo/provider-outage.ts.
  */
 import type { PodRef } from '../cluster/cluster.js';
 import { exampleObjects, isRunning, podManifest, putObject, ref, spcManifest } from './fixtures.js';
 import type { Scenario, StepContext } from './scenario.js';
 
 const backoffMaxMs = 4000;
-const objects = exampleObjects();
-const files = ['db-password', 'api-key', 'db-username', 'config.json'];
 const mounted = ['steady-0', 'steady-1', 'steady-2'];
 const pending = ['late-0', 'late-1', 'late-2'];
 
@@ -19,8 +18,29 @@ interface Reader {
   stop(): Promise<{ reads: number; partial: string[] }>;
 }
 
+/** What a provider's outage is run with. */
+export interface OutageWorkload {
+  title: string;
+  /** The provider's name (the pods' events must name it). */
+  provider: string;
+  /** Applies the SecretProviderClass the pods mount as `secrets`; returns its name. */
+  spc(ctx: StepContext): Promise<string>;
+  /**
+   * Once the pods run: every file's allowed contents (base64), for the reader. The fake
+   * provider's workload changes an object here so the outage hits volumes being rotated.
+   */
+  allowed(ctx: StepContext): Promise<Map<string, Set<string>>>;
+  /** A file every mounted pod must still read during the outage, and its contents. */
+  steady(): { path: string; contents: Buffer };
+  /** What the outage is, for the step's name ("kill -9 the provider"). */
+  outage: string;
+  stop(ctx: StepContext): Promise<void>;
+  start(ctx: StepContext): Promise<void>;
+}
+
 /** Reads every file of every mounted pod in a loop; a set with a missing or foreign file is partial. */
 function startReader(ctx: StepContext, pods: PodRef[], allowed: Map<string, Set<string>>): Reader {
+  const files = [...allowed.keys()];
   let running = true;
   let reads = 0;
   const partial: string[] = [];
@@ -30,7 +50,7 @@ function startReader(ctx: StepContext, pods: PodRef[], allowed: Map<string, Set<
         const seen: string[] = [];
         for (const f of files) {
           try {
-            const content = (await ctx.cluster.readFile(pod, 'secrets', f)).toString();
+            const content = (await ctx.cluster.readFile(pod, 'secrets', f)).toString('base64');
             if (!allowed.get(f)!.has(content)) seen.push(`${f}: unexpected content`);
           } catch (err) {
             seen.push(`${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
@@ -51,91 +71,114 @@ function startReader(ctx: StepContext, pods: PodRef[], allowed: Map<string, Set<
   };
 }
 
-let reader: Reader | undefined;
-let recoveryMs = 0;
+/** The scenario for any provider. */
+export function providerOutage(w: OutageWorkload): Scenario {
+  let reader: Reader | undefined;
+  let spc = '';
+  let recoveryMs = 0;
+  return {
+    name: 'provider-outage',
+    title: w.title,
+    cluster: { driverArgs: ['--enable-secret-rotation', '--rotation-poll-interval=1s'], kubeletTimings: { backoffInitialMs: 500, backoffMaxMs, republishPeriodMs: 1000 } },
+    async cleanup() {
+      await reader?.stop();
+      reader = undefined;
+    },
+    steps: [
+      {
+        name: `${mounted.length} pods are mounted and a reader polls their files`,
+        async run(ctx) {
+          spc = await w.spc(ctx);
+          for (const name of mounted) await ctx.cluster.apply(podManifest(ctx.namespace, name, [{ name: 'secrets', spc }]));
+          for (const name of mounted) await ctx.cluster.waitForPod(ref(ctx.namespace, name), 'Running', 30_000);
+          reader = startReader(ctx, mounted.map((n) => ref(ctx.namespace, n)), await w.allowed(ctx));
+        },
+      },
+      {
+        name: `${w.outage}; new pods stay Pending, mounted pods keep their files`,
+        async run(ctx) {
+          await w.stop(ctx);
+          for (const name of pending) await ctx.cluster.apply(podManifest(ctx.namespace, name, [{ name: 'secrets', spc }]));
+          // An observation window: the pods must not run while the provider is down, and the
+          // mounted pods keep their files (and their rotations fail).
+          await new Promise((r) => setTimeout(r, 3000));
+          for (const name of pending) {
+            const p = await ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
+            await ctx.check(!!p && !isRunning(p), `${name} is not Running`, { seen: (p?.status as { phase?: string })?.phase, pod: ref(ctx.namespace, name) });
+          }
+          const steady = w.steady();
+          for (const name of mounted) {
+            const content = await ctx.cluster.readFile(ref(ctx.namespace, name), 'secrets', steady.path).catch((e: NodeJS.ErrnoException) => `(${e.code ?? e.message})`);
+            const same = typeof content !== 'string' && content.equals(steady.contents);
+            await ctx.check(same, `${name} still reads its files during the outage`, { expected: `${steady.path} as mounted`, seen: same ? 'it' : typeof content === 'string' ? content : 'other contents', pod: ref(ctx.namespace, name) });
+          }
+        },
+      },
+      {
+        name: 'their FailedMount events name the provider',
+        beyondUpstream:
+          "a mount while the provider is down fails at once with a FailedMount naming the provider (upstream's provider client waits for the provider, gRPC waitForReady, until the kubelet's deadline of 2 minutes, and the event then says DeadlineExceeded)",
+        async run(ctx) {
+          for (const name of pending) {
+            const pod = ref(ctx.namespace, name);
+            const ev = await ctx.eventually(async () => (await ctx.cluster.events(ctx.namespace, name)).find((e) => e.reason === 'FailedMount'), `FailedMount on ${name}`, 20_000, { pod });
+            await ctx.check(String(ev.message).includes(`provider "${w.provider}"`), `the event on ${name} names the provider`, { expected: `provider "${w.provider}" ...`, seen: ev.message });
+          }
+        },
+      },
+      {
+        name: 'the provider is back: every pending pod runs',
+        async run(ctx) {
+          const t = Date.now();
+          await w.start(ctx);
+          await ctx.eventually(async () => {
+            const pods = await Promise.all(pending.map((n) => ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: n })));
+            return pods.every((p) => p && isRunning(p));
+          }, 'all pending pods Running', 60_000, { pod: ref(ctx.namespace, pending[0]!) });
+          recoveryMs = Date.now() - t;
+          ctx.figures.recoveryMs = recoveryMs;
+        },
+      },
+      {
+        name: `they ran within two kubelet backoff periods (${2 * backoffMaxMs} ms)`,
+        beyondUpstream: "recovery bound by the kubelet's backoff alone, since every failed mount returned at once (upstream's waiting calls resume on gRPC's reconnect backoff, which grows during the outage)",
+        async run(ctx) {
+          await ctx.check(recoveryMs <= 2 * backoffMaxMs + 1000, `recovered within two kubelet backoff periods (${2 * backoffMaxMs} ms)`, { expected: `<= ${2 * backoffMaxMs} ms`, seen: `${recoveryMs} ms` });
+        },
+      },
+      {
+        name: 'the reader never saw a partial set',
+        async run(ctx) {
+          const r = await reader!.stop();
+          ctx.figures.reads = r.reads;
+          await ctx.check(r.partial.length === 0, 'every read of a mounted volume saw the whole set', { expected: [], seen: r.partial });
+          await ctx.check(r.reads > 50, 'the reader was reading throughout', { expected: '> 50 reads', seen: r.reads });
+        },
+      },
+    ],
+  };
+}
 
-export const providerOutageScenario: Scenario = {
-  name: 'provider-outage',
+const objects = exampleObjects();
+const files = ['db-password', 'api-key', 'db-username', 'config.json'];
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+export const providerOutageScenario: Scenario = providerOutage({
   title: 'kill -9 the provider: pending pods wait with FailedMount, mounted pods keep whole files, all recover',
-  cluster: { driverArgs: ['--enable-secret-rotation', '--rotation-poll-interval=1s'], kubeletTimings: { backoffInitialMs: 500, backoffMaxMs, republishPeriodMs: 1000 } },
-  async cleanup() {
-    await reader?.stop();
-    reader = undefined;
+  provider: 'fake',
+  async spc(ctx) {
+    await ctx.cluster.apply(spcManifest(ctx.namespace, 'all', files.map((objectName) => ({ objectName }))));
+    return 'all';
   },
-  steps: [
-    {
-      name: `${mounted.length} pods are mounted and a reader polls their files`,
-      async run(ctx) {
-        await ctx.cluster.apply(spcManifest(ctx.namespace, 'all', files.map((objectName) => ({ objectName }))));
-        for (const name of mounted) await ctx.cluster.apply(podManifest(ctx.namespace, name, [{ name: 'secrets', spc: 'all' }]));
-        for (const name of mounted) await ctx.cluster.waitForPod(ref(ctx.namespace, name), 'Running', 30_000);
-        // Rotation is on: change one object so the outage hits volumes that are being rotated.
-        const allowed = new Map(files.map((f) => [f, new Set([objects.get(f)!])]));
-        allowed.get('db-password')!.add('outage-password');
-        await putObject(ctx.cluster, 'db-password', 'outage-password');
-        reader = startReader(ctx, mounted.map((n) => ref(ctx.namespace, n)), allowed);
-      },
-    },
-    {
-      name: 'kill -9 the provider; new pods stay Pending, mounted pods keep their files',
-      async run(ctx) {
-        const provider = ctx.cluster.providers('fake')[0]!;
-        await provider.kill();
-        for (const name of pending) await ctx.cluster.apply(podManifest(ctx.namespace, name, [{ name: 'secrets', spc: 'all' }]));
-        // An observation window: the pods must not run while the provider is down, and the
-        // mounted pods keep their files (and their rotations fail).
-        await new Promise((r) => setTimeout(r, 3000));
-        for (const name of pending) {
-          const p = await ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
-          await ctx.check(!!p && !isRunning(p), `${name} is not Running`, { seen: (p?.status as { phase?: string })?.phase, pod: ref(ctx.namespace, name) });
-        }
-        for (const name of mounted) {
-          const content = await ctx.cluster.readFile(ref(ctx.namespace, name), 'secrets', 'db-username').then((b) => b.toString(), (e: NodeJS.ErrnoException) => `(${e.code ?? e.message})`);
-          await ctx.check(content === objects.get('db-username'), `${name} still reads its files during the outage`, { expected: 'the db-username object', seen: content === objects.get('db-username') ? 'it' : content, pod: ref(ctx.namespace, name) });
-        }
-      },
-    },
-    {
-      name: 'their FailedMount events name the provider',
-      beyondUpstream:
-        "a mount while the provider is down fails at once with a FailedMount naming the provider (upstream's provider client waits for the provider, gRPC waitForReady, until the kubelet's deadline of 2 minutes, and the event then says DeadlineExceeded)",
-      async run(ctx) {
-        for (const name of pending) {
-          const pod = ref(ctx.namespace, name);
-          const ev = await ctx.eventually(async () => (await ctx.cluster.events(ctx.namespace, name)).find((e) => e.reason === 'FailedMount'), `FailedMount on ${name}`, 20_000, { pod });
-          await ctx.check(/provider "fake"/.test(String(ev.message)), `the event on ${name} names the provider`, { expected: 'provider "fake" ...', seen: ev.message });
-        }
-      },
-    },
-    {
-      name: 'the provider is back: every pending pod runs',
-      async run(ctx) {
-        const provider = ctx.cluster.providers('fake')[0]!;
-        const t = Date.now();
-        await provider.start();
-        await ctx.eventually(async () => {
-          const pods = await Promise.all(pending.map((n) => ctx.cluster.get({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: n })));
-          return pods.every((p) => p && isRunning(p));
-        }, 'all pending pods Running', 60_000, { pod: ref(ctx.namespace, pending[0]!) });
-        recoveryMs = Date.now() - t;
-        ctx.figures.recoveryMs = recoveryMs;
-      },
-    },
-    {
-      name: `they ran within two kubelet backoff periods (${2 * backoffMaxMs} ms)`,
-      beyondUpstream: "recovery bound by the kubelet's backoff alone, since every failed mount returned at once (upstream's waiting calls resume on gRPC's reconnect backoff, which grows during the outage)",
-      async run(ctx) {
-        await ctx.check(recoveryMs <= 2 * backoffMaxMs + 1000, `recovered within two kubelet backoff periods (${2 * backoffMaxMs} ms)`, { expected: `<= ${2 * backoffMaxMs} ms`, seen: `${recoveryMs} ms` });
-      },
-    },
-    {
-      name: 'the reader never saw a partial set',
-      async run(ctx) {
-        const r = await reader!.stop();
-        ctx.figures.reads = r.reads;
-        await ctx.check(r.partial.length === 0, 'every read of a mounted volume saw the whole set', { expected: [], seen: r.partial });
-        await ctx.check(r.reads > 50, 'the reader was reading throughout', { expected: '> 50 reads', seen: r.reads });
-      },
-    },
-  ],
-};
+  async allowed(ctx) {
+    // Rotation is on: change one object so the outage hits volumes that are being rotated.
+    const allowed = new Map(files.map((f) => [f, new Set([b64(objects.get(f)!)])]));
+    allowed.get('db-password')!.add(b64('outage-password'));
+    await putObject(ctx.cluster, 'db-password', 'outage-password');
+    return allowed;
+  },
+  steady: () => ({ path: 'db-username', contents: Buffer.from(objects.get('db-username')!) }),
+  outage: 'kill -9 the provider',
+  stop: (ctx) => ctx.cluster.providers('fake')[0]!.kill(),
+  start: (ctx) => ctx.cluster.providers('fake')[0]!.start(),
+});

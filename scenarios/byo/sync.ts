@@ -3,18 +3,21 @@
  * `spec.secretObjects` entry becomes a Secret whose data is the mounted file each
  * `objectName` names (for kubernetes.io/tls, the key and certificates out of the PEM), with
  * the managed label and the ReplicaSet as owner; deleting the Deployment garbage-collects
- * them. Skipped when the SecretProviderClass has no secretObjects.
+ * them. When the SecretProviderClass has no secretObjects, a copy of it gets one derived
+ * from the files the provider answered (a Secret `<spc>-synced`, one key per file), and
+ * the step says so.
  */
 import { managedLabel, secretType, secretValueProblem, syncedLabels } from '../../conformance/contract/secret-sync.js';
 import { deploymentManifest, runningPods } from '../fixtures.js';
 import type { Scenario, StepContext } from '../scenario.js';
-import { applySpc, type ByoTarget } from './byo-target.js';
+import { applySpc, syncEntries, type ByoTarget } from './byo-target.js';
 import { digest } from './provider-probe.js';
 
 const app = 'consumer';
 const secretRef = (ctx: StepContext, name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace: ctx.namespace, name });
 
 type SecretObject = ByoTarget['spc']['secretObjects'][number];
+
 
 /** For each key of the Secret of `entry`, the mounted file it comes from; or why it cannot. */
 function sourceFiles(t: ByoTarget, entry: SecretObject): Record<string, Buffer> | string {
@@ -28,16 +31,19 @@ function sourceFiles(t: ByoTarget, entry: SecretObject): Record<string, Buffer> 
 }
 
 export function byoSyncScenario(t: ByoTarget): Scenario {
-  const entries = t.spc.secretObjects;
+  let entries: SecretObject[] = [];
   return {
     name: 'sync',
-    title: `Secrets synced from ${t.provider.name}'s files by spec.secretObjects, owned by the ReplicaSet, garbage-collected`,
-    ...(entries.length === 0 ? { skip: `the SecretProviderClass in ${t.spc.file} has no spec.secretObjects: nothing to sync` } : {}),
+    title: `Secrets synced from ${t.provider.name}'s files by spec.secretObjects (${t.spc.secretObjects.length > 0 ? "the SPC's own" : 'derived from the files the provider answers: the SPC has none'}), owned by the ReplicaSet, garbage-collected`,
     steps: [
       {
         name: 'a Deployment creates every Secret of the secretObjects',
         async run(ctx) {
-          await applySpc(ctx, t);
+          const sync = syncEntries(t);
+          entries = sync.entries;
+          if (sync.derived) ctx.log(`${t.spc.file} has no spec.secretObjects: syncing a copy of the SPC with one derived from the provider's files, Secret ${entries[0]!.secretName} with keys ${entries[0]!.data!.map((d) => d.key).join(', ')}`);
+          ctx.figures.secretObjects = sync.derived ? 'derived' : 'spc';
+          await applySpc(ctx, t, { sync: true });
           await ctx.cluster.apply(deploymentManifest(ctx.namespace, app, t.spc.name, 1));
           const pods = await runningPods(ctx, app, 1);
           const pod = { namespace: ctx.namespace, name: pods[0]!.metadata.name! };

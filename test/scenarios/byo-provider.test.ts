@@ -2,8 +2,8 @@
  * "Bring your own provider": `sscsi scenarios run --provider NAME=SOCKET --spc FILE` against
  * a provider process the test starts itself (our fake provider binary, run as an outside
  * process named `acme` with its own store), driven through the CLI as a provider author
- * would: the scenarios that need no fault injection pass, the others are skipped with their
- * reason; the checks fail when the provider's answers change or it goes away; usage
+ * would: every scenario runs (faults through the fault proxy) but rotation, skipped without
+ * --rotate-cmd with the reason; the checks fail when the provider's answers change or it goes away; usage
  * mistakes are one line and exit code 2.
  */
 import { writeFile, readFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harness/managed-process.js';
 import type { RunResult } from '../../scenarios/report.js';
+import { ControlClient } from '../../fake-providers/control-client.js';
 import { startAltProvider } from '../helpers/alt-provider.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
@@ -85,7 +86,7 @@ afterAll(async () => {
 });
 
 describe('scenarios run --provider', () => {
-  it('runs the provider-agnostic scenarios against the external provider and skips the rest with a reason', async () => {
+  it('runs every scenario it can against the external provider through the fault proxy; without --rotate-cmd rotation is skipped with the reason', async () => {
     const json = join(tmp.path, 'results.json');
     const junit = join(tmp.path, 'junit.xml');
     const p = cli(['--provider', `acme=${acme.socket}`, '--spc', join(tmp.path, 'spc.yaml'), '--pods', '20', '--json', json, '--junit', junit]);
@@ -93,7 +94,8 @@ describe('scenarios run --provider', () => {
     expect(code, p.stdout() + p.stderr()).toBe(0);
     expect(p.stdout()).toMatch(/probed the external provider acme at .*acme\.sock .*: 2 object\(s\), 2 file\(s\)/);
     expect(p.stdout()).toMatch(/file db-password mode 0600 14 bytes sha256:[0-9a-f]{16}/);
-    expect(p.stdout()).toMatch(/5\/7 scenarios passed, 2 skipped, 2 steps skipped on sim \(external provider acme\)/);
+    expect(p.stdout()).toMatch(/the nodes reach it through the fault proxy at .*acme\.sock \(control API http:\/\/127\.0\.0\.1:\d+\)/);
+    expect(p.stdout()).toMatch(/6\/7 scenarios passed, 1 skipped, 1 steps? skipped on sim \(external provider acme\)/);
     // Reports show sizes and digests, never the secrets.
     expect(p.stdout()).not.toContain(secrets.password);
     expect(p.stdout()).not.toContain(secrets.apiKey);
@@ -102,25 +104,32 @@ describe('scenarios run --provider', () => {
     expect(run).toMatchObject({ passed: true, target: 'sim', externalProvider: { name: 'acme', socket: acme.socket } });
     const byName = new Map(run.scenarios.map((s) => [s.name, s]));
     expect([...byName.keys()]).toEqual(['mount', 'sync', 'rotation', 'pod-deletion', 'provider-outage', 'mount-storm', 'driver-restart']);
-    for (const name of ['mount', 'sync', 'pod-deletion', 'mount-storm', 'driver-restart']) expect(byName.get(name), name).toMatchObject({ passed: true });
-    for (const name of ['rotation', 'provider-outage']) {
-      const s = byName.get(name)!;
-      expect(s).toMatchObject({ passed: false, skipped: true, skipReason: expect.stringMatching(/needs the fake provider's control API .*not available for the external provider acme/) });
-      expect(s.steps.every((st) => st.result === 'skipped' && st.skipReason === s.skipReason)).toBe(true);
-    }
+    for (const name of ['mount', 'sync', 'pod-deletion', 'provider-outage', 'mount-storm', 'driver-restart']) expect(byName.get(name), name).toMatchObject({ passed: true });
+    const rotation = byName.get('rotation')!;
+    expect(rotation).toMatchObject({ passed: false, skipped: true, skipReason: expect.stringMatching(/needs --rotate-cmd/) });
+    expect(rotation.steps.every((st) => st.result === 'skipped' && st.skipReason === rotation.skipReason)).toBe(true);
     expect(byName.get('mount')!.steps.map((s) => s.figures)).toEqual(expect.arrayContaining([{ files: 2 }, { objects: 2 }]));
+    // The SPC's own secretObjects drive the sync.
+    expect(byName.get('sync')!.steps[0]!.figures).toMatchObject({ secretObjects: 'spc', secrets: 1 });
+    // No --provider-cmd: the process is left alone, the outage is the proxy answering UNAVAILABLE.
+    const outage = byName.get('provider-outage')!.steps;
+    expect(outage.map((s) => s.result)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(outage[1]!.name).toMatch(/the fault proxy answers UNAVAILABLE; the process is left alone/);
+    expect(acme.proc.child.exitCode).toBeNull();
+    // The slow-provider round runs through the proxy: the calls pile up against the bound.
     const storm = byName.get('mount-storm')!.steps;
-    expect(storm.map((s) => s.result)).toEqual(['passed', 'passed', 'passed', 'skipped']);
+    expect(storm.map((s) => s.result)).toEqual(['passed', 'passed', 'passed', 'passed']);
     expect(storm[1]!.figures).toMatchObject({ pods: 20, runP50Ms: expect.any(Number), runP99Ms: expect.any(Number) });
-    expect(storm[3]!.skipReason).toMatch(/latency fault/);
+    expect(storm[3]!.figures).toMatchObject({ heldAtBound: 16, providerMaxInflight: expect.any(Number) });
+    expect(storm[3]!.figures.providerMaxInflight).toBeLessThanOrEqual(16);
     const restart = byName.get('driver-restart')!.steps;
     expect(restart.map((s) => s.result)).toEqual(['passed', 'passed', 'passed', 'skipped']);
-    expect(restart[3]).toMatchObject({ name: 'rotation resumes after the restart', skipReason: expect.stringMatching(/to change an object/) });
+    expect(restart[3]).toMatchObject({ name: 'rotation resumes after the restart', skipReason: expect.stringMatching(/needs --rotate-cmd/) });
 
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="rotation" tests="6" failures="0" errors="0" skipped="6"/);
-    expect(xml).toMatch(/<testsuite name="mount-storm" tests="4" failures="0" errors="0" skipped="1"/);
-    expect(xml).toContain(`<skipped message="${storm[3]!.skipReason!.replace(/"/g, '&quot;')}"/>`);
+    expect(xml).toMatch(/<testsuite name="mount-storm" tests="4" failures="0" errors="0" skipped="0"/);
+    expect(xml).toContain(`<skipped message="${restart[3]!.skipReason!.replace(/"/g, '&quot;')}"/>`);
     expect(xml).not.toContain('an earlier step of the scenario failed');
   });
 
@@ -133,8 +142,7 @@ describe('scenarios run --provider', () => {
     // After the probe and before any pod mounts (the cluster takes a while to start), the
     // secret changes in the provider's backend.
     await p.waitForLine(/probed the external provider fickle/, 20_000);
-    const res = await fetch(`${fickle.control}/objects/db-password`, { method: 'PUT', body: JSON.stringify({ contents: 'changed-behind-our-back' }) });
-    expect(res.ok).toBe(true);
+    await new ControlClient(fickle.control).putObject('db-password', { contents: 'changed-behind-our-back' });
     // Once the mount check has failed, the provider goes away before the next scenario.
     await p.waitForLine(/✗ every file the provider answered/, 40_000);
     await fickle.proc.kill('SIGTERM');
