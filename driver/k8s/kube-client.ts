@@ -19,8 +19,10 @@
  * answered to an old token is sent again once with the new one.
  */
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
+// The modules' objects, not namespace imports: a request goes through `http.request` as it
+// is at call time (what in-process HTTP mocks such as msw's interceptors wrap).
+import http from 'node:http';
+import https from 'node:https';
 import { KubeApiError } from './api-error.js';
 import type { KubeConfig } from './kube-config.js';
 import { driverVersion } from '../version.js';
@@ -209,8 +211,10 @@ export class KubeClient {
           try {
             onEvent(JSON.parse(line) as { type: string; object: unknown });
           } catch (err) {
+            // Settle first: destroying the stream emits its own (later) complaints.
+            reject(err instanceof KubeApiError ? err : this.unreachable(what, err));
             res.destroy();
-            return reject(err instanceof KubeApiError ? err : this.unreachable(what, err));
+            return;
           }
         }
       });
