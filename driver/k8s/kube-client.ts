@@ -19,10 +19,8 @@
  * answered to an old token is sent again once with the new one.
  */
 import { readFileSync } from 'node:fs';
-// The modules' objects, not namespace imports: a request goes through `http.request` as it
-// is at call time (what in-process HTTP mocks such as msw's interceptors wrap).
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import { http, https } from '../http-modules.js';
 import { KubeApiError } from './api-error.js';
 import type { KubeConfig } from './kube-config.js';
 import { driverVersion } from '../version.js';
@@ -53,7 +51,7 @@ export interface RequestOptions {
 }
 
 /** The wait a response asks for before the request may be sent again, or undefined. */
-export function retryAfterMs(status: number, headers: http.IncomingHttpHeaders, maxWaitMs: number): number | undefined {
+export function retryAfterMs(status: number, headers: Http.IncomingHttpHeaders, maxWaitMs: number): number | undefined {
   if (status !== 429 && status < 500) return undefined;
   const value = headers['retry-after'];
   if (typeof value !== 'string') return undefined;
@@ -83,7 +81,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-function readBody(res: http.IncomingMessage): Promise<Buffer> {
+function readBody(res: Http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
@@ -110,7 +108,7 @@ const networkMessage = (err: unknown) => {
 };
 
 export class KubeClient {
-  private readonly agent: http.Agent;
+  private readonly agent: Http.Agent;
   private readonly base: URL;
   private readonly transport: typeof http | typeof https;
   private token: { value: string; readAt: number } | undefined;
@@ -147,7 +145,7 @@ export class KubeClient {
       await sleep(waitMs, o.signal);
     };
     for (let attempt = 1; ; attempt++) {
-      let res: http.IncomingMessage;
+      let res: Http.IncomingMessage;
       let answer: Buffer;
       try {
         res = await this.send(method, path, o, body, this.options.idleTimeoutMs ?? 30_000);
@@ -184,7 +182,7 @@ export class KubeClient {
    */
   async watch(path: string, query: Record<string, string | undefined>, onEvent: (e: { type: string; object: unknown }) => void, signal: AbortSignal): Promise<void> {
     const what = `failed to watch ${path}`;
-    let res: http.IncomingMessage;
+    let res: Http.IncomingMessage;
     try {
       // A stream with no byte (event or bookmark) for this long is dead: the server ends a
       // watch after its timeoutSeconds and sends bookmarks about once a minute.
@@ -251,7 +249,7 @@ export class KubeClient {
     return this.token!.value;
   }
 
-  private send(method: string, path: string, o: RequestOptions, body: Buffer | undefined, idleMs: number): Promise<http.IncomingMessage> {
+  private send(method: string, path: string, o: RequestOptions, body: Buffer | undefined, idleMs: number): Promise<Http.IncomingMessage> {
     let search = '';
     if (o.query) {
       const q = new URLSearchParams();
@@ -259,7 +257,7 @@ export class KubeClient {
       const s = q.toString();
       if (s) search = `?${s}`;
     }
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json', 'user-agent': this.userAgent };
+    const headers: Http.OutgoingHttpHeaders = { accept: 'application/json', 'user-agent': this.userAgent };
     const bearer = this.bearer();
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     else if (this.config.auth.basic) headers.authorization = `Basic ${Buffer.from(`${this.config.auth.basic.username}:${this.config.auth.basic.password}`).toString('base64')}`;
