@@ -105,7 +105,11 @@ export function startListWatch<T>(o: ListWatchOptions<T>): () => void {
     while (!abort.signal.aborted) {
       try {
         if (resourceVersion === undefined) await list();
+        const started = Date.now();
         await watch();
+        // The server ends a watch after its timeoutSeconds; one that ends at once is a
+        // server (or proxy) refusing to stream: do not spin on it.
+        if (Date.now() - started < 1000) throw new Error('the watch stream ended as soon as it began');
       } catch (err) {
         if (abort.signal.aborted) return;
         if (err instanceof KubeApiError && err.status === 410) {

@@ -222,6 +222,26 @@ describe('watches', () => {
     }
   });
 
+  it('back off when the server ends every watch as soon as it begins, resuming from where it was', async () => {
+    const r = recorder();
+    server.use(
+      mock.get(podsUrl, ({ request }) =>
+        r.note(request) ? watchStream([], 'close') : HttpResponse.json({ metadata: { resourceVersion: '5' }, items: [] }),
+      ),
+    );
+    const stop = new KubeNodeApi(new KubeClient(config()), logger).watchPods('spec.nodeName=n1', { upsert: () => undefined, remove: () => undefined });
+    try {
+      await eventually(() => r.seen.length >= 3, 'two watches');
+      const afterTwo = r.seen.length;
+      // 0.5 s, then 1 s between attempts: a spinning client would have sent hundreds by now.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(r.seen.length).toBe(afterTwo);
+      expect(r.seen.slice(1).every((s) => s.watch && s.resourceVersion === '5')).toBe(true);
+    } finally {
+      stop();
+    }
+  });
+
   it('back off after failed lists, then recover', async () => {
     const times: number[] = [];
     server.use(
