@@ -16,6 +16,7 @@ import { makeTempRoot } from '../harness/temp-root.js';
 import { SimApiServer, type StartedSimApiServer } from '../sim/apiserver/api-server.js';
 import { serviceAccountUser } from '../sim/apiserver/authorizer.js';
 import { oursDriver, type DriverName, type DriverUnderTest } from './driver-under-test.js';
+import { csiVolumeDir, targetPath } from '../cluster/kubelet-layout.js';
 
 interface PublishStackOptions {
   objects: number;
@@ -120,9 +121,8 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
       mountMode,
       async newTarget() {
         const uid = randomUUID();
-        const volumeDir = join(root, 'pods', uid, 'volumes', 'kubernetes.io~csi', 'secrets');
-        await mkdir(volumeDir, { recursive: true });
-        return { uid, podName: `bench-${seq++}`, targetPath: join(volumeDir, 'mount') };
+        await mkdir(csiVolumeDir(root, uid, 'secrets'), { recursive: true });
+        return { uid, podName: `bench-${seq++}`, targetPath: targetPath(root, uid, 'secrets') };
       },
       async publish(t) {
         await client.nodePublishVolume(kubeletPublishRequest({ targetPath: t.targetPath, spc: SPC_NAME, pod: { name: t.podName, namespace: 'default', uid: t.uid } }));

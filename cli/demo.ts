@@ -7,7 +7,7 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mountsUnder } from '../driver/mount/mount-info.js';
-import { SimCluster } from '../sim/cluster/sim-cluster.js';
+import { SimCluster } from '../cluster/sim/sim-cluster.js';
 
 function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`check failed: ${what}`);

@@ -3,7 +3,7 @@
  * CSIDriverProvider API on SOCKET_PATH. Parsed and checked (name rule, the socket exists and
  * is a socket) before anything starts, so a mistake is one line and exit code 2.
  */
-import { checkExternalProviders, type ExternalProviderSpec } from '../sim/cluster/external-provider.js';
+import { checkExternalProviders, type ExternalProviderSpec } from '../cluster/sim/external-provider.js';
 
 /** The specs of every `--provider` value, or an Error saying what is wrong with one. */
 export function parseProviderFlags(values: readonly string[]): ExternalProviderSpec[] {

@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../driver/flags.js';
 import { mountsUnder } from '../driver/mount/mount-info.js';
-import { SimCluster, type ExternalProviderSpec } from '../sim/cluster/sim-cluster.js';
+import { SimCluster, type ExternalProviderSpec } from '../cluster/sim/sim-cluster.js';
 import { parseFlags } from './parse-flags.js';
 import { parseProviderFlags } from './provider-flag.js';
 

@@ -8,7 +8,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { SecretObject } from '../driver/k8s/types.js';
-import type { KubeObject } from '../sim/cluster/cluster.js';
 import { isValidProviderName } from '../driver/provider/provider-socket.js';
 
 export const spcApiVersions = ['secrets-store.csi.x-k8s.io/v1', 'secrets-store.csi.x-k8s.io/v1alpha1'] as const;
@@ -24,8 +23,20 @@ export interface SpcFile {
   parameters: Record<string, string>;
   secretObjects: SecretObject[];
   /** The SecretProviderClass as applied in `namespace` (the file's own namespace is ignored). */
-  manifest(namespace: string): KubeObject;
+  manifest(namespace: string): SpcManifest;
 }
+
+/**
+ * The SecretProviderClass object `manifest` makes, ready to apply. Stated here rather than
+ * taken from the cluster contract: harness/ sits below cluster/ (whose implementations
+ * import it), so it names the shape it builds.
+ */
+export type SpcManifest = {
+  apiVersion: (typeof spcApiVersions)[number];
+  kind: 'SecretProviderClass';
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+};
 
 /** What is wrong with the file, in one line. */
 export class SpcFileError extends Error {
@@ -94,10 +105,10 @@ export async function loadSpcFile(file: string, provider?: string): Promise<SpcF
     parameters: parameters as Record<string, string>,
     secretObjects,
     manifest(namespace) {
-      const meta: Record<string, unknown> = { name, namespace };
-      if (isMap(metadata.labels)) meta.labels = metadata.labels;
-      if (isMap(metadata.annotations)) meta.annotations = metadata.annotations;
-      return structuredClone({ apiVersion, kind: 'SecretProviderClass', metadata: meta, spec }) as unknown as KubeObject;
+      const meta: SpcManifest['metadata'] = { name, namespace };
+      if (isMap(metadata.labels)) meta.labels = metadata.labels as Record<string, string>;
+      if (isMap(metadata.annotations)) meta.annotations = metadata.annotations as Record<string, string>;
+      return structuredClone({ apiVersion, kind: 'SecretProviderClass' as const, metadata: meta, spec });
     },
   };
 }

@@ -2,7 +2,7 @@
  * driver-restart: restart the driver with volumes mounted — the mounts keep working,
  * unpublish after the restart works, rotation resumes.
  */
-import type { PodRef } from '../sim/cluster/cluster.js';
+import type { PodRef } from '../cluster/cluster.js';
 import { exampleObjects, podManifest, putObject, ref, spcManifest } from './fixtures.js';
 import type { ClusterNeeds, Scenario, Step, StepContext } from './scenario.js';
 

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { packageRoot } from '../driver/version.js';
-import { controlUrl, type Cluster, type KubeObject, type PodRef } from '../sim/cluster/cluster.js';
-import { isRunning } from '../sim/cluster/kube-objects.js';
+import { controlUrl, type Cluster, type KubeObject, type PodRef } from '../cluster/cluster.js';
+import { isRunning } from '../cluster/kube-objects.js';
 import type { StepContext } from './scenario.js';
 
 export { isRunning };

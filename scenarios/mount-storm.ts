@@ -9,7 +9,7 @@
  * queues the rest, then answers slowly: the bound must hold while every pod mounts.
  * The round itself is storm-round.ts; here are the fake provider's SPCs and hooks.
  */
-import { controlUrl } from '../sim/cluster/cluster.js';
+import { controlUrl } from '../cluster/cluster.js';
 import { exampleObjects, providerState, setFault, spcManifest } from './fixtures.js';
 import type { Scenario, Step, StepContext } from './scenario.js';
 import { storm, type StormPlan } from './storm-round.js';

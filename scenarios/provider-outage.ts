@@ -5,7 +5,7 @@
  * never sees a partial set; once the provider is back every pending pod runs (with ours,
  * within two kubelet backoff periods).
  */
-import type { PodRef } from '../sim/cluster/cluster.js';
+import type { PodRef } from '../cluster/cluster.js';
 import { exampleObjects, isRunning, podManifest, putObject, ref, spcManifest } from './fixtures.js';
 import type { Scenario, StepContext } from './scenario.js';
 

@@ -15,7 +15,7 @@
  */
 import { describeMachine, scaled, type MachineProfile } from '../harness/calibration.js';
 import { describeError } from '../harness/error-chain.js';
-import { podWaitDefaultMs, type Cluster, type PodRef } from '../sim/cluster/cluster.js';
+import { podWaitDefaultMs, type Cluster, type PodRef } from '../cluster/cluster.js';
 import { earlierStepFailed, type RunResult, type ScenarioResult, type StepResult } from './report.js';
 import { CheckFailure, type CheckDetails, type ClusterNeeds, type Scenario, type Step, type StepContext } from './scenario.js';
 

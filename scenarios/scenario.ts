@@ -10,7 +10,7 @@
  * driver under test is another binary, such as upstream's.
  */
 import type { KubeletTimings } from '../sim/kubelet/kubelet.js';
-import type { Cluster, PodRef } from '../sim/cluster/cluster.js';
+import type { Cluster, PodRef } from '../cluster/cluster.js';
 
 export interface ClusterNeeds {
   /**

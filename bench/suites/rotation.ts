@@ -34,6 +34,7 @@ import { makeTempRoot } from '../../harness/temp-root.js';
 import { createLogger } from '../../log/logger.js';
 import { SimApiServer } from '../../sim/apiserver/api-server.js';
 import { fromSamples, type SuiteResult } from '../report.js';
+import { csiVolumeDir, targetPath } from '../../cluster/kubelet-layout.js';
 
 interface RotationBenchOptions {
   volumes: number;
@@ -59,9 +60,8 @@ async function mountVolumes(client: CsiClient, dir: string, volumes: number): Pr
   const requests: NodePublishVolumeRequest[] = [];
   for (let i = 0; i < volumes; i++) {
     const uid = randomUUID();
-    const volumeDir = join(dir, 'pods', uid, 'volumes', 'kubernetes.io~csi', 'secrets');
-    await mkdir(volumeDir, { recursive: true });
-    const req = kubeletPublishRequest({ targetPath: join(volumeDir, 'mount'), spc: `spc-${i}`, pod: { name: `pod-${i}`, namespace: 'default', uid } });
+    await mkdir(csiVolumeDir(dir, uid, 'secrets'), { recursive: true });
+    const req = kubeletPublishRequest({ targetPath: targetPath(dir, uid, 'secrets'), spc: `spc-${i}`, pod: { name: `pod-${i}`, namespace: 'default', uid } });
     await client.nodePublishVolume(req);
     requests.push(req);
   }

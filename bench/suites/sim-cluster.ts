@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../../sim/apiserver/object-store.js';
 import { rssBytes } from '../../harness/managed-process.js';
-import { SimCluster } from '../../sim/cluster/sim-cluster.js';
+import { SimCluster } from '../../cluster/sim/sim-cluster.js';
 import { fromSamples, type SuiteResult } from '../report.js';
 
 interface SimClusterBenchOptions {

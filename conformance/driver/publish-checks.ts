@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '../../sim/apiserver/object-store.js';
 import { beyondUpstream, volumeMountGroupCapability } from '../contract/extensions.js';
 import { visibleNames } from '../contract/file-layout.js';
+import { kubeletTargetPath } from '../contract/kubelet.js';
 import { expectedPodStatus, nodeNameLabel, podOwner, podStatusApiVersion, podStatusName, podStatusResource } from '../contract/pod-status.js';
 import { defaultFilePermission, mountAttributes, permissionWire } from '../contract/provider-wire.js';
 import { expect, fail, pass, skip, type CheckDef } from '../check.js';
@@ -124,7 +125,7 @@ export const publishChecks: ReadonlyArray<CheckDef<DriverKit>> = [
     async run(kit) {
       const pod = kit.pod('conformance-moved');
       const name = podStatusName(pod.name, namespace, spcNames.main);
-      const stale = { podName: pod.name, secretProviderClassName: spcNames.main, targetPath: `/var/lib/kubelet/pods/${pod.uid}/volumes/kubernetes.io~csi/secrets/mount`, mounted: true, objects: [] };
+      const stale = { podName: pod.name, secretProviderClassName: spcNames.main, targetPath: kubeletTargetPath('/var/lib/kubelet', pod.uid, 'secrets'), mounted: true, objects: [] };
       kit.env.api.store.create(podStatusResource, {
         apiVersion: podStatusApiVersion,
         kind: 'SecretProviderClassPodStatus',

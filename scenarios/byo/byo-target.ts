@@ -4,8 +4,8 @@
  * answered (the files and object versions every pod must show). Reports name files by
  * path, size and digest, never by contents.
  */
-import type { ExternalProviderSpec } from '../../sim/cluster/external-provider.js';
-import type { KubeObject, PodRef } from '../../sim/cluster/cluster.js';
+import type { ExternalProviderSpec } from '../../cluster/sim/external-provider.js';
+import type { KubeObject, PodRef } from '../../cluster/cluster.js';
 import { podManifest } from '../fixtures.js';
 import type { StepContext } from '../scenario.js';
 import { digest, type Expectation } from './provider-probe.js';

@@ -16,7 +16,7 @@ import { kubeletVolumeContext } from '../../conformance/contract/kubelet.js';
 import { defaultFilePermission, mountRequest } from '../../conformance/contract/provider-wire.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
 import { loadProviderProto } from '../../proto/load.js';
-import type { ExternalProviderSpec } from '../../sim/cluster/external-provider.js';
+import type { ExternalProviderSpec } from '../../cluster/sim/external-provider.js';
 import type { SpcFile } from '../../harness/spc-file.js';
 
 export type { ExpectedFile };

@@ -155,7 +155,11 @@ export class SimKubelet {
     return this.options.nodeName;
   }
 
-  /** The target path of a pod's volume, as the kubelet lays it out. */
+  /**
+   * The target path of a pod's volume, as the kubelet lays it out. Stated here as the real
+   * kubelet states it for itself; the harness reads it through cluster/kubelet-layout.ts, and
+   * test/cluster/kubelet-layout.test.ts pins the two together.
+   */
   targetPath(podUid: string, volumeName: string): string {
     return join(this.options.rootDir, 'pods', podUid, 'volumes', 'kubernetes.io~csi', volumeName, 'mount');
   }

@@ -13,10 +13,11 @@ import { parse } from 'yaml';
 import { packageRoot } from '../../driver/version.js';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { startBin, type ManagedProcess } from '../../harness/managed-process.js';
-import type { SimDescription } from '../../sim/cluster/sim-cluster.js';
+import type { SimDescription } from '../../cluster/sim/sim-cluster.js';
 import { peer } from '../../harness/peers.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 import { eventually as until } from '../helpers/eventually.js';
+import { volumeFilePath } from '../../cluster/kubelet-layout.js';
 
 const upstream = peer('secrets-store-csi-driver');
 let proc: ManagedProcess | undefined;
@@ -62,7 +63,7 @@ describe.skipIf(upstream.missing !== undefined)(`sscsi sim up --driver-bin (upst
     // What the fake provider serves: the db-username object of its default store.
     const store = parse(await readFile(join(packageRoot(), 'fake-providers', 'examples', 'store.yaml'), 'utf8')) as { objects: Array<{ name: string; contents: string }> };
     const expected = store.objects.find((o) => o.name === 'db-username')!.contents;
-    const file = join(state, 'nodes', 'sim-node', 'kubelet', 'pods', running.metadata!.uid!, 'volumes', 'kubernetes.io~csi', 'secrets', 'mount', 'db-username');
+    const file = volumeFilePath(join(state, 'nodes', 'sim-node', 'kubelet'), running.metadata!.uid!, 'secrets', 'db-username');
     const contents = await readFile(file, 'utf8');
     expect(contents).toBe(expected);
     const secret = await until(

@@ -13,9 +13,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { startBin, type ManagedProcess, startFakeProviderBin } from '../../harness/managed-process.js';
 import { putObject } from '../../scenarios/fixtures.js';
-import { SimCluster, type SimDescription, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
+import { SimCluster, type SimDescription, type StartedSimCluster } from '../../cluster/sim/sim-cluster.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 import { eventually as until } from '../helpers/eventually.js';
+import { volumeFilePath } from '../../cluster/kubelet-layout.js';
 
 let tmp: TempRoot;
 let provider: ManagedProcess;
@@ -74,7 +75,7 @@ describe('sscsi sim up --provider', () => {
       const p = (await api.read({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app', namespace: 'default' } })) as KubernetesObject & { status?: { phase?: string } };
       return p.status?.phase === 'Running' && p;
     }, 'pod app Running');
-    const file = join(state, 'nodes', 'sim-node', 'kubelet', 'pods', running.metadata!.uid!, 'volumes', 'kubernetes.io~csi', 'secrets', 'mount', 'token');
+    const file = volumeFilePath(join(state, 'nodes', 'sim-node', 'kubelet'), running.metadata!.uid!, 'secrets', 'token');
     expect(await readFile(file, 'utf8')).toBe('acme-token-value');
     expect((await mountsUnder(state)).length).toBeGreaterThan(0);
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csiClient, kubeletPublishRequest, type CsiClient } from '../../harness/csi-client.js';
 import { binNodeOptions, root, startBin, type ManagedProcess as TestProcess } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { targetPath } from '../../cluster/kubelet-layout.js';
 
 const version = (JSON.parse(spawnSync(process.execPath, ['-p', `JSON.stringify(require('${root}/package.json'))`]).stdout.toString()) as { version: string }).version;
 
@@ -131,7 +132,7 @@ describe('driver process on its socket', () => {
     await expect(client.nodeExpandVolume({ volume_id: 'v', volume_path: '/x' })).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
   });
 
-  const target = () => join(tmp.path, 'pods/uid/volumes/kubernetes.io~csi/secrets/mount');
+  const target = () => targetPath(tmp.path, 'uid', 'secrets');
   const invalid: Array<[string, (r: ReturnType<typeof kubeletPublishRequest>) => void, RegExp]> = [
     ['no volume capability', (r) => delete r.volume_capability, /volume capability missing in request/],
     ['no volume id', (r) => (r.volume_id = ''), /volume ID missing in request/],

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMountInfo } from '../../driver/mount/mount-info.js';
 import { mountTmpfs, unmountPath } from '../../driver/mount/tmpfs-mounter.js';
@@ -15,6 +15,7 @@ import { startBin, type ManagedProcess } from '../../harness/managed-process.js'
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { isRoot, makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 import { hex, startRawProvider, type RawFile } from './raw-provider.js';
+import { csiVolumeDir, targetPath } from '../../cluster/kubelet-layout.js';
 
 let tmp: TempRoot;
 let api: StartedSimApiServer;
@@ -47,9 +48,9 @@ const mountRecords = async () => ((await (await fetch(`${metricsUrl}/mounts`)).j
 
 const secret = 's3cr3t-value-of-pod';
 const okFiles: RawFile[] = [{ pathHex: hex('password'), contents: secret }];
-const podsDir = () => join(tmp.path, 'kubelet', 'pods');
+const kubeletRoot = () => join(tmp.path, 'kubelet');
 const newPod = (name: string, namespace = 'default') => ({ name, namespace, uid: `00000000-0000-4000-8000-${String(++uids).padStart(12, '0')}` });
-const targetOf = (uid: string, volume = 'secrets') => join(podsDir(), uid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
+const targetOf = (uid: string, volume = 'secrets') => targetPath(kubeletRoot(), uid, volume);
 const mountsAt = async (path: string) => (await readMountInfo()).filter((m) => m.mountPoint === path);
 const mountsBelow = async (path: string) => (await readMountInfo()).filter((m) => m.mountPoint === path || m.mountPoint.startsWith(`${path}/`));
 const failure = (p: Promise<unknown>) => p.then(() => null, (e: grpc.ServiceError) => e);
@@ -202,7 +203,7 @@ describe.skipIf(!isRoot)('hostile inputs to the driver process (root: real tmpfs
     it('a link above the target, below the pods dir, is refused the same way', async () => {
       const pod = newPod('link-1');
       const target = targetOf(pod.uid);
-      const csiDir = join(podsDir(), pod.uid, 'volumes', 'kubernetes.io~csi');
+      const csiDir = dirname(csiVolumeDir(kubeletRoot(), pod.uid, 'secrets'));
       const elsewhere = join(tmp.path, 'elsewhere-1');
       await mkdir(elsewhere);
       await mkdir(join(csiDir, '..'), { recursive: true });

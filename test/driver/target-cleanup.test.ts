@@ -10,6 +10,7 @@ import { writeProviderFiles } from '../../driver/fileutil/atomic-writer.js';
 import { DirMounter } from '../../driver/mount/dir-mounter.js';
 import { removeVolume } from '../../driver/target-cleanup.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
+import { targetPath } from '../../cluster/kubelet-layout.js';
 
 let tmp: TempRoot;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ const files = [
 ];
 
 async function volume(name: string): Promise<string> {
-  const dir = join(tmp.path, 'pods', name, 'volumes', 'kubernetes.io~csi', 'secrets', 'mount');
+  const dir = targetPath(tmp.path, name, 'secrets');
   await mkdir(dir, { recursive: true });
   writeProviderFiles(dir, files, 0o644);
   writeProviderFiles(dir, [{ ...files[0]!, contents: Buffer.from('pw2') }], 0o644); // a rotation: a second payload dir came and went

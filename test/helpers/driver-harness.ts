@@ -18,6 +18,7 @@ import type { ObjectInput } from '../../fake-providers/store.js';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { csiClient, type CsiClient } from '../../harness/csi-client.js';
 import { makeTempRoot, type TempRoot } from './temp-root.js';
+import { targetPath } from '../../cluster/kubelet-layout.js';
 
 export interface Harness {
   tmp: TempRoot;
@@ -84,7 +85,7 @@ export async function startHarness(options: { objects?: ObjectInput[]; driver?: 
     client,
     providerDir,
     logs: () => logText,
-    target: (uid, volume = 'secrets') => join(tmp.path, 'pods', uid, 'volumes', 'kubernetes.io~csi', volume, 'mount'),
+    target: (uid, volume = 'secrets') => targetPath(tmp.path, uid, volume),
     createSpc(namespace, name, spec) {
       api.store.create('secretproviderclasses', {
         apiVersion: 'secrets-store.csi.x-k8s.io/v1',

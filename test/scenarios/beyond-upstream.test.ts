@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { junitXml, summaryLine } from '../../scenarios/report.js';
 import { runScenarios } from '../../scenarios/runner.js';
 import type { Scenario } from '../../scenarios/scenario.js';
-import type { Cluster } from '../../sim/cluster/cluster.js';
+import type { Cluster } from '../../cluster/cluster.js';
 import { splitUpstreamFlags } from '../../harness/upstream-flags.js';
 
 const ran: string[] = [];

@@ -12,7 +12,7 @@ import { startBin, type ManagedProcess } from '../../harness/managed-process.js'
 import { formatTable, junitXml } from '../../scenarios/report.js';
 import { runScenarios } from '../../scenarios/runner.js';
 import type { Scenario } from '../../scenarios/scenario.js';
-import { SimCluster } from '../../sim/cluster/sim-cluster.js';
+import { SimCluster } from '../../cluster/sim/sim-cluster.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 let proc: ManagedProcess | undefined;

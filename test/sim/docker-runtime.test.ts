@@ -13,8 +13,8 @@ import { readlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
-import { imagePresent, simRootLabel } from '../../sim/cluster/container-component.js';
-import { SimCluster, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
+import { imagePresent, simRootLabel } from '../../cluster/sim/container-component.js';
+import { SimCluster, type StartedSimCluster } from '../../cluster/sim/sim-cluster.js';
 import { podManifest, spcManifest } from '../../scenarios/fixtures.js';
 
 const outcome = inject('images');

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimCluster, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
+import { SimCluster, type StartedSimCluster } from '../../cluster/sim/sim-cluster.js';
 
 const run = promisify(execFile);
 const kubectlVersion = await run('kubectl', ['version', '--client', '--output=json'], { timeout: 20_000 }).then(

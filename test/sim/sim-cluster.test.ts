@@ -8,8 +8,8 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { SimCluster, type StartedSimCluster } from '../../sim/cluster/sim-cluster.js';
-import type { KubeObject } from '../../sim/cluster/cluster.js';
+import { SimCluster, type StartedSimCluster } from '../../cluster/sim/sim-cluster.js';
+import type { KubeObject } from '../../cluster/cluster.js';
 import { isRoot } from '../helpers/temp-root.js';
 import { eventually } from '../helpers/eventually.js';
 

@@ -35,7 +35,7 @@ export function poolConnections(kc: KubeConfig, connections: number | undefined)
   const target = kc as unknown as { createDispatcher?: CreateDispatcher };
   const original = target.createDispatcher;
   if (typeof original !== 'function') {
-    throw new Error('@kubernetes/client-node has no KubeConfig.createDispatcher: review sim/cluster/kube-dispatcher.ts for this client version');
+    throw new Error('@kubernetes/client-node has no KubeConfig.createDispatcher: review cluster/kube-dispatcher.ts for this client version');
   }
   let agent: Agent | undefined;
   target.createDispatcher = (cluster, agentOptions) => {

@@ -25,13 +25,14 @@ import { freePort } from '../../harness/free-port.js';
 import { waitForDriverSocket } from '../../harness/driver-ready.js';
 import { rssBytes, startBin, startCommand, type ManagedProcess } from '../../harness/managed-process.js';
 import { createLogger, type Logger } from '../../log/logger.js';
-import { serviceAccountUser } from '../apiserver/authorizer.js';
-import { SimApiServer, type StartedSimApiServer } from '../apiserver/api-server.js';
-import { SimKubelet, type KubeletTimings } from '../kubelet/kubelet.js';
-import type { Cluster, ComponentControl, FileStat, KubeObject, ListFilter, ManagedProviderControl, ObjectRef, PodRef, ProviderControl } from './cluster.js';
+import { serviceAccountUser } from '../../sim/apiserver/authorizer.js';
+import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
+import { SimKubelet, type KubeletTimings } from '../../sim/kubelet/kubelet.js';
+import type { Cluster, ComponentControl, FileStat, ManagedProviderControl, PodRef, ProviderControl } from '../cluster.js';
 import { driverImage, fakeProviderImage } from '../../kind/bootstrap/images.js';
 import { ContainerComponent, imagePresent, simRootLabel } from './container-component.js';
-import { KubeObjects } from './kube-objects.js';
+import { KubeObjects } from '../kube-objects.js';
+import { podsDir, volumeFilePath } from '../kubelet-layout.js';
 import { checkExternalProviders, ExternalProvider, linkExternalProvider, type ExternalProviderSpec } from './external-provider.js';
 
 export type { ExternalProviderSpec };
@@ -333,10 +334,7 @@ export class SimCluster {
         const nodeName = (obj.spec as { nodeName?: string }).nodeName;
         const node = nodes.find((n) => n.name === nodeName);
         if (!node) throw new Error(`pod ${pod.namespace}/${pod.name} is not on a node of this cluster`);
-        const base = node.kubelet.targetPath(obj.metadata.uid!, volume);
-        const full = resolve(base, path);
-        if (!full.startsWith(`${base}/`)) throw new Error(`path ${path} leaves the volume`);
-        return full;
+        return volumeFilePath(node.kubeletRoot, obj.metadata.uid!, volume, path);
       };
       const describe = (): SimDescription => ({
         kubeconfig,
@@ -360,24 +358,19 @@ export class SimCluster {
         kubeconfig,
         driverKubeconfig,
         describe,
-        apply: (o: string | KubeObject | KubeObject[]) => objects.apply(o),
-        get: (ref: ObjectRef) => objects.get(ref),
-        list: (apiVersion: string, kind: string, namespace?: string, filter?: ListFilter) => objects.list(apiVersion, kind, namespace, filter),
-        delete: (ref: ObjectRef, options?: { gracePeriodSeconds?: number }) => objects.delete(ref, options),
-        waitForPod: (pod, until, timeoutMs) => objects.waitForPod(pod, until, timeoutMs),
-        events: (namespace: string, involvedName?: string) => objects.events(namespace, involvedName),
+        ...objects.operations(),
         readFile: async (pod: PodRef, volume: string, path: string): Promise<Buffer> => readFile(volumePath(pod, volume, path)),
         async statFile(pod: PodRef, volume: string, path: string): Promise<FileStat> {
           const st = await stat(volumePath(pod, volume, path));
           return { ino: st.ino, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, size: st.size, gid: st.gid };
         },
-        watchPods: (namespace, onEvent) => objects.watchPods(namespace, onEvent),
         async leftovers() {
           const mounts: string[] = [];
           const podDirs: string[] = [];
           for (const n of nodes) {
-            mounts.push(...(await mountsUnder(join(n.kubeletRoot, 'pods'))).map((m) => m.mountPoint));
-            podDirs.push(...(await readdir(join(n.kubeletRoot, 'pods')).catch(() => [] as string[])).map((d) => join(n.kubeletRoot, 'pods', d)));
+            const pods = podsDir(n.kubeletRoot);
+            mounts.push(...(await mountsUnder(pods)).map((m) => m.mountPoint));
+            podDirs.push(...(await readdir(pods).catch(() => [] as string[])).map((d) => join(pods, d)));
           }
           return { mounts, podDirs };
         },

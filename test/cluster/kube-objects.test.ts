@@ -1,5 +1,5 @@
 /**
- * The harness's Kubernetes client (sim/cluster/kube-objects.ts) against the embedded API
+ * The harness's Kubernetes client (cluster/kube-objects.ts) against the embedded API
  * server over real HTTPS: a burst of requests shares a few keep-alive connections instead
  * of opening one each, watches do not take those connections from the requests, and a call
  * that never got an answer says which call it was and why.
@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
-import { KubeObjects } from '../../sim/cluster/kube-objects.js';
+import { KubeObjects } from '../../cluster/kube-objects.js';
 import { eventually } from '../helpers/eventually.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 

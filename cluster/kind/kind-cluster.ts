@@ -1,5 +1,5 @@
 /**
- * The kind target of the `Cluster` interface (sim/cluster/cluster.ts): scenarios written once
+ * The kind target of the `Cluster` interface (cluster/cluster.ts): scenarios written once
  * run against a kind cluster made by `sscsi kind up`, with the real kubelet. API operations
  * go through @kubernetes/client-node with the cluster's kubeconfig (`kind get kubeconfig`);
  * files of a pod's volume are read on its node (a kind node is a container) through
@@ -13,15 +13,16 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { parseMountInfo } from '../../driver/mount/mount-info.js';
-import type { Cluster, ComponentControl, FileStat, KubeObject, ManagedProviderControl, PodRef } from '../../sim/cluster/cluster.js';
-import { KubeObjects } from '../../sim/cluster/kube-objects.js';
-import { outputTail, runOk, type CommandResult, type CommandRunner } from '../bootstrap/command-runner.js';
-import { kindClusterExists } from '../bootstrap/kind-config.js';
+import type { Cluster, ComponentControl, FileStat, KubeObject, ManagedProviderControl, PodRef } from '../cluster.js';
+import { KubeObjects } from '../kube-objects.js';
+import { defaultKubeletRoot, isCsiVolumeMount, podsDir, volumeFilePath } from '../kubelet-layout.js';
+import { outputTail, runOk, type CommandResult, type CommandRunner } from '../../kind/bootstrap/command-runner.js';
+import { kindClusterExists } from '../../kind/bootstrap/kind-config.js';
 import type { PortForward, PortForwarder } from './port-forward.js';
 
-const kubeletPodsDir = '/var/lib/kubelet/pods';
+const kubeletPodsDir = podsDir(defaultKubeletRoot);
 /** A node carrying this label with the value `off` runs no fake provider (fake-provider.yaml's affinity). */
 export const fakeProviderOffLabel = 'secrets-store-csi-ts/fake-provider';
 const driverDs = { name: 'csi-secrets-store', app: 'csi-secrets-store', container: 'secrets-store' };
@@ -133,10 +134,7 @@ export class KindCluster {
       };
       const volumeFile = async (pod: PodRef, volume: string, path: string) => {
         const { node, uid } = await nodeOf(pod);
-        const base = posix.join(kubeletPodsDir, uid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
-        const full = posix.resolve(base, path);
-        if (!full.startsWith(`${base}/`)) throw new KindClusterError(`path ${path} leaves the volume`);
-        return { node, full };
+        return { node, full: volumeFilePath(defaultKubeletRoot, uid, volume, path) };
       };
 
       return {
@@ -144,13 +142,7 @@ export class KindCluster {
         context,
         nodeNames,
         kubeconfig,
-        apply: (o) => objects.apply(o),
-        get: (ref) => objects.get(ref),
-        list: (apiVersion, kind, namespace, filter) => objects.list(apiVersion, kind, namespace, filter),
-        delete: (ref, options) => objects.delete(ref, options),
-        waitForPod: (pod, until, timeoutMs) => objects.waitForPod(pod, until, timeoutMs),
-        events: (namespace, involvedName) => objects.events(namespace, involvedName),
-        watchPods: (namespace, onEvent) => objects.watchPods(namespace, onEvent),
+        ...objects.operations(),
         readFile: async (pod, volume, path) => {
           const { node, full } = await volumeFile(pod, volume, path);
           return Buffer.from((await this.run('docker', ['exec', node, 'base64', '-w0', full])).trim(), 'base64');
@@ -169,7 +161,7 @@ export class KindCluster {
           for (const node of nodeNames) {
             const info = await runner.run('docker', ['exec', node, 'cat', '/proc/self/mountinfo']);
             for (const { mountPoint } of parseMountInfo(info.stdout)) {
-              if (mountPoint.startsWith(`${kubeletPodsDir}/`) && mountPoint.includes('/volumes/kubernetes.io~csi/')) mounts.push(`${node}:${mountPoint}`);
+              if (isCsiVolumeMount(mountPoint, defaultKubeletRoot)) mounts.push(`${node}:${mountPoint}`);
             }
             const ls = await runner.run('docker', ['exec', node, 'ls', '-1', kubeletPodsDir]);
             for (const uid of ls.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) if (!live.has(uid)) podDirs.push(`${node}:${kubeletPodsDir}/${uid}`);

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { createWriteStream } from 'node:fs';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { rssBytes } from '../../harness/managed-process.js';
-import type { ComponentControl } from './cluster.js';
+import type { ComponentControl } from '../cluster.js';
 
 /**
  * Nothing can be pulled here: no reaper image (Ryuk), and the engine is the local socket.

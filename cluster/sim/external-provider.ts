@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { rm, symlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { ExternalProviderControl } from './cluster.js';
+import type { ExternalProviderControl } from '../cluster.js';
 import { isValidProviderName } from '../../driver/provider/provider-socket.js';
 
 export interface ExternalProviderSpec {

@@ -1,10 +1,12 @@
 /**
  * The `Cluster` interface scenarios and tests are written against, once, for every target:
- * the simulated cluster (sim-cluster.ts) and a kind cluster. API operations go through
- * the Kubernetes API as any client's would; files are read as the pod's container would
- * see them; the driver and the fake providers can be stopped, killed and restarted.
+ * the simulated cluster (sim/sim-cluster.ts) and a kind cluster (kind/kind-cluster.ts). API
+ * operations go through the Kubernetes API as any client's would, the same code for every
+ * target (kube-objects.ts); files are read as the pod's container would see them, where the
+ * kubelet lays them out (kubelet-layout.ts); the driver and the fake providers can be
+ * stopped, killed and restarted.
  */
-import type { KubeObject } from '../apiserver/object-store.js';
+import type { KubeObject } from '../sim/apiserver/object-store.js';
 
 export type { KubeObject };
 
@@ -118,3 +120,6 @@ export interface Cluster {
   providers(name?: string): ProviderControl[];
   stop(): Promise<void>;
 }
+
+/** The part of a `Cluster` that is the Kubernetes API, the same for every target (KubeObjects.operations). */
+export type ApiOperations = Pick<Cluster, 'apply' | 'get' | 'list' | 'delete' | 'waitForPod' | 'events' | 'watchPods'>;

@@ -5,10 +5,10 @@
  * (kube-dispatcher.ts says why).
  */
 import { ApiException, KubeConfig, KubernetesObjectApi, Watch, type KubernetesObject } from '@kubernetes/client-node';
-import { withContext } from '../../harness/error-chain.js';
-import { parseManifests } from '../apiserver/bootstrap.js';
+import { withContext } from '../harness/error-chain.js';
+import { parseManifests } from '../sim/apiserver/bootstrap.js';
 import { harnessConnections, poolConnections } from './kube-dispatcher.js';
-import { podWaitDefaultMs, type KubeObject, type ListFilter, type ObjectRef, type PodEvent, type PodRef } from './cluster.js';
+import { podWaitDefaultMs, type ApiOperations, type KubeObject, type ListFilter, type ObjectRef, type PodEvent, type PodRef } from './cluster.js';
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 const asObject = (o: KubernetesObject): KubeObject => o as unknown as KubeObject;
@@ -43,6 +43,19 @@ export class KubeObjects {
     };
     this.api = KubernetesObjectApi.makeApiClient(load(harnessConnections));
     this.watcher = new Watch(load(undefined));
+  }
+
+  /** The Cluster's API operations, bound to this client: what an implementation spreads into itself. */
+  operations(): ApiOperations {
+    return {
+      apply: (o) => this.apply(o),
+      get: (ref) => this.get(ref),
+      list: (apiVersion, kind, namespace, filter) => this.list(apiVersion, kind, namespace, filter),
+      delete: (ref, options) => this.delete(ref, options),
+      waitForPod: (pod, until, timeoutMs) => this.waitForPod(pod, until, timeoutMs),
+      events: (namespace, involvedName) => this.events(namespace, involvedName),
+      watchPods: (namespace, onEvent) => this.watchPods(namespace, onEvent),
+    };
   }
 
   /** A pod watch in `namespace` (resumes after a dropped connection) until stopped. */
