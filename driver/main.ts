@@ -11,6 +11,7 @@
 import { createLogger } from '../log/logger.js';
 import { CsiDriver } from './csi-driver.js';
 import { parseDriverFlags, usage } from './flags.js';
+import { KubeClient } from './k8s/kube-client.js';
 import { loadKubeConfig } from './k8s/kube-config.js';
 import { KubeNodeApi } from './k8s/node-api.js';
 import { KubeSecretsStoreApi } from './k8s/secrets-store-api.js';
@@ -39,9 +40,11 @@ async function main(argv: string[]): Promise<number> {
     if (mounter.kind === 'dir') {
       logger.warn('mount mode dir: volumes are plain directories on the backing filesystem, not tmpfs (run as root for tmpfs)');
     }
-    const kc = loadKubeConfig(flags.kubeconfig);
-    const api = new KubeSecretsStoreApi(kc);
-    const nodeApi = new KubeNodeApi(kc, logger, 'secrets-store-csi-driver', flags.nodeId);
+    const client = new KubeClient(loadKubeConfig(flags.kubeconfig), {
+      onRetry: (r) => logger.debug(r, 'Kubernetes API request sent again'),
+    });
+    const api = new KubeSecretsStoreApi(client);
+    const nodeApi = new KubeNodeApi(client, logger, 'secrets-store-csi-driver', flags.nodeId);
     const driver = await new CsiDriver(flags, { mounter, api, nodeApi, logger }).start();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -16,7 +16,8 @@
 import { mkdir, stat } from 'node:fs/promises';
 import type { Logger } from '../log/logger.js';
 import type { NodePublishVolumeRequest__Output } from '../proto/gen/csi/v1/NodePublishVolumeRequest.js';
-import { CsiError, Status, messageOf } from './csi-error.js';
+import { CsiError, Status, fromKubeApi, messageOf } from './csi-error.js';
+import { isNotFound } from './k8s/api-error.js';
 import { buildPayload, PayloadError, validatePathsUnder } from './fileutil/payload.js';
 import { writeAtomically, type WriteResult } from './fileutil/atomic-writer.js';
 import { hasDataLink } from './fileutil/target-layout.js';
@@ -212,14 +213,16 @@ export class VolumePublisher {
    */
   private async adopt(req: NodePublishVolumeRequest__Output, target: PublishTarget): Promise<boolean> {
     const { targetPath, spcName, pod } = target;
-    const status = await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName));
+    const status = await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)).catch((err: unknown) => {
+      throw fromKubeApi(err, 'PodStatusError');
+    });
     if (!status) return false;
     let provider = '';
     try {
       provider = (await this.api.getSecretProviderClass(pod.namespace, spcName)).spec.provider ?? '';
     } catch (err) {
       // A SecretProviderClass deleted since the mount: the volume is still this pod's.
-      if (!(err instanceof CsiError && err.code === Status.NOT_FOUND)) throw err;
+      if (!isNotFound(err)) throw fromKubeApi(err, 'SecretProviderClassNotFound');
     }
     const updated = (await stat(targetPath)).mtime.toISOString();
     this.records.upsert(this.record(req, target, provider, status.status?.objects ?? [], updated), req);
@@ -269,7 +272,9 @@ export class VolumePublisher {
       a.lap('mountMs');
     }
     a.phase = 'spc';
-    const spc = await spcRead;
+    const spc = await spcRead.catch((err: unknown) => {
+      throw fromKubeApi(err, 'SecretProviderClassNotFound');
+    });
     a.provider = spc.spec.provider ?? '';
     const { provider, parameters } = providerOf(spc, pod.namespace, spcName);
     a.lap('spcMs');
@@ -277,7 +282,11 @@ export class VolumePublisher {
     a.phase = 'provider';
     // On a remount, tell the provider what we hold so it can skip unchanged objects
     // (upstream sends none).
-    const existingStatus = a.remount ? await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)) : null;
+    const existingStatus = a.remount
+      ? await this.api.getPodStatus(pod.namespace, podStatusName(pod.name, pod.namespace, spcName)).catch((err: unknown) => {
+          throw fromKubeApi(err, 'PodStatusError');
+        })
+      : null;
     const { attributes, secrets } = providerAttributes(parameters, a.req.volume_context, a.req.secrets);
     const providerStarted = performance.now();
     const result = await this.providers.mount(provider, {
@@ -297,7 +306,9 @@ export class VolumePublisher {
 
     a.phase = 'status';
     const status = buildPodStatus({ pod, spcName, nodeId: this.options.nodeId, targetPath, objects: result.objectVersions });
-    await this.api.upsertPodStatus(status, existingStatus);
+    await this.api.upsertPodStatus(status, existingStatus).catch((err: unknown) => {
+      throw fromKubeApi(err, 'PodStatusError');
+    });
     a.lap('statusMs');
     return { spc, result, written, objects: status.status.objects };
   }

@@ -20,6 +20,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CsiDriver } from '../../driver/csi-driver.js';
+import { KubeClient } from '../../driver/k8s/kube-client.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
 import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
 import { selectMounter } from '../../driver/mount/select-mounter.js';
@@ -108,7 +109,7 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
         providerMaxInflight: 32,
         providerTimeoutMs: 30_000,
       },
-      { mounter: await selectMounter('auto'), api: new KubeSecretsStoreApi(loadKubeConfig(join(root, 'kubeconfig'))), logger },
+      { mounter: await selectMounter('auto'), api: new KubeSecretsStoreApi(new KubeClient(loadKubeConfig(join(root, 'kubeconfig')))), logger },
     ).start();
     for (let i = 0; i < options.volumes; i++) {
       api.store.create('secretproviderclasses', {

@@ -6,7 +6,6 @@
  * driver's default so an oversized reply is measured rather than refused.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { MethodDefinition } from '@grpc/proto-loader';
 import { providerPackageDefinition } from '../../proto/load.js';
 import type { MountRequest } from '../../proto/gen/v1alpha1/MountRequest.js';
 import type { MountResponse__Output } from '../../proto/gen/v1alpha1/MountResponse.js';
@@ -38,7 +37,7 @@ export class ProviderProbe {
     readonly socket: string,
     private readonly timeoutMs: number,
   ) {
-    const service = providerPackageDefinition()['v1alpha1.CSIDriverProvider'] as Record<string, MethodDefinition<object, object>>;
+    const service = providerPackageDefinition()['v1alpha1.CSIDriverProvider']!;
     const measured = Object.fromEntries(
       Object.entries(service).map(([name, def]) => [name, { ...def, responseDeserialize: (buf: Buffer): Sized<object> => ({ bytes: buf.length, message: def.responseDeserialize(buf) }) }]),
     ) as unknown as grpc.ServiceDefinition;

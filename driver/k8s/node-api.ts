@@ -3,25 +3,17 @@
  * reads of a pod, the synced Secrets, the node's SecretProviderClassPodStatus objects, and
  * two watches scoped to this node (SPCPS by the node label, pods by spec.nodeName) — no
  * cluster-wide cache of Secrets or Pods. `NodeApi` is the contract; `KubeNodeApi`
- * implements it over @kubernetes/client-node. Errors are thrown as client-node's
- * ApiException (callers decide what a failure means); `recordEvent` never throws.
+ * implements it over the driver's KubeClient. Failures are thrown as KubeApiErrors
+ * (callers decide what a failure means); `recordEvent` never throws.
  */
-import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  ListWatch,
-  PatchStrategy,
-  Watch,
-  setHeaderOptions,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1Secret,
-} from '@kubernetes/client-node';
-import { makeApiClient } from './api-client.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
+import { isNotFound, KubeApiError } from './api-error.js';
+import type { KubeClient } from './kube-client.js';
+import { startListWatch, type WatchHandlers } from './list-watch.js';
 import { secretsStoreGroup, secretsStoreVersion, type OwnerReference, type PodRef, type SecretProviderClassPodStatus } from './types.js';
+
+export type { WatchHandlers } from './list-watch.js';
 
 export interface PodInfo {
   name: string;
@@ -46,11 +38,6 @@ export interface SecretInfo {
   resourceVersion: string;
 }
 
-export interface WatchHandlers<T> {
-  upsert(obj: T): void;
-  remove(obj: T): void;
-}
-
 export interface NodeApi {
   recordEvent(pod: PodRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
   getPod(namespace: string, name: string): Promise<PodInfo | null>;
@@ -66,9 +53,18 @@ export interface NodeApi {
   watchPods(fieldSelector: string, handlers: WatchHandlers<PodInfo>): () => void;
 }
 
-interface PodObject extends KubernetesObject {
+/** The fields of a Pod the driver reads. */
+export interface PodObject {
+  metadata?: { name?: string; namespace?: string; uid?: string; deletionTimestamp?: string | null; annotations?: Record<string, string>; ownerReferences?: OwnerReference[] };
   spec?: { nodeName?: string; serviceAccountName?: string };
   status?: { phase?: string };
+}
+
+/** The fields of a Secret the driver reads. */
+interface SecretObject {
+  type?: string;
+  data?: Record<string, string>;
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: OwnerReference[]; resourceVersion?: string };
 }
 
 export function podInfo(p: PodObject): PodInfo {
@@ -81,28 +77,23 @@ export function podInfo(p: PodObject): PodInfo {
     ...(p.status?.phase ? { phase: p.status.phase } : {}),
     terminating: p.metadata?.deletionTimestamp !== undefined && p.metadata?.deletionTimestamp !== null,
     annotations: p.metadata?.annotations ?? {},
-    ownerReferences: (p.metadata?.ownerReferences ?? []) as OwnerReference[],
+    ownerReferences: p.metadata?.ownerReferences ?? [],
   };
 }
 
-const notFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 const rfc3339 = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const spcpsPath = `/apis/${secretsStoreGroup}/${secretsStoreVersion}/secretproviderclasspodstatuses`;
+const ns = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+const spcpsObjectPath = (namespace: string, name: string) =>
+  `/apis/${secretsStoreGroup}/${secretsStoreVersion}/namespaces/${encodeURIComponent(namespace)}/secretproviderclasspodstatuses/${encodeURIComponent(name)}`;
 
 export class KubeNodeApi implements NodeApi {
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
-  private readonly watch: Watch;
-
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly client: KubeClient,
     private readonly logger: Logger,
     private readonly component = 'secrets-store-csi-driver',
     private readonly host = '',
-  ) {
-    this.core = makeApiClient(kc, CoreV1Api);
-    this.custom = makeApiClient(kc, CustomObjectsApi);
-    this.watch = new Watch(kc);
-  }
+  ) {}
 
   /**
    * Records an event, retrying a failed create twice (after 200 ms and 400 ms) unless the
@@ -111,10 +102,13 @@ export class KubeNodeApi implements NodeApi {
    */
   async recordEvent(pod: PodRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      const now = rfc3339();
       try {
-        await this.core.createNamespacedEvent({
-          namespace: pod.namespace,
+        await this.client.request('POST', `${ns(pod.namespace)}/events`, {
+          what: `failed to record event ${reason} on pod ${pod.namespace}/${pod.name}`,
           body: {
+            apiVersion: 'v1',
+            kind: 'Event',
             // A fresh name per attempt: a create that failed may have been stored after all.
             metadata: { name: `${pod.name}.${randomBytes(8).toString('hex')}`, namespace: pod.namespace },
             involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid },
@@ -125,13 +119,14 @@ export class KubeNodeApi implements NodeApi {
             reportingComponent: this.component,
             reportingInstance: this.host,
             count: 1,
-            firstTimestamp: new Date(rfc3339()),
-            lastTimestamp: new Date(rfc3339()),
+            firstTimestamp: now,
+            lastTimestamp: now,
           },
         });
         return;
       } catch (err) {
-        const final = err instanceof ApiException && err.code >= 400 && err.code < 500 && err.code !== 409 && err.code !== 429;
+        const status = err instanceof KubeApiError ? err.status : undefined;
+        const final = status !== undefined && status >= 400 && status < 500 && status !== 409 && status !== 429;
         if (final || attempt >= 3) {
           this.logger.warn({ pod: pod.name, namespace: pod.namespace, reason, err: (err as Error).message, attempts: attempt }, 'failed to record an event');
           return;
@@ -143,16 +138,16 @@ export class KubeNodeApi implements NodeApi {
 
   async getPod(namespace: string, name: string): Promise<PodInfo | null> {
     try {
-      return podInfo((await this.core.readNamespacedPod({ namespace, name })) as PodObject);
+      return podInfo(await this.client.request<PodObject>('GET', `${ns(namespace)}/pods/${encodeURIComponent(name)}`, { what: `failed to get pod ${namespace}/${name}` }));
     } catch (err) {
-      if (notFound(err)) return null;
+      if (isNotFound(err)) return null;
       throw err;
     }
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretInfo | null> {
     try {
-      const s: V1Secret = await this.core.readNamespacedSecret({ namespace, name });
+      const s = await this.client.request<SecretObject>('GET', `${ns(namespace)}/secrets/${encodeURIComponent(name)}`, { what: `failed to get Secret ${namespace}/${name}` });
       return {
         name,
         namespace,
@@ -160,18 +155,18 @@ export class KubeNodeApi implements NodeApi {
         data: s.data ?? {},
         labels: s.metadata?.labels ?? {},
         annotations: s.metadata?.annotations ?? {},
-        ownerReferences: (s.metadata?.ownerReferences ?? []) as OwnerReference[],
+        ownerReferences: s.metadata?.ownerReferences ?? [],
         resourceVersion: s.metadata?.resourceVersion ?? '',
       };
     } catch (err) {
-      if (notFound(err)) return null;
+      if (isNotFound(err)) return null;
       throw err;
     }
   }
 
   async createSecret(secret: Omit<SecretInfo, 'resourceVersion'>): Promise<void> {
-    await this.core.createNamespacedSecret({
-      namespace: secret.namespace,
+    await this.client.request('POST', `${ns(secret.namespace)}/secrets`, {
+      what: `failed to create Secret ${secret.namespace}/${secret.name}`,
       body: {
         apiVersion: 'v1',
         kind: 'Secret',
@@ -183,81 +178,34 @@ export class KubeNodeApi implements NodeApi {
   }
 
   async patchSecret(namespace: string, name: string, patch: Record<string, unknown>): Promise<void> {
-    await this.core.patchNamespacedSecret({ namespace, name, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+    await this.client.request('PATCH', `${ns(namespace)}/secrets/${encodeURIComponent(name)}`, {
+      what: `failed to patch Secret ${namespace}/${name}`,
+      body: patch,
+      contentType: 'application/strategic-merge-patch+json',
+    });
   }
 
   async listPodStatuses(labelSelector: string): Promise<SecretProviderClassPodStatus[]> {
-    const list = (await this.custom.listClusterCustomObject({
-      group: secretsStoreGroup,
-      version: secretsStoreVersion,
-      plural: 'secretproviderclasspodstatuses',
-      labelSelector,
-    })) as { items: SecretProviderClassPodStatus[] };
-    return list.items;
+    const list = await this.client.request<{ items?: SecretProviderClassPodStatus[] }>('GET', spcpsPath, {
+      query: { labelSelector },
+      what: `failed to list SecretProviderClassPodStatuses ${labelSelector}`,
+    });
+    return list.items ?? [];
   }
 
   async annotatePodStatus(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
-    await this.custom.patchNamespacedCustomObject(
-      { group: secretsStoreGroup, version: secretsStoreVersion, namespace, plural: 'secretproviderclasspodstatuses', name, body: { metadata: { annotations } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.client.request('PATCH', spcpsObjectPath(namespace, name), {
+      what: `failed to annotate SecretProviderClassPodStatus ${namespace}/${name}`,
+      body: { metadata: { annotations } },
+      contentType: 'application/merge-patch+json',
+    });
   }
 
   watchPodStatuses(labelSelector: string, handlers: WatchHandlers<SecretProviderClassPodStatus>): () => void {
-    return this.runWatch<SecretProviderClassPodStatus>(
-      `/apis/${secretsStoreGroup}/${secretsStoreVersion}/secretproviderclasspodstatuses`,
-      async () =>
-        (await this.custom.listClusterCustomObject({ group: secretsStoreGroup, version: secretsStoreVersion, plural: 'secretproviderclasspodstatuses', labelSelector })) as never,
-      { labelSelector },
-      (o) => o,
-      handlers,
-    );
+    return startListWatch({ client: this.client, path: spcpsPath, selector: { labelSelector }, convert: (o: SecretProviderClassPodStatus) => o, handlers, logger: this.logger });
   }
 
   watchPods(fieldSelector: string, handlers: WatchHandlers<PodInfo>): () => void {
-    return this.runWatch<PodInfo>(
-      '/api/v1/pods',
-      async () => (await this.core.listPodForAllNamespaces({ fieldSelector })) as never,
-      { fieldSelector },
-      (o) => podInfo(o as PodObject),
-      handlers,
-    );
-  }
-
-  /** A ListWatch that lists, watches, and after an error lists again with backoff. */
-  private runWatch<T>(
-    path: string,
-    list: () => Promise<never>,
-    selector: { labelSelector?: string; fieldSelector?: string },
-    convert: (o: KubernetesObject & T) => T,
-    handlers: WatchHandlers<T>,
-  ): () => void {
-    let stopped = false;
-    let failures = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const informer = new ListWatch<KubernetesObject & T>(path, this.watch, list, false, selector.labelSelector, selector.fieldSelector);
-    informer.on('add', (o) => handlers.upsert(convert(o)));
-    informer.on('update', (o) => handlers.upsert(convert(o)));
-    informer.on('delete', (o) => handlers.remove(convert(o)));
-    informer.on('connect', () => {
-      failures = 0;
-    });
-    const begin = () => void informer.start().catch((err: unknown) => retry(err));
-    const retry = (err?: unknown) => {
-      if (stopped || timer) return;
-      const delay = Math.min(30_000, 500 * 2 ** failures++);
-      this.logger.warn({ path, err: (err as Error | undefined)?.message, retryInMs: delay }, 'watch failed; listing again');
-      timer = setTimeout(() => {
-        timer = undefined;
-        begin();
-      }, delay);
-    };
-    informer.on('error', retry);
-    begin();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      void informer.stop();
-    };
+    return startListWatch({ client: this.client, path: '/api/v1/pods', selector: { fieldSelector }, convert: podInfo, handlers, logger: this.logger });
   }
 }

@@ -1,22 +1,16 @@
 /**
  * The Kubernetes boundary of publish: read the SecretProviderClass, record the
  * SecretProviderClassPodStatus. `SecretsStoreApi` is the contract; `KubeSecretsStoreApi`
- * implements it over @kubernetes/client-node (one HTTP request per read, no caches).
+ * implements it over the driver's KubeClient (one HTTP request per read, no caches).
  *
- * Contract: failures are thrown as CsiErrors whose code follows the API's answer (404 →
- * NOT_FOUND, 403 → PERMISSION_DENIED, 401 → UNAUTHENTICATED, 429/5xx/network →
- * UNAVAILABLE) and whose message names the object and the API's own message.
+ * Contract: failures are thrown as KubeApiErrors (api-error.ts) whose message names the
+ * object and the API's own answer; a missing SecretProviderClass says where it must be.
+ * The CSI edge maps them to gRPC codes (driver/csi-error.ts).
  */
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { makeApiClient } from './api-client.js';
 import { isDeepStrictEqual } from 'node:util';
-import { CsiError, Status, type ErrorReason } from '../csi-error.js';
-import {
-  secretsStoreGroup,
-  secretsStoreVersion,
-  type SecretProviderClass,
-  type SecretProviderClassPodStatus,
-} from './types.js';
+import { isConflict, isNotFound, isTransient, KubeApiError } from './api-error.js';
+import type { KubeClient } from './kube-client.js';
+import { secretsStoreGroup, secretsStoreVersion, type SecretProviderClass, type SecretProviderClassPodStatus } from './types.js';
 
 export type UpsertResult = 'created' | 'updated' | 'unchanged';
 
@@ -32,98 +26,38 @@ export interface SecretsStoreApi {
   getPodStatus(namespace: string, name: string): Promise<SecretProviderClassPodStatus | null>;
 }
 
-interface StatusBody {
-  message?: string;
-  reason?: string;
-}
-
-function apiMessage(err: ApiException<unknown>): string {
-  const body = err.body;
-  if (body && typeof body === 'object' && typeof (body as StatusBody).message === 'string') return (body as StatusBody).message!;
-  if (typeof body === 'string' && body !== '') {
-    try {
-      const parsed = JSON.parse(body) as StatusBody;
-      if (parsed.message) return parsed.message;
-    } catch {
-      return body.slice(0, 300);
-    }
-  }
-  return `HTTP ${err.code}`;
-}
-
-/** Maps a failed API call to a CsiError; `what` says what was being done. */
-export function apiError(err: unknown, what: string, reason: ErrorReason, notFound?: string): CsiError {
-  if (err instanceof ApiException) {
-    const msg = apiMessage(err);
-    const code = err.code;
-    if (code === 404) return new CsiError(Status.NOT_FOUND, notFound ?? `${what}: ${msg}`, reason, { cause: err });
-    if (code === 403) {
-      return new CsiError(Status.PERMISSION_DENIED, `${what}: forbidden: ${msg}; check the driver's ClusterRole and binding`, reason, { cause: err });
-    }
-    if (code === 401) {
-      return new CsiError(Status.UNAUTHENTICATED, `${what}: unauthorized: ${msg}; check the driver's service account token or kubeconfig`, reason, { cause: err });
-    }
-    if (code === 429 || code >= 500) {
-      return new CsiError(Status.UNAVAILABLE, `${what}: Kubernetes API answered ${code}: ${msg}`, reason, { cause: err });
-    }
-    return new CsiError(Status.UNKNOWN, `${what}: Kubernetes API answered ${code}: ${msg}`, reason, { cause: err });
-  }
-  const msg = err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
-  return new CsiError(Status.UNAVAILABLE, `${what}: Kubernetes API unreachable: ${msg}`, reason, { cause: err });
-}
-
-function isConflict(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 409;
-}
-
-/** A failure that may pass: the server failed for now (5xx), or there was no answer. */
-function isTransient(err: unknown): boolean {
-  return err instanceof ApiException ? [500, 502, 503, 504].includes(err.code) : true;
-}
-
-const spcPlural = 'secretproviderclasses';
-const spcpsPlural = 'secretproviderclasspodstatuses';
+const groupPath = `/apis/${secretsStoreGroup}/${secretsStoreVersion}`;
+const objectPath = (plural: string, namespace: string, name?: string) =>
+  `${groupPath}/namespaces/${encodeURIComponent(namespace)}/${plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 
 export class KubeSecretsStoreApi implements SecretsStoreApi {
-  private readonly custom: CustomObjectsApi;
-
-  constructor(kc: KubeConfig) {
-    this.custom = makeApiClient(kc, CustomObjectsApi);
-  }
+  constructor(private readonly client: KubeClient) {}
 
   async getSecretProviderClass(namespace: string, name: string): Promise<SecretProviderClass> {
     try {
-      const obj = (await this.custom.getNamespacedCustomObject({
-        group: secretsStoreGroup,
-        version: secretsStoreVersion,
-        namespace,
-        plural: spcPlural,
-        name,
-      })) as SecretProviderClass;
+      const obj = await this.client.request<SecretProviderClass>('GET', objectPath('secretproviderclasses', namespace, name), {
+        what: `failed to get SecretProviderClass ${namespace}/${name}`,
+      });
       obj.spec ??= {};
       return obj;
     } catch (err) {
-      throw apiError(
-        err,
-        `failed to get SecretProviderClass ${namespace}/${name}`,
-        'SecretProviderClassNotFound',
-        `SecretProviderClass ${JSON.stringify(name)} not found in namespace ${JSON.stringify(namespace)}: it must exist in the pod's namespace`,
-      );
+      if (isNotFound(err)) {
+        throw (err as KubeApiError).withMessage(
+          `SecretProviderClass ${JSON.stringify(name)} not found in namespace ${JSON.stringify(namespace)}: it must exist in the pod's namespace`,
+        );
+      }
+      throw err;
     }
   }
 
   async getPodStatus(namespace: string, name: string): Promise<SecretProviderClassPodStatus | null> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        group: secretsStoreGroup,
-        version: secretsStoreVersion,
-        namespace,
-        plural: spcpsPlural,
-        name,
-      })) as SecretProviderClassPodStatus;
+      return await this.client.request<SecretProviderClassPodStatus>('GET', objectPath('secretproviderclasspodstatuses', namespace, name), {
+        what: `failed to get SecretProviderClassPodStatus ${namespace}/${name}`,
+      });
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return null;
-      throw apiError(err, `failed to get SecretProviderClassPodStatus ${namespace}/${name}`, 'PodStatusError');
+      if (isNotFound(err)) return null;
+      throw err;
     }
   }
 
@@ -135,7 +69,8 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
    * twice at most: the write is safe to repeat — a create that went through answers 409
    * and a replace carries the resourceVersion it read, so the retry reads the object back
    * and finds it unchanged — and a rotation whose files were swapped is not reported
-   * failed for one blip of the API server.
+   * failed for one blip of the API server. A replace that meets 409 (someone wrote in
+   * between) reads the object again and replaces with its fresh resourceVersion.
    */
   async upsertPodStatus(status: SecretProviderClassPodStatus, current?: SecretProviderClassPodStatus | null): Promise<UpsertResult> {
     const namespace = status.metadata.namespace!;
@@ -150,17 +85,11 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
     let known = current ?? undefined;
     while (!known) {
       try {
-        await this.custom.createNamespacedCustomObject({
-          group: secretsStoreGroup,
-          version: secretsStoreVersion,
-          namespace,
-          plural: spcpsPlural,
-          body: status,
-        });
+        await this.client.request('POST', objectPath('secretproviderclasspodstatuses', namespace), { body: status, what });
         return 'created';
       } catch (err) {
         if (isConflict(err)) break;
-        if (!(await retryTransient(err))) throw apiError(err, what, 'PodStatusError');
+        if (!(await retryTransient(err))) throw err;
       }
     }
     // It exists (a remount, or a StatefulSet pod that moved here): update only if needed.
@@ -179,17 +108,10 @@ export class KubeSecretsStoreApi implements SecretsStoreApi {
       };
       if (isDeepStrictEqual(wanted, current)) return 'unchanged';
       try {
-        await this.custom.replaceNamespacedCustomObject({
-          group: secretsStoreGroup,
-          version: secretsStoreVersion,
-          namespace,
-          plural: spcpsPlural,
-          name,
-          body: wanted,
-        });
+        await this.client.request('PUT', objectPath('secretproviderclasspodstatuses', namespace, name), { body: wanted, what });
         return 'updated';
       } catch (err) {
-        if (isConflict(err) ? attempt >= 4 : !(await retryTransient(err))) throw apiError(err, what, 'PodStatusError');
+        if (isConflict(err) ? attempt >= 4 : !(await retryTransient(err))) throw err;
       }
     }
   }

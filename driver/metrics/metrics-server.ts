@@ -3,7 +3,8 @@
  * the CSI server is serving, 503 otherwise — what a liveness probe reads) and `/mounts`
  * (the governance record of every volume this node has mounted, as JSON, no secret bytes).
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../http-modules.js';
 import type { AddressInfo } from 'node:net';
 import type { MountRecords } from '../mount-records.js';
 import type { DriverMetrics } from './driver-metrics.js';
@@ -32,7 +33,7 @@ export function parseListenAddr(addr: string, flag = '--metrics-addr'): { host: 
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<StartedMetricsServer> {
   const { host, port } = parseListenAddr(options.addr);
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET' }).end();

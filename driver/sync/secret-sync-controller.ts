@@ -26,6 +26,7 @@
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../log/logger.js';
+import { isNotFound } from '../k8s/api-error.js';
 import type { NodeApi } from '../k8s/node-api.js';
 import type { SecretsStoreApi } from '../k8s/secrets-store-api.js';
 import { nodeNameLabel, type OwnerReference, type SecretProviderClass, type SecretProviderClassPodStatus } from '../k8s/types.js';
@@ -164,7 +165,7 @@ export class SecretSyncController {
     try {
       spc = await this.spcFor(`${namespace}/${status.metadata.name}`, namespace, secretProviderClassName);
     } catch (err) {
-      if ((err as { code?: number }).code === 5 /* NOT_FOUND */) return; // the SPC is gone: nothing to sync
+      if (isNotFound(err)) return; // the SPC is gone: nothing to sync
       throw err;
     }
     const entries = spc.spec.secretObjects ?? [];

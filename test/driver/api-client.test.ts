@@ -4,10 +4,9 @@
  * any verb, reads are resent after a transient failure (at most twice), other writes are
  * not, except the pod status (safe to repeat) and events, recorded despite transient failures.
  */
-import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { retryAfterMs } from '../../driver/k8s/api-client.js';
+import { KubeClient, retryAfterMs } from '../../driver/k8s/kube-client.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
 import { KubeNodeApi } from '../../driver/k8s/node-api.js';
 import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
@@ -31,7 +30,7 @@ beforeAll(async () => {
   api = await new SimApiServer().start();
   const kubeconfig = join(tmp.path, 'driver-kubeconfig');
   await api.writeKubeconfig(kubeconfig, { token: api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver')) });
-  const kc = loadKubeConfig(kubeconfig);
+  const kc = new KubeClient(loadKubeConfig(kubeconfig));
   publishApi = new KubeSecretsStoreApi(kc);
   nodeApi = new KubeNodeApi(kc, createLogger({ name: 'test', level: 'silent' }));
   api.store.create('secretproviderclasses', { apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name: 'app', namespace: 'default' }, spec: { provider: 'fake', parameters: { a: 'b' } } });
@@ -71,14 +70,14 @@ describe('the driver clients under API faults', () => {
   it('gives up on the third failure of a read, with the API\'s answer', async () => {
     const from = api.requestLog.length;
     api.faults.add({ verb: 'get', resource: 'secretproviderclasses', code: 503, count: 5 });
-    await expect(publishApi.getSecretProviderClass('default', 'app')).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, message: expect.stringMatching(/Kubernetes API answered 503/) });
+    await expect(publishApi.getSecretProviderClass('default', 'app')).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/Kubernetes API answered 503/) });
     expect(answers('secretproviderclasses', from)).toEqual(['get 503', 'get 503', 'get 503']);
   });
 
   it('does not resend a write that failed without Retry-After (the caller decides)', async () => {
     const from = api.requestLog.length;
     api.faults.add({ verb: 'create', resource: 'secrets', code: 500, count: 1 });
-    await expect(nodeApi.createSecret({ name: 's1', namespace: 'default', type: 'Opaque', data: {}, labels: {}, annotations: {}, ownerReferences: [] })).rejects.toMatchObject({ code: 500 });
+    await expect(nodeApi.createSecret({ name: 's1', namespace: 'default', type: 'Opaque', data: {}, labels: {}, annotations: {}, ownerReferences: [] })).rejects.toMatchObject({ status: 500 });
     expect(answers('secrets', from)).toEqual(['create 500']);
   });
 
@@ -100,7 +99,7 @@ describe('the driver clients under API faults', () => {
     expect((api.store.get('secretproviderclasspodstatuses', 'default', 'web-0-default-app')?.status as { objects: unknown }).objects).toEqual([{ id: 'a', version: 'v2' }]);
     from = api.requestLog.length;
     api.faults.add({ verb: 'update', resource: 'secretproviderclasspodstatuses', code: 500, count: 3 });
-    await expect(publishApi.upsertPodStatus(status('v3') as never)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, message: expect.stringMatching(/failed to record SecretProviderClassPodStatus default\/web-0-default-app: Kubernetes API answered 500/) });
+    await expect(publishApi.upsertPodStatus(status('v3') as never)).rejects.toMatchObject({ status: 500, message: expect.stringMatching(/failed to record SecretProviderClassPodStatus default\/web-0-default-app: Kubernetes API answered 500/) });
     expect(answers('secretproviderclasspodstatuses', from).filter((a) => a.startsWith('update'))).toEqual(['update 500', 'update 500', 'update 500']);
   });
 

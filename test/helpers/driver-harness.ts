@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CsiDriver, type DriverConfig, type StartedCsiDriver } from '../../driver/csi-driver.js';
+import { KubeClient } from '../../driver/k8s/kube-client.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
 import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
 import { selectMounter } from '../../driver/mount/select-mounter.js';
@@ -72,7 +73,7 @@ export async function startHarness(options: { objects?: ObjectInput[]; driver?: 
   };
   const driver = await new CsiDriver(config, {
     mounter: await selectMounter('auto'),
-    api: new KubeSecretsStoreApi(loadKubeConfig(kubeconfig)),
+    api: new KubeSecretsStoreApi(new KubeClient(loadKubeConfig(kubeconfig))),
     logger,
   }).start();
   const client = csiClient(driver.socketPath);
