@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Clock } from '../../driver/clock.js';
 import { CsiDriver, type DriverConfig, type StartedCsiDriver } from '../../driver/csi-driver.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
 import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
@@ -34,7 +35,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { objects?: ObjectInput[]; driver?: Partial<DriverConfig> } = {}): Promise<Harness> {
+export async function startHarness(options: { objects?: ObjectInput[]; driver?: Partial<DriverConfig>; clock?: Clock } = {}): Promise<Harness> {
   const tmp = await makeTempRoot('harness');
   let logText = '';
   const sink = new Writable({
@@ -73,6 +74,7 @@ export async function startHarness(options: { objects?: ObjectInput[]; driver?: 
     mounter: await selectMounter('auto'),
     api: new KubeSecretsStoreApi(loadKubeConfig(kubeconfig)),
     logger,
+    ...(options.clock ? { clock: options.clock } : {}),
   }).start();
   const client = csiClient(driver.socketPath);
   return {
