@@ -55,7 +55,12 @@ export class RotationPoller {
 
   private async run(): Promise<number> {
     const work = planPass(this.records.volumes(), this.schedule);
+    const due = [...work.values()].reduce((sum, targets) => sum + targets.length, 0);
+    if (due === 0) return 0;
+    const started = performance.now();
+    this.logger.debug({ due, byProvider: Object.fromEntries([...work].map(([p, t]) => [p, t.length])), perProviderBound: this.options.perProviderBound }, 'rotation pass started');
     let n = 0;
+    let failed = 0;
     await Promise.all(
       [...work.values()].map((targets) =>
         forEachBounded(targets, this.options.perProviderBound, async (target) => {
@@ -63,11 +68,13 @@ export class RotationPoller {
           try {
             await this.publisher.refetch(target, 'poll');
           } catch (err) {
+            failed++;
             this.logger.warn({ targetPath: target, err: (err as Error).message }, 'rotation failed; the old content stays');
           }
         }),
       ),
     );
+    this.logger.debug({ refetched: n, failed, ms: Math.round(performance.now() - started) }, 'rotation pass done');
     return n;
   }
 
