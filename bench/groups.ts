@@ -18,6 +18,8 @@ interface RunContext {
   iterations: number | undefined;
   /** Drivers measured beside ours (`--compare upstream`), by the groups that can (`compares`). */
   others?: DriverUnderTest[];
+  /** Another build of the project run beside ours (`bench:check --against`); `first`: its tasks before ours. */
+  ref?: { root: string; first: boolean };
   log: (line: string) => void;
 }
 
@@ -32,12 +34,12 @@ interface Group {
 }
 
 export const groups: Record<string, Group> = {
-  micro: { quick: true, floors: true, run: (ctx) => runMicroSuites({ quick: ctx.quick, log: ctx.log }) },
+  micro: { quick: true, floors: true, run: (ctx) => runMicroSuites({ quick: ctx.quick, ...(ctx.ref ? { ref: ctx.ref } : {}), log: ctx.log }) },
   'node-publish': {
     quick: true,
     floors: true,
     compares: true,
-    run: (ctx) => runNodePublishSuites({ ...nodePublishSize, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.quick ? 10 : 20, others: ctx.others ?? [], log: ctx.log }),
+    run: (ctx) => runNodePublishSuites({ ...nodePublishSize, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.ref ? 100 : ctx.quick ? 10 : 20, others: ctx.others ?? [], log: ctx.log }),
   },
   storm: { quick: true, floors: false, compares: true, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], others: ctx.others ?? [], log: ctx.log }) },
   memory: { quick: true, floors: false, compares: true, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, others: ctx.others ?? [], log: ctx.log }) },

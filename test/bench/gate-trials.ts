@@ -1,0 +1,77 @@
+/**
+ * `node test/bench/gate-trials.ts [N]`: how the `--against` gate holds on this machine —
+ * N runs of `bench:check --against HEAD` on unchanged code (each must pass) and N with a 30%
+ * slowdown in the publish path (each must fail), alternating, each with the machine's load
+ * average beside it. The slowdown is a patch applied to a throwaway build of HEAD, never to
+ * the project: NodePublishVolume waits 30% of the time it took before answering. That build
+ * runs the gate against HEAD, so "ours" is the slowed build and the ref HEAD itself.
+ * Expects `npm run build` done; takes a few minutes per pair. Exit 0 when every trial gave
+ * its expected verdict.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const trials = Number(process.argv[2] ?? 10);
+
+/** The slowdown: the publish handler waits 0.3 × its own time before answering. */
+async function patchSlowPublish(tree: string): Promise<void> {
+  const file = join(tree, 'driver', 'node-server.ts');
+  const text = await readFile(file, 'utf8');
+  const start = 'NodePublishVolume: unary(async (req, call) => {';
+  const answer = "else logger.info({ ...fields, ...result, ms }, 'node publish volume succeeded');\n        return {};";
+  if (!text.includes(start) || !text.includes(answer)) throw new Error(`${file} changed: update the slowdown patch in test/bench/gate-trials.ts`);
+  await writeFile(
+    file,
+    text
+      .replace(start, `${start}\n      const slowFrom = performance.now();`)
+      .replace(answer, answer.replace('return {};', 'await new Promise((r) => setTimeout(r, 0.3 * (performance.now() - slowFrom)));\n        return {};')),
+  );
+}
+
+function gate(tree: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(tree, 'dist', 'bench', 'check.js'), '--against', 'HEAD'], { cwd: tree, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'sscsi-gate-trials-'));
+const slow = join(dir, 'slow');
+let added = false;
+const results: Array<{ kind: 'unchanged' | 'slowed'; code: number; load: string; seconds: number; publish: string }> = [];
+try {
+  await run('git', ['worktree', 'add', '--detach', slow, 'HEAD'], { cwd: root });
+  added = true;
+  await symlink(join(root, 'node_modules'), join(slow, 'node_modules'), 'dir');
+  await patchSlowPublish(slow);
+  await run('npm', ['run', 'build'], { cwd: slow, maxBuffer: 64 << 20 });
+  for (let i = 0; i < trials; i++) {
+    for (const kind of ['unchanged', 'slowed'] as const) {
+      const before = loadavg()[0]!;
+      const t = Date.now();
+      const { code, out } = await gate(kind === 'unchanged' ? root : slow);
+      const publish = /^node-publish 10x1KiB\s.*$/m.exec(out)?.[0].replace(/\s+/g, ' ') ?? '(no node-publish verdict)';
+      results.push({ kind, code, load: `${before.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`, seconds: Math.round((Date.now() - t) / 1000), publish });
+      const r = results[results.length - 1]!;
+      console.log(`${String(i + 1).padStart(2)} ${kind.padEnd(9)} exit ${r.code} (${r.code === (kind === 'unchanged' ? 0 : 1) ? 'as expected' : 'NOT AS EXPECTED'}) load ${r.load} ${r.seconds}s | ${r.publish}`);
+      if (code !== 0 && code !== 1) console.log(out.split('\n').slice(-15).join('\n'));
+      else if (code !== (kind === 'unchanged' ? 0 : 1)) console.log(out.split('\n').filter((l) => /REGRESSION|suite\(s\)/.test(l)).join('\n'));
+    }
+  }
+} finally {
+  if (added) await run('git', ['worktree', 'remove', '--force', slow], { cwd: root }).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+  await run('git', ['worktree', 'prune'], { cwd: root }).catch(() => undefined);
+}
+const ok = (k: 'unchanged' | 'slowed') => results.filter((r) => r.kind === k && r.code === (k === 'unchanged' ? 0 : 1)).length;
+const n = (k: 'unchanged' | 'slowed') => results.filter((r) => r.kind === k).length;
+console.log(`\nunchanged: passed ${ok('unchanged')} of ${n('unchanged')}; slowed 30%: failed ${ok('slowed')} of ${n('slowed')}`);
+process.exit(ok('unchanged') === n('unchanged') && ok('slowed') === n('slowed') ? 0 : 1);
