@@ -58,7 +58,7 @@ try {
       const before = loadavg()[0]!;
       const t = Date.now();
       const { code, out } = await gate(kind === 'unchanged' ? root : slow);
-      const publish = /^node-publish 10x1KiB\s.*$/m.exec(out)?.[0].replace(/\s+/g, ' ') ?? '(no node-publish verdict)';
+      const publish = /^node-publish 10x1KiB\s+[\d.]+\s+[\d.]+\s+[+-]?\d+%.*$/m.exec(out)?.[0].replace(/\s+/g, ' ') ?? '(no node-publish verdict)';
       results.push({ kind, code, load: `${before.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`, seconds: Math.round((Date.now() - t) / 1000), publish });
       const r = results[results.length - 1]!;
       console.log(`${String(i + 1).padStart(2)} ${kind.padEnd(9)} exit ${r.code} (${r.code === (kind === 'unchanged' ? 0 : 1) ? 'as expected' : 'NOT AS EXPECTED'}) load ${r.load} ${r.seconds}s | ${r.publish}`);
