@@ -158,7 +158,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
         const empty = readings[i]!.idleRss!;
         options.log(`memory (${c.stack.driverName}): idle RSS with ${crowd.secrets} Secrets and ${crowd.pods} pods on other nodes ${mib(rss)} MiB (empty cluster ${mib(empty)} MiB)`);
         crowdedRows.push({
-          ...row('driver idle, crowded cluster', rss / 2 ** 20, { secrets: crowd.secrets, podsOnOtherNodes: crowd.pods, emptyClusterMb: mib(empty), vsEmptyMb: mib(rss - empty), ...(heap !== undefined ? { heapMb: mib(heap) } : {}) }),
+          ...row('driver idle, crowded cluster', rss / 2 ** 20, { secrets: crowd.secrets, podsOnOtherNodes: crowd.pods, emptyClusterMb: mib(empty), vsEmptyMb: mib(rss - empty), ...(heap !== undefined ? { heapMb: mib(heap), emptyClusterHeapMb: mib(readings[i]!.idleHeap ?? 0) } : {}) }),
           ...(c.stack.driverName === 'ours' ? {} : { driver: c.stack.driverName }),
         });
       } finally {
