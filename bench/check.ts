@@ -67,19 +67,23 @@ function verdictExit(verdicts: Verdict[], suites: SuiteResult[], tolerance: numb
 }
 
 async function againstRef(ref: string, names: readonly string[], repeat: number, tolerance: number, json: string | undefined): Promise<number> {
+  // Stopped by a signal at any point (the build included), the worktree goes first.
+  let remove: (() => Promise<void>) | undefined;
+  const removeOnSignal = (signal: NodeJS.Signals) => {
+    void (remove?.() ?? Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', removeOnSignal);
+  process.once('SIGTERM', removeOnSignal);
   let build: RefBuild;
   try {
-    build = await buildRef(ref === mergeBaseMarker ? await defaultRef() : ref, (l) => console.log(l));
+    build = await buildRef(ref === mergeBaseMarker ? await defaultRef() : ref, (l) => console.log(l), (r) => (remove = r));
   } catch (err) {
+    process.off('SIGINT', removeOnSignal);
+    process.off('SIGTERM', removeOnSignal);
     if (!(err instanceof RefBuildError)) throw err;
     console.error(err.message);
     return 2;
   }
-  const removeOnSignal = (signal: NodeJS.Signals) => {
-    void build.remove().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', removeOnSignal);
-  process.once('SIGTERM', removeOnSignal);
   try {
     const label = `${build.ref === build.commit ? '' : `${build.ref} = `}${build.commit.slice(0, 12)}`;
     console.log(`bench:check: ${names.join(', ')} with this build and ${label} side by side in the same rounds (${repeat} run${repeat > 1 ? 's, the median ratio' : ''}); tolerance ${Math.round(tolerance * 100)}%`);

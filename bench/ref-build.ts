@@ -37,7 +37,11 @@ export async function defaultRef(): Promise<string> {
   }
 }
 
-export async function buildRef(ref: string, log: (line: string) => void): Promise<RefBuild> {
+/**
+ * Builds `ref`. `onRemovable` gets the remover as soon as there is something to remove (a
+ * caller that stops on a signal mid-build calls it).
+ */
+export async function buildRef(ref: string, log: (line: string) => void, onRemovable: (remove: () => Promise<void>) => void = () => undefined): Promise<RefBuild> {
   let commit: string;
   try {
     commit = await git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`]);
@@ -50,8 +54,9 @@ export async function buildRef(ref: string, log: (line: string) => void): Promis
   const remove = async () => {
     if (added) await git(['worktree', 'remove', '--force', root]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
-    if (added) await git(['worktree', 'prune']).catch(() => undefined);
+    await git(['worktree', 'prune']).catch(() => undefined);
   };
+  onRemovable(remove);
   try {
     await git(['worktree', 'add', '--detach', root, commit]);
     added = true;

@@ -3,8 +3,11 @@
  * N runs of `bench:check --against HEAD` on unchanged code (each must pass) and N with a 30%
  * slowdown in the publish path (each must fail), alternating, each with the machine's load
  * average beside it. The slowdown is a patch applied to a throwaway build of HEAD, never to
- * the project: NodePublishVolume waits 30% of the time it took before answering. That build
- * runs the gate against HEAD, so "ours" is the slowed build and the ref HEAD itself.
+ * the project: NodePublishVolume waits before answering for 30% of the publish time the
+ * gate measured (its lower quartile, at the client) in the unchanged run just before —
+ * the driver's own handler time is only part of what the client measures, the rest being
+ * gRPC and, on a loaded machine, waiting for a CPU. That build runs the gate against HEAD,
+ * so "ours" is the slowed build and the ref HEAD itself.
  * Expects `npm run build` done; takes a few minutes per pair. Exit 0 when every trial gave
  * its expected verdict.
  */
@@ -18,7 +21,7 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const trials = Number(process.argv[2] ?? 10);
 
-/** The slowdown: the publish handler waits 0.3 × its own time before answering. */
+/** The slowdown: the publish handler waits SSCSI_TRIAL_PUBLISH_DELAY_MS before answering. */
 async function patchSlowPublish(tree: string): Promise<void> {
   const file = join(tree, 'driver', 'node-server.ts');
   const text = await readFile(file, 'utf8');
@@ -28,14 +31,17 @@ async function patchSlowPublish(tree: string): Promise<void> {
   await writeFile(
     file,
     text
-      .replace(start, `${start}\n      const slowFrom = performance.now();`)
-      .replace(answer, answer.replace('return {};', 'await new Promise((r) => setTimeout(r, 0.3 * (performance.now() - slowFrom)));\n        return {};')),
+      .replace(answer, answer.replace('return {};', "await new Promise((r) => setTimeout(r, Number(process.env.SSCSI_TRIAL_PUBLISH_DELAY_MS ?? 0)));\n        return {};")),
   );
 }
 
-function gate(tree: string): Promise<{ code: number; out: string }> {
+function gate(tree: string, json: string, delayMs: number): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(tree, 'dist', 'bench', 'check.js'), '--against', 'HEAD'], { cwd: tree, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(tree, 'dist', 'bench', 'check.js'), '--against', 'HEAD', '--json', json], {
+      cwd: tree,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SSCSI_TRIAL_PUBLISH_DELAY_MS: String(delayMs) },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -47,6 +53,8 @@ const dir = await mkdtemp(join(tmpdir(), 'sscsi-gate-trials-'));
 const slow = join(dir, 'slow');
 let added = false;
 const results: Array<{ kind: 'unchanged' | 'slowed'; code: number; load: string; seconds: number; publish: string }> = [];
+/** The publish time (lower quartile, ms) the last unchanged run measured for this build. */
+let publishMs = 0;
 try {
   await run('git', ['worktree', 'add', '--detach', slow, 'HEAD'], { cwd: root });
   added = true;
@@ -57,11 +65,17 @@ try {
     for (const kind of ['unchanged', 'slowed'] as const) {
       const before = loadavg()[0]!;
       const t = Date.now();
-      const { code, out } = await gate(kind === 'unchanged' ? root : slow);
+      const json = join(dir, `${kind}-${i}.json`);
+      const delayMs = kind === 'slowed' ? 0.3 * publishMs : 0;
+      const { code, out } = await gate(kind === 'unchanged' ? root : slow, json, delayMs);
+      if (kind === 'unchanged') {
+        const doc = JSON.parse(await readFile(json, 'utf8').catch(() => '{}')) as { against?: { verdicts: Array<{ name: string; current: number }> } };
+        publishMs = doc.against?.verdicts.find((v) => v.name === 'node-publish 10x1KiB')?.current ?? publishMs;
+      }
       const publish = /^node-publish 10x1KiB\s+[\d.]+\s+[\d.]+\s+[+-]?\d+%.*$/m.exec(out)?.[0].replace(/\s+/g, ' ') ?? '(no node-publish verdict)';
       results.push({ kind, code, load: `${before.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`, seconds: Math.round((Date.now() - t) / 1000), publish });
       const r = results[results.length - 1]!;
-      console.log(`${String(i + 1).padStart(2)} ${kind.padEnd(9)} exit ${r.code} (${r.code === (kind === 'unchanged' ? 0 : 1) ? 'as expected' : 'NOT AS EXPECTED'}) load ${r.load} ${r.seconds}s | ${r.publish}`);
+      console.log(`${String(i + 1).padStart(2)} ${kind.padEnd(9)}${kind === 'slowed' ? ` +${delayMs.toFixed(2)} ms` : ''} exit ${r.code} (${r.code === (kind === 'unchanged' ? 0 : 1) ? 'as expected' : 'NOT AS EXPECTED'}) load ${r.load} ${r.seconds}s | ${r.publish}`);
       if (code !== 0 && code !== 1) console.log(out.split('\n').slice(-15).join('\n'));
       else if (code !== (kind === 'unchanged' ? 0 : 1)) console.log(out.split('\n').filter((l) => /REGRESSION|suite\(s\)/.test(l)).join('\n'));
     }
