@@ -21,7 +21,10 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const trials = Number(process.argv[2] ?? 10);
 
-/** The slowdown: the publish handler waits SSCSI_TRIAL_PUBLISH_DELAY_MS before answering. */
+/**
+ * The slowdown: the publish handler waits SSCSI_TRIAL_PUBLISH_DELAY_MS before answering —
+ * with Atomics.wait, to the fraction of a millisecond (a timer would round 1.7 ms down to 1).
+ */
 async function patchSlowPublish(tree: string): Promise<void> {
   const file = join(tree, 'driver', 'node-server.ts');
   const text = await readFile(file, 'utf8');
@@ -31,7 +34,7 @@ async function patchSlowPublish(tree: string): Promise<void> {
   await writeFile(
     file,
     text
-      .replace(answer, answer.replace('return {};', "await new Promise((r) => setTimeout(r, Number(process.env.SSCSI_TRIAL_PUBLISH_DELAY_MS ?? 0)));\n        return {};")),
+      .replace(answer, answer.replace('return {};', "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.SSCSI_TRIAL_PUBLISH_DELAY_MS ?? 0));\n        return {};")),
   );
 }
 
