@@ -7,9 +7,10 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { driverFlags, type DriverPlacement } from '../harness/driver-flags.js';
-import { root, startBin, startCommand, type ManagedProcess } from '../harness/managed-process.js';
+import { binNodeOptions, root, startBin, startCommand, type ManagedProcess } from '../harness/managed-process.js';
 
-export type DriverName = 'ours' | 'upstream';
+/** `ref`: our driver as built from another git ref (`npm run bench:check -- --against REF`). */
+export type DriverName = 'ours' | 'upstream' | 'ref';
 
 interface DriverStartOptions {
   /**
@@ -71,6 +72,23 @@ export function upstreamDriver(binary: string): DriverUnderTest {
       const proc = startCommand(binary, [...driverFlags(placement), ...rotationFlags(options.rotation)], { keepChars: 64 * 1024 });
       await started(proc, /Listening for connections/);
       return { proc, mountMode: 'tmpfs' };
+    },
+  };
+}
+
+/**
+ * Our driver as built at another git ref, from that build's own `dist/` (bench/ref-build.ts),
+ * started exactly as ours is: the same Node, the same Node options and flags.
+ */
+export function refDriver(buildRoot: string): DriverUnderTest {
+  return {
+    name: 'ref',
+    node: true,
+    async start(placement, options = {}) {
+      const args = [...binNodeOptions['driver/main.js'], ...(options.nodeArgs ?? []), join(buildRoot, 'dist', 'driver', 'main.js'), ...driverFlags(placement), '--log-format-json', ...rotationFlags(options.rotation)];
+      const proc = startCommand(process.execPath, args, { keepChars: 64 * 1024 });
+      const line = await started(proc, /CSI driver serving/);
+      return { proc, mountMode: (JSON.parse(line) as { mountMode: string }).mountMode };
     },
   };
 }

@@ -19,6 +19,8 @@ interface RunContext {
   iterations: number | undefined;
   /** Drivers measured beside ours (`--compare upstream`), by the groups that can (`compares`). */
   others?: DriverUnderTest[];
+  /** Another build of the project run beside ours (`bench:check --against`); `first`: its tasks before ours. */
+  ref?: { root: string; first: boolean };
   log: (line: string) => void;
 }
 
@@ -33,12 +35,12 @@ interface Group {
 }
 
 export const groups: Record<string, Group> = {
-  micro: { quick: true, floors: true, run: (ctx) => runMicroSuites({ quick: ctx.quick, log: ctx.log }) },
+  micro: { quick: true, floors: true, run: (ctx) => runMicroSuites({ quick: ctx.quick, ...(ctx.ref ? { ref: ctx.ref } : {}), log: ctx.log }) },
   'node-publish': {
     quick: true,
     floors: true,
     compares: true,
-    run: (ctx) => runNodePublishSuites({ ...nodePublishSize, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.quick ? 10 : 20, others: ctx.others ?? [], log: ctx.log }),
+    run: (ctx) => runNodePublishSuites({ ...nodePublishSize, iterations: ctx.iterations ?? (ctx.quick ? 200 : 400), timeMs: ctx.quick ? 0 : 4000, rounds: ctx.ref ? 100 : ctx.quick ? 10 : 20, others: ctx.others ?? [], log: ctx.log }),
   },
   storm: { quick: true, floors: false, compares: true, run: (ctx) => runStormSuites({ sizes: ctx.quick ? [50] : [50, 200, 500], others: ctx.others ?? [], log: ctx.log }) },
   memory: { quick: true, floors: false, compares: true, run: (ctx) => runMemorySuites({ volumes: ctx.quick ? 100 : 500, others: ctx.others ?? [], log: ctx.log }) },
@@ -46,8 +48,9 @@ export const groups: Record<string, Group> = {
     quick: false,
     floors: false,
     compares: true,
-    // Compared in quick mode: fewer volumes, so the CLI test stays short.
-    run: (ctx) => runRotationSuites({ volumes: ctx.quick && ctx.others?.length ? 20 : 100, passes: ctx.quick ? 2 : 10, others: ctx.others ?? [], log: ctx.log }),
+    // Compared in quick mode: fewer volumes and no 1000-volume passes, so the CLI test stays short.
+    run: (ctx) =>
+      runRotationSuites({ volumes: ctx.quick && ctx.others?.length ? 20 : 100, passes: ctx.quick ? 2 : 10, ...(ctx.quick ? {} : { largeVolumes: 1000 }), others: ctx.others ?? [], log: ctx.log }),
   },
   // The fault proxy's cost per Mount (scenarios against an external provider): its ratio to the direct call.
   'provider-proxy': { quick: false, floors: true, run: (ctx) => runProviderProxySuites({ quick: ctx.quick, log: ctx.log }) },

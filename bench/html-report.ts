@@ -13,7 +13,7 @@ import { isFloor } from './suite-names.js';
 
 type Option = echarts.EChartsOption;
 
-const colors: Record<DriverName, string> = { ours: '#2563eb', upstream: '#ea580c' };
+const colors: Record<DriverName, string> = { ours: '#2563eb', upstream: '#ea580c', ref: '#6b7280' };
 const driverOf = (s: SuiteResult): DriverName => s.driver ?? 'ours';
 
 function svg(option: Option, width = 620, height = 320): string {

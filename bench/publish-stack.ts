@@ -25,6 +25,8 @@ interface PublishStackOptions {
   driver?: DriverUnderTest;
   /** Node options for the driver process (ours only), e.g. ['--inspect=127.0.0.1:0']. */
   driverNodeArgs?: string[];
+  /** Fills the API server before the driver starts (e.g. a crowded cluster). */
+  seed?: (api: StartedSimApiServer) => void;
 }
 
 export interface PublishTarget {
@@ -91,6 +93,7 @@ export async function startPublishStack(options: PublishStackOptions): Promise<P
     const driverToken = api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver'));
     await api.writeKubeconfig(driverKubeconfig, { token: driverToken, user: 'secrets-store-csi-driver' });
 
+    options.seed?.(api);
     const endpoint = join(root, 'plugins', 'csi-secrets-store', 'csi.sock');
     const under = options.driver ?? oursDriver;
     const { proc: driver, mountMode } = await under.start(

@@ -1,7 +1,10 @@
 /**
- * The regression gate's rule, apart from the CLI (bench/check.ts): every suite with a ratio
- * to its floor is compared with the baseline's ratio; more than `tolerance` worse is a
- * regression. Suites the baseline does not know are `new`, never failures.
+ * The regression gate's rules, apart from the CLI (bench/check.ts). Against the stored
+ * baseline: every suite with a ratio to its floor is compared with the baseline's ratio;
+ * more than `tolerance` worse is a regression. Against another build measured in the same
+ * run (`--against REF`): every such suite of ours is compared with the same suite run with
+ * the other build's code in the same interleaved rounds, p50 to p50. Suites the reference
+ * does not have are `new`, never failures.
  */
 import type { MachineInfo, SuiteResult } from './report.js';
 
@@ -11,7 +14,7 @@ export interface Baseline {
   floorRatios: Record<string, number>;
 }
 
-interface Verdict {
+export interface Verdict {
   name: string;
   baseline: number | undefined;
   current: number;
@@ -43,4 +46,37 @@ export function suitesWithErrors(suites: SuiteResult[]): Array<{ name: string; e
   return suites
     .filter((s) => Number(s.extra?.errors ?? 0) > 0)
     .map((s) => ({ name: s.name, errors: Number(s.extra!.errors), ...(s.extra?.firstError !== undefined ? { firstError: String(s.extra.firstError) } : {}) }));
+}
+
+/**
+ * The latency the `--against` comparison reads: the lower quartile of a row's samples (its
+ * p50 when the row kept none). On a shared machine the slow half of the samples is mostly
+ * other tenants' work arriving at random; the lower quartile follows the code's own cost,
+ * and a slowdown of the code moves it as much as the median.
+ */
+export function gateLatency(s: SuiteResult): number {
+  const xs = s.trace?.latenciesMs;
+  if (!xs?.length) return s.p50Ms;
+  return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * 0.25)]!;
+}
+
+/**
+ * `--against REF`: for each gated suite of ours, its lower-quartile latency over that of the
+ * same suite measured with REF's build in the same rounds (`driver: 'ref'` rows), one ratio
+ * per run, and the median of those ratios over the runs; more than `tolerance` above 1 is a
+ * regression. `baseline` and `current` are then REF's and our figure (ms) of the median run.
+ */
+export function compareWithRef(runs: SuiteResult[][], tolerance: number): Verdict[] {
+  const first = runs[0] ?? [];
+  return gatedSuites(first.filter((s) => (s.driver ?? 'ours') === 'ours')).map((s) => {
+    const pairs = runs
+      .map((run) => ({ ours: run.find((o) => (o.driver ?? 'ours') === 'ours' && o.name === s.name), ref: run.find((r) => r.driver === 'ref' && r.name === s.name) }))
+      .filter((p): p is { ours: SuiteResult; ref: SuiteResult } => p.ours !== undefined && p.ref !== undefined && gateLatency(p.ref) > 0)
+      .map((p) => ({ ours: gateLatency(p.ours), ref: gateLatency(p.ref) }))
+      .sort((a, b) => a.ours / a.ref - b.ours / b.ref);
+    if (pairs.length === 0) return { name: s.name, baseline: undefined, current: gateLatency(s), change: undefined, status: 'new' as const };
+    const mid = pairs[Math.floor((pairs.length - 1) / 2)]!;
+    const change = mid.ours / mid.ref - 1;
+    return { name: s.name, baseline: mid.ref, current: mid.ours, change, status: change > tolerance ? ('REGRESSION' as const) : ('ok' as const) };
+  });
 }

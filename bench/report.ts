@@ -23,7 +23,7 @@ export interface SuiteResult {
   samples: number;
   /** Figures particular to a suite (errors, peak in-flight, ...). */
   extra?: Record<string, number | string>;
-  /** With `--compare upstream`: whose driver the row measured (a row without it is ours). */
+  /** With `--compare upstream` (or `bench:check --against`): whose driver the row measured (a row without it is ours). */
   driver?: DriverName;
   /**
    * With `--compare upstream`, on our rows that upstream has a row of the same name for:
@@ -115,7 +115,8 @@ export function formatTable(suites: SuiteResult[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export async function writeJson(path: string, machine: MachineInfo, suites: SuiteResult[]): Promise<void> {
+/** Writes `{machine, suites, ...extra}` (`extra`: further top-level fields, e.g. bench:check's `against`). */
+export async function writeJson(path: string, machine: MachineInfo, suites: SuiteResult[], extra: Record<string, unknown> = {}): Promise<void> {
   const rows = suites.map(({ trace: _trace, ...row }) => row);
-  await writeFile(path, `${JSON.stringify({ machine, suites: rows }, null, 2)}\n`);
+  await writeFile(path, `${JSON.stringify({ machine, suites: rows, ...extra }, null, 2)}\n`);
 }

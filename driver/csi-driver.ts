@@ -26,6 +26,8 @@ import { ProviderHealthChecker } from './provider/provider-health.js';
 import { discoverProviders } from './provider/provider-socket.js';
 import { RefreshWatcher } from './rotation/refresh-watcher.js';
 import { RotationPoller } from './rotation/rotation-poller.js';
+import { RotationSchedule } from './rotation/rotation-schedule.js';
+import { systemClock, type Clock } from './clock.js';
 import { SecretSyncController } from './sync/secret-sync-controller.js';
 
 export type DriverConfig = Pick<
@@ -41,10 +43,7 @@ export type DriverConfig = Pick<
   | 'providerMaxInflight'
   | 'providerTimeoutMs'
 > &
-  Partial<Pick<DriverFlags, 'metricsAddr' | 'providerHealthCheck' | 'providerHealthCheckIntervalMs'>> & {
-    /** Run the driver-side rotation poller when rotation is on (default true; tests of the republish path turn it off). */
-    rotationPoller?: boolean;
-  };
+  Partial<Pick<DriverFlags, 'metricsAddr' | 'providerHealthCheck' | 'providerHealthCheckIntervalMs'>>;
 
 export interface DriverDeps {
   mounter: Mounter;
@@ -52,6 +51,8 @@ export interface DriverDeps {
   /** Events, pods, Secrets and the node's watches; without it there is no sync, refresh or events. */
   nodeApi?: NodeApi;
   logger: Logger;
+  /** Time for the rotation schedule and the poller's ticks; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface StartedCsiDriver {
@@ -93,6 +94,8 @@ export class CsiDriver {
     const searchDirs = [...config.additionalProviderVolumePaths, config.providerVolume];
     for (const name of discoverProviders(searchDirs)) metrics.knowProvider(name);
     const records = new MountRecords();
+    const clock = deps.clock ?? systemClock;
+    const schedule = new RotationSchedule(clock, config.rotationPollIntervalMs);
     let sync: SecretSyncController | undefined;
     const nodeApi = deps.nodeApi;
     const publisher = new VolumePublisher(
@@ -104,6 +107,7 @@ export class CsiDriver {
       {
         metrics,
         records,
+        schedule,
         ...(nodeApi ? { events: (pod, type, reason, message) => nodeApi.recordEvent(pod, type, reason, message) } : {}),
         onVolumeUpdated: (ns, name, spc) => sync?.volumeUpdated(ns, name, spc),
       },
@@ -125,7 +129,9 @@ export class CsiDriver {
       : undefined;
     if (nodeApi) sync = new SecretSyncController({ nodeId: config.nodeId, publishApi: deps.api, nodeApi, metrics, records, logger: deps.logger }).start();
     const refresh = nodeApi ? new RefreshWatcher(config.nodeId, publisher, records, deps.api, nodeApi, deps.logger).start() : undefined;
-    const poller = config.enableSecretRotation && config.rotationPoller !== false ? new RotationPoller(publisher, records, config.rotationPollIntervalMs, deps.logger).start() : undefined;
+    const poller = config.enableSecretRotation
+      ? new RotationPoller(publisher, records, schedule, { perProviderBound: config.providerMaxInflight, clock }, deps.logger).start()
+      : undefined;
     const health = config.providerHealthCheck
       ? new ProviderHealthChecker(providers, searchDirs, config.providerHealthCheckIntervalMs ?? 120_000, metrics, deps.logger).start()
       : undefined;

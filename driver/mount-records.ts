@@ -39,10 +39,6 @@ export interface MountRecord {
 interface Entry {
   record: MountRecord;
   request: NodePublishVolumeRequest__Output;
-  /** epoch ms of the last provider call for this volume (success or failure). */
-  lastCheckMs: number;
-  failures: number;
-  nextAttemptMs: number;
 }
 
 export class MountRecords {
@@ -53,9 +49,6 @@ export class MountRecords {
     this.entries.set(record.targetPath, {
       record: { ...record, syncedSecrets: previous?.record.syncedSecrets ?? record.syncedSecrets, lastRefresh: previous?.record.lastRefresh ?? record.lastRefresh },
       request,
-      lastCheckMs: Date.now(),
-      failures: 0,
-      nextAttemptMs: 0,
     });
   }
 
@@ -71,18 +64,12 @@ export class MountRecords {
     this.entries.delete(targetPath);
   }
 
-  /** Records a rotation attempt; a failure pushes the next attempt out exponentially. */
-  rotated(targetPath: string, outcome: RotationOutcome, backoff: { baseMs: number; maxMs: number }, objects?: ObjectVersion[]): void {
+  /** Records a rotation attempt's outcome; a success also the new content's time and object versions. */
+  rotated(targetPath: string, outcome: RotationOutcome, objects?: ObjectVersion[]): void {
     const e = this.entries.get(targetPath);
     if (!e) return;
-    e.lastCheckMs = Date.now();
     e.record.lastRotation = outcome;
-    if (outcome.result === 'failed') {
-      e.failures++;
-      e.nextAttemptMs = Date.now() + Math.min(backoff.maxMs, backoff.baseMs * 2 ** (e.failures - 1));
-    } else {
-      e.failures = 0;
-      e.nextAttemptMs = 0;
+    if (outcome.result !== 'failed') {
       e.record.lastUpdate = outcome.time;
       if (objects) e.record.objects = objects;
     }
@@ -91,19 +78,6 @@ export class MountRecords {
   refreshed(targetPath: string, outcome: RotationOutcome & { requestedAt: string }): void {
     const e = this.entries.get(targetPath);
     if (e) e.record.lastRefresh = outcome;
-  }
-
-  /** Whether a rotation of `targetPath` is due: past the interval and not backing off. */
-  due(targetPath: string, intervalMs: number, now = Date.now()): boolean {
-    const e = this.entries.get(targetPath);
-    if (!e) return true;
-    return now - e.lastCheckMs >= intervalMs && now >= e.nextAttemptMs;
-  }
-
-  /** Whether the volume is backing off after failed rotations. */
-  backingOff(targetPath: string, now = Date.now()): boolean {
-    const e = this.entries.get(targetPath);
-    return e !== undefined && now < e.nextAttemptMs;
   }
 
   setSyncedSecrets(targetPath: string, names: string[]): void {
@@ -135,5 +109,10 @@ export class MountRecords {
 
   targets(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** Every mounted volume's target and provider (what a rotation pass plans from), without copying the records. */
+  *volumes(): IterableIterator<{ targetPath: string; provider: string }> {
+    for (const { record } of this.entries.values()) yield { targetPath: record.targetPath, provider: record.provider };
   }
 }

@@ -8,7 +8,8 @@
  * 4. act in small steps — read the SecretProviderClass, make the volume, fetch from the
  *    provider, validate and write atomically, record the pod status — on one
  *    `PublishAttempt` that carries the provider and the phase;
- * 5. settle the outcome in one place (`settleSuccess` / `settleFailure`): metrics, the mount record, events, backoff.
+ * 5. settle the outcome in one place (`settleSuccess` / `settleFailure`): metrics, the mount
+ *    record, the rotation schedule (interval and backoff), events.
  *
  * A failed first mount leaves the target as if nothing had happened; a failed remount keeps
  * the content the pod has.
@@ -25,6 +26,8 @@ import type { SecretsStoreApi } from './k8s/secrets-store-api.js';
 import { buildPodStatus, podStatusName, type PodRef, type SecretProviderClass } from './k8s/types.js';
 import { DriverMetrics } from './metrics/driver-metrics.js';
 import { MountRecords, type MountRecord } from './mount-records.js';
+import { systemClock } from './clock.js';
+import { RotationSchedule } from './rotation/rotation-schedule.js';
 import { StaleMountError, type Mounter } from './mount/mounter.js';
 import { describeForeign } from './mount/ownership.js';
 import { findSymlink } from './mount/target-path.js';
@@ -51,6 +54,8 @@ export type PodEventSink = (pod: PodRef, type: 'Normal' | 'Warning', reason: str
 export interface PublisherExtras {
   metrics?: DriverMetrics;
   records?: MountRecords;
+  /** When each volume is next due for rotation; by default one on the system clock. */
+  schedule?: RotationSchedule;
   events?: PodEventSink;
   /**
    * Called after every successful mount, rotation or refresh (the Secret sync listens), with
@@ -88,6 +93,7 @@ export class VolumePublisher {
   private readonly locks = new TargetLocks();
   readonly metrics: DriverMetrics;
   readonly records: MountRecords;
+  readonly schedule: RotationSchedule;
   private readonly events: PodEventSink;
   private readonly onVolumeUpdated: (namespace: string, podStatusName: string, spc: SecretProviderClass) => void;
 
@@ -101,6 +107,7 @@ export class VolumePublisher {
   ) {
     this.metrics = extras.metrics ?? new DriverMetrics();
     this.records = extras.records ?? new MountRecords();
+    this.schedule = extras.schedule ?? new RotationSchedule(systemClock, options.rotationPollIntervalMs);
     this.events = extras.events ?? (async () => undefined);
     this.onVolumeUpdated = extras.onVolumeUpdated ?? (() => undefined);
   }
@@ -122,12 +129,6 @@ export class VolumePublisher {
     return this.publish(req, Date.now() + timeoutMs, mode);
   }
 
-  /** The rotation backoff: from the poll interval, doubling, at most 10 intervals (and 10 min). */
-  private get backoff() {
-    const base = Math.max(1000, this.options.rotationPollIntervalMs);
-    return { baseMs: base, maxMs: Math.max(base, Math.min(10 * base, 600_000)) };
-  }
-
   private async publishLocked(req: NodePublishVolumeRequest__Output, target: PublishTarget, deadline: number, mode: PublishMode): Promise<PublishResult> {
     const { targetPath } = target;
     const recorded = this.records.get(targetPath) !== undefined;
@@ -138,7 +139,7 @@ export class VolumePublisher {
       volume,
       recorded,
       rotationEnabled: this.options.rotationEnabled,
-      due: recorded && this.records.due(targetPath, this.options.rotationPollIntervalMs),
+      due: recorded && this.schedule.due(targetPath),
       rotationPollIntervalMs: this.options.rotationPollIntervalMs,
       ...(adopting ? { contentAgeMs: Date.now() - (await stat(targetPath)).mtimeMs } : {}),
     });
@@ -226,6 +227,7 @@ export class VolumePublisher {
     }
     const updated = (await stat(targetPath)).mtime.toISOString();
     this.records.upsert(this.record(req, target, provider, status.status?.objects ?? [], updated), req);
+    this.schedule.fetched(targetPath);
     return true;
   }
 
@@ -347,10 +349,11 @@ export class VolumePublisher {
     if (a.remount) this.metrics.rotation(a.provider, { rotated: f.written.changed }, a.seconds());
     else this.metrics.publishSucceeded(a.provider, a.seconds());
     if (a.remount && this.records.get(targetPath)) {
-      this.records.rotated(targetPath, { time: now, result: f.written.changed ? 'rotated' : 'unchanged' }, this.backoff, f.objects);
+      this.records.rotated(targetPath, { time: now, result: f.written.changed ? 'rotated' : 'unchanged' }, f.objects);
     } else {
       this.records.upsert(this.record(a.req, a.target, a.provider, f.objects, now), a.req);
     }
+    this.schedule.fetched(targetPath);
     this.onVolumeUpdated(pod.namespace, podStatusName(pod.name, pod.namespace, spcName), f.spc);
     return {
       outcome: a.remount ? 'remounted' : 'mounted',
@@ -372,7 +375,8 @@ export class VolumePublisher {
       return;
     }
     this.metrics.rotation(a.provider, { rotated: false, errorType: reason }, a.seconds());
-    this.records.rotated(targetPath, { time: rfc3339(), result: 'failed', error: messageOf(err) }, this.backoff);
+    this.records.rotated(targetPath, { time: rfc3339(), result: 'failed', error: messageOf(err) });
+    this.schedule.failed(targetPath);
     void this.events(pod, 'Warning', 'SecretRotationFailed', `failed to rotate the secrets of SecretProviderClass ${pod.namespace}/${spcName} at ${targetPath}: ${messageOf(err)}; the old content stays`);
   }
 
@@ -399,6 +403,7 @@ export class VolumePublisher {
           this.logger.info({ targetPath }, 'unpublish: the target is not a volume this driver made (not mounted by it, no ..data); left it as it is');
         }
         this.records.delete(targetPath);
+        this.schedule.forget(targetPath);
         this.metrics.unpublished(true);
       } catch (err) {
         this.metrics.unpublished(false);

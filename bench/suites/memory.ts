@@ -12,8 +12,15 @@
  * step runs against one right after the other. Upstream's is a Go process: RSS only (its
  * rows say so in `extra.heap`); Go gives freed pages back to the system lazily, so its RSS,
  * like ours, is read once it stops moving.
+ *
+ * `driver idle, crowded cluster`: a second driver of each kind started against an API server
+ * that already holds 10,000 Secrets and 5,000 pods bound to other nodes (none of them the
+ * driver's): its idle RSS beside the empty cluster's (`extra.vsEmptyMb`). A driver that
+ * watches only its node's pods and the objects it labelled holds none of them.
  */
+import { randomUUID } from 'node:crypto';
 import { rssBytes } from '../../harness/managed-process.js';
+import type { StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { connectInspector } from '../inspector-session.js';
 import { oursDriver, type DriverUnderTest } from '../driver-under-test.js';
 import { startPublishStack, type PublishStack, type PublishTarget } from '../publish-stack.js';
@@ -68,8 +75,25 @@ interface Subject {
   close(): void;
 }
 
-async function subject(driver: DriverUnderTest): Promise<Subject> {
-  const stack = await startPublishStack({ objects: 10, objectBytes: 1024, driver, ...(driver.node ? { driverNodeArgs: ['--inspect=127.0.0.1:0'] } : {}) });
+/** What the crowded cluster holds: Secrets and pods, none of them on the driver's node. */
+export const crowd = { secrets: 10_000, pods: 5_000 } as const;
+
+/** Fills `api` with the crowd: Secrets of 1 KiB, pods bound to 50 other nodes. */
+function seedCrowd(api: StartedSimApiServer): void {
+  const data = { value: Buffer.alloc(1024, 'x').toString('base64') };
+  for (let i = 0; i < crowd.secrets; i++) api.store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: `crowd-${i}`, namespace: 'default' }, type: 'Opaque', data });
+  for (let i = 0; i < crowd.pods; i++) {
+    api.store.create('pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `crowd-${i}`, namespace: 'default', uid: randomUUID() },
+      spec: { nodeName: `other-node-${i % 50}`, containers: [{ name: 'app', image: 'busybox' }] },
+    });
+  }
+}
+
+async function subject(driver: DriverUnderTest, crowded = false): Promise<Subject> {
+  const stack = await startPublishStack({ objects: 10, objectBytes: 1024, driver, ...(driver.node ? { driverNodeArgs: ['--inspect=127.0.0.1:0'] } : {}), ...(crowded ? { seed: seedCrowd } : {}) });
   const pid = stack.driver.child.pid!;
   const rss = async () => (await rssBytes(pid)) ?? 0;
   if (!driver.node) return { stack, rss, close: () => undefined };
@@ -124,6 +148,24 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
       r.idleRss = await settle(s.rss);
       if (s.collectedHeap) r.idleHeap = await s.collectedHeap();
     });
+    // The same idle driver, started against a crowded cluster, right after: then gone again.
+    const crowdedRows: SuiteResult[] = [];
+    for (const [i, driver] of [oursDriver, ...(options.others ?? [])].entries()) {
+      const c = await subject(driver, true);
+      try {
+        const rss = await settle(c.rss);
+        const heap = c.collectedHeap ? await c.collectedHeap() : undefined;
+        const empty = readings[i]!.idleRss!;
+        options.log(`memory (${c.stack.driverName}): idle RSS with ${crowd.secrets} Secrets and ${crowd.pods} pods on other nodes ${mib(rss)} MiB (empty cluster ${mib(empty)} MiB)`);
+        crowdedRows.push({
+          ...row('driver idle, crowded cluster', rss / 2 ** 20, { secrets: crowd.secrets, podsOnOtherNodes: crowd.pods, emptyClusterMb: mib(empty), vsEmptyMb: mib(rss - empty), ...(heap !== undefined ? { heapMb: mib(heap), emptyClusterHeapMb: mib(readings[i]!.idleHeap ?? 0) } : {}) }),
+          ...(c.stack.driverName === 'ours' ? {} : { driver: c.stack.driverName }),
+        });
+      } finally {
+        c.close();
+        await c.stack.close();
+      }
+    }
 
     // Warm up with a full round of the same size: code compiled, connections open, metric
     // series created, tables grown to their size; what a second round leaves is a leak.
@@ -178,7 +220,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
         );
       }
     }
-    return rows;
+    return [...rows, ...crowdedRows];
   } finally {
     for (const s of subjects.reverse()) {
       s.close();

@@ -38,7 +38,11 @@ interface NodePublishOptions {
   iterations: number;
   /** Minimum time per task in ms, over all rounds (tinybench keeps going until both limits are met). */
   timeMs: number;
-  /** Interleaved rounds the samples are spread over. */
+  /**
+   * Interleaved rounds the samples are spread over. Many short rounds (a few calls of each
+   * task each) compare two drivers almost call by call (bench:check --against); then each
+   * round starts without warm-up calls, and the API floor is probed in ten of them.
+   */
   rounds: number;
   /** Besides ours, e.g. upstream's driver (`--compare upstream`). */
   others?: DriverUnderTest[];
@@ -77,26 +81,35 @@ export async function runNodePublishSuites(options: NodePublishOptions): Promise
       await s.publish(warm);
       await s.unpublish(warm);
     }
-    const bench = new Bench({ iterations: Math.ceil(options.iterations / rounds), time: options.timeMs / rounds, warmupTime: 0, warmupIterations: 2, throws: true, retainSamples: true });
     const publishName = nodePublishName(label);
     const unpublishName = nodeUnpublishName(label);
     const prefixOf = (s: PublishStack) => (s === stack ? '' : `${s.driverName}: `);
-    for (const s of stacks) addPublishTasks(bench, s, prefixOf(s), publishName, unpublishName);
-    bench.add(floors.csiEmpty, async () => {
-      await stack.csi.nodeGetInfo({});
-    });
     const providers = new ProviderClients({ providerVolume: stack.providerDir, additionalProviderVolumePaths: [], maxCallRecvMsgSize: 4 << 20, maxInflight: 32, callTimeoutMs: 30_000, logger: createLogger({ name: 'bench', level: 'silent' }) });
-    bench.add(floors.providerEmpty, async () => {
-      await providers.version('fake', 30_000);
-    });
+    /** The tasks, the drivers' in `order`, then the floors. */
+    const makeBench = (order: PublishStack[]) => {
+      const bench = new Bench({ iterations: Math.ceil(options.iterations / rounds), time: options.timeMs / rounds, warmupTime: 0, warmupIterations: rounds > 20 ? 0 : 2, throws: true, retainSamples: true });
+      for (const s of order) addPublishTasks(bench, s, prefixOf(s), publishName, unpublishName);
+      bench.add(floors.csiEmpty, async () => {
+        await stack.csi.nodeGetInfo({});
+      });
+      bench.add(floors.providerEmpty, async () => {
+        await providers.version('fake', 30_000);
+      });
+      return bench;
+    };
+    // With other drivers, every other round runs them in the reverse order: none always first.
+    const benches = stacks.length > 1 ? [makeBench(stacks), makeBench([...stacks].reverse())] : [makeBench(stacks)];
     const apiSamples: number[] = [];
     const apiPath = `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/default/secretproviderclasses/${SPC_NAME}`;
-    const perRound = Math.max(20, Math.ceil(options.iterations / rounds));
+    const probeEvery = Math.max(1, Math.floor(rounds / 10));
+    const perRound = Math.max(20, Math.ceil(options.iterations / Math.ceil(rounds / probeEvery)));
+    let round = 0;
     let rows;
     try {
-      rows = await runInterleaved(bench, {
+      rows = await runInterleaved(benches, {
         rounds,
         beforeRound: async () => {
+          if (round++ % probeEvery !== 0) return;
           const probe = await run(process.execPath, [join(root, 'dist/bench/http-floor-probe.js'), stack.kubeconfig, apiPath, String(perRound)]);
           apiSamples.push(...(JSON.parse(probe.stdout) as { samplesMs: number[] }).samplesMs);
         },

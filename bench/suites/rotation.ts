@@ -1,6 +1,11 @@
 /**
  * The cost of one rotation pass of the driver-side poller over 100 mounted volumes, with
- * nothing changed and with 10% of the volumes' objects changed between passes. Each volume
+ * nothing changed and with 10% of the volumes' objects changed between passes, and (given
+ * `largeVolumes`) over that many, nothing changed. The poller refetches concurrently, at most
+ * the provider's in-flight bound at once: every pass resets the fake provider's peak of
+ * concurrent Mount calls first and reads it after (its control API), each row reports the
+ * highest (`extra.providerPeakInflight`), and a pass that went past the bound fails the
+ * run. Each volume
  * mounts 10 objects of 1 KiB (9 shared, 1 of its own); a pass refetches every volume:
  * SecretProviderClass read, current versions from the pod status, provider Mount over its
  * socket, compare-and-write, pod status write when something changed. The driver runs in
@@ -24,7 +29,7 @@ import { KubeClient } from '../../driver/k8s/kube-client.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
 import { KubeSecretsStoreApi } from '../../driver/k8s/secrets-store-api.js';
 import { selectMounter } from '../../driver/mount/select-mounter.js';
-import { RotationPoller } from '../../driver/rotation/rotation-poller.js';
+import { ManualClock } from '../../harness/manual-clock.js';
 import { csiClient, kubeletPublishRequest, type CsiClient } from '../../harness/csi-client.js';
 import { type ManagedProcess, rssBytes, startFakeProviderBin } from '../../harness/managed-process.js';
 import type { NodePublishVolumeRequest } from '../../proto/gen/csi/v1/NodePublishVolumeRequest.js';
@@ -39,6 +44,8 @@ import { csiVolumeDir, targetPath } from '../../cluster/kubelet-layout.js';
 interface RotationBenchOptions {
   volumes: number;
   passes: number;
+  /** Also time passes over this many volumes (more than `volumes`), nothing changed. */
+  largeVolumes?: number;
   /** Drivers to time the kubelet's republish against besides ours (`--compare upstream`); none: no republish rows. */
   others?: DriverUnderTest[];
   log: (line: string) => void;
@@ -55,16 +62,21 @@ interface Republisher {
   changed: number[];
 }
 
-/** Mounts `volumes` volumes (`spc-i` each) through `client` under `dir`; returns the requests to republish them with. */
-async function mountVolumes(client: CsiClient, dir: string, volumes: number): Promise<NodePublishVolumeRequest[]> {
+/** The driver's bound on Mount calls in flight per provider here, which the poller's passes must keep to. */
+const providerMaxInflight = 32;
+
+/** Mounts volumes `from`..`volumes`-1 (`spc-i` each) through `client` under `dir`, a few at once; returns the requests to republish them with. */
+async function mountVolumes(client: CsiClient, dir: string, volumes: number, from = 0): Promise<NodePublishVolumeRequest[]> {
   const requests: NodePublishVolumeRequest[] = [];
-  for (let i = 0; i < volumes; i++) {
+  const indexes = Array.from({ length: volumes - from }, (_, k) => from + k);
+  const mountOne = async (i: number) => {
     const uid = randomUUID();
     await mkdir(csiVolumeDir(dir, uid, 'secrets'), { recursive: true });
     const req = kubeletPublishRequest({ targetPath: targetPath(dir, uid, 'secrets'), spc: `spc-${i}`, pod: { name: `pod-${i}`, namespace: 'default', uid } });
     await client.nodePublishVolume(req);
-    requests.push(req);
-  }
+    requests[i - from] = req;
+  };
+  for (let k = 0; k < indexes.length; k += 8) await Promise.all(indexes.slice(k, k + 8).map(mountOne));
   return requests;
 }
 
@@ -88,13 +100,17 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
     const providerDir = join(root, 'providers');
     await mkdir(providerDir, { recursive: true });
     const shared = Array.from({ length: 9 }, (_, i) => `shared-${i}`);
-    const own = Array.from({ length: options.volumes }, (_, i) => `own-${i}`);
+    const all = Math.max(options.volumes, options.largeVolumes ?? 0);
+    const own = Array.from({ length: all }, (_, i) => `own-${i}`);
     const object = (name: string) => ({ name, version: '1', contentsBase64: randomBytes(1024).toString('base64') });
     await writeFile(join(root, 'store.yaml'), stringify({ objects: [...shared, ...own].map(object) }));
     let control;
     ({ proc: provider, control } = await startFakeProviderBin({ name: 'fake', socket: join(providerDir, 'fake.sock'), store: join(root, 'store.yaml'), control: true }));
     await api.writeKubeconfig(join(root, 'kubeconfig'));
     const logger = createLogger({ name: 'bench-driver', level: 'warn' });
+    // The benchmark runs the poller's passes itself: on a clock that stands still, the
+    // poller's own timer never fires.
+    const clock = new ManualClock();
     driver = await new CsiDriver(
       {
         endpoint: `unix://${join(root, 'csi.sock')}`,
@@ -104,14 +120,13 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
         additionalProviderVolumePaths: [],
         enableSecretRotation: true,
         rotationPollIntervalMs: 0,
-        rotationPoller: false,
         maxCallRecvMsgSize: 4 * 1024 * 1024,
-        providerMaxInflight: 32,
+        providerMaxInflight,
         providerTimeoutMs: 30_000,
       },
-      { mounter: await selectMounter('auto'), api: new KubeSecretsStoreApi(new KubeClient(loadKubeConfig(join(root, 'kubeconfig')))), logger },
+      { mounter: await selectMounter('auto'), api: new KubeSecretsStoreApi(new KubeClient(loadKubeConfig(join(root, 'kubeconfig')))), logger, clock },
     ).start();
-    for (let i = 0; i < options.volumes; i++) {
+    for (let i = 0; i < all; i++) {
       api.store.create('secretproviderclasses', {
         apiVersion: 'secrets-store.csi.x-k8s.io/v1',
         kind: 'SecretProviderClass',
@@ -152,13 +167,24 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
     const republishAll = async (p: number, into: 'unchanged' | 'changed') => {
       for (const r of p % 2 === 0 ? republishers : [...republishers].reverse()) r[into].push(await republishPass(r));
     };
-    const poller = new RotationPoller(driver.publisher, driver.publisher.records, 0, logger);
-    const unchanged: number[] = [];
-    for (let p = 0; p < options.passes; p++) {
+    const poller = driver.poller!;
+    const providerState = async () => (await (await fetch(`${control}/state`)).json()) as { maxInflight: number };
+    /** One timed pass of the poller over `volumes` volumes; records the provider's peak of Mount calls in flight. */
+    const timedPass = async (volumes: number, peaks: number[]): Promise<number> => {
+      await fetch(`${control}/state/max-inflight`, { method: 'DELETE' });
       const t = performance.now();
       const n = await poller.pass();
-      unchanged.push(performance.now() - t);
-      if (n !== options.volumes) throw new Error(`a pass refetched ${n} volumes, expected ${options.volumes}`);
+      const ms = performance.now() - t;
+      const { maxInflight } = await providerState();
+      if (n !== volumes) throw new Error(`a pass refetched ${n} volumes, expected ${volumes}`);
+      if (maxInflight > providerMaxInflight) throw new Error(`a pass had ${maxInflight} Mount calls in flight at once at the provider, above the driver's bound of ${providerMaxInflight}`);
+      peaks.push(maxInflight);
+      return ms;
+    };
+    const peaks = { unchanged: [] as number[], changed: [] as number[], large: [] as number[] };
+    const unchanged: number[] = [];
+    for (let p = 0; p < options.passes; p++) {
+      unchanged.push(await timedPass(options.volumes, peaks.unchanged));
       await republishAll(p, 'unchanged');
     }
     const changed: number[] = [];
@@ -177,9 +203,7 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
     };
     for (let p = 0; p < options.passes; p++) {
       await changeTenth();
-      const t = performance.now();
-      await poller.pass();
-      changed.push(performance.now() - t);
+      changed.push(await timedPass(options.volumes, peaks.changed));
       if (republishers.length === 0) continue;
       const changedNow = await changeTenth();
       await republishAll(p, 'changed');
@@ -190,15 +214,29 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
         }
       }
     }
+    const large: number[] = [];
+    if (options.largeVolumes && options.largeVolumes > options.volumes) {
+      await mountVolumes(client, root, options.largeVolumes, options.volumes);
+      options.log(`rotation: ${options.largeVolumes} volumes mounted, ${options.passes} passes`);
+      for (let p = 0; p < options.passes; p++) large.push(await timedPass(options.largeVolumes, peaks.large));
+    }
     const rotatedTotal = await driver.metrics.registry.getSingleMetric('rotation_reconcile_total')!.get();
     const rotated = rotatedTotal.values.find((v) => v.labels.rotated === 'true')?.value ?? 0;
     const expected = tenth * options.passes * (republishers.length > 0 ? 2 : 1);
     if (rotated !== expected) throw new Error(`expected ${expected} rotated volumes, the metrics say ${rotated}`);
     const rss = process.memoryUsage().rss / 2 ** 20;
-    const perVolumeMs = (passes: number[]) => passes.reduce((a, b) => a + b, 0) / passes.length / options.volumes;
+    const perVolumeMs = (passes: number[], volumes = options.volumes) => passes.reduce((a, b) => a + b, 0) / passes.length / volumes;
+    const how = `our driver-side poller, one pass (at most ${providerMaxInflight} refetches in flight, the provider's bound)`;
+    const poll = (name: string, samples: number[], peak: number[], volumes = options.volumes): SuiteResult => ({
+      ...fromSamples(name, samples),
+      rssMb: rss,
+      floorRatio: null,
+      extra: { perVolumeMs: perVolumeMs(samples, volumes), providerPeakInflight: Math.max(...peak), providerMaxInflight, how },
+    });
     const rows: SuiteResult[] = [
-      { ...fromSamples(`rotation pass ${options.volumes} volumes, none changed`, unchanged), rssMb: rss, floorRatio: null, extra: { perVolumeMs: perVolumeMs(unchanged), how: 'our driver-side poller, one pass' } },
-      { ...fromSamples(`rotation pass ${options.volumes} volumes, 10% changed`, changed), rssMb: rss, floorRatio: null, extra: { perVolumeMs: perVolumeMs(changed), how: 'our driver-side poller, one pass' } },
+      poll(`rotation pass ${options.volumes} volumes, none changed`, unchanged, peaks.unchanged),
+      poll(`rotation pass ${options.volumes} volumes, 10% changed`, changed, peaks.changed),
+      ...(large.length ? [poll(`rotation pass ${options.largeVolumes} volumes, none changed`, large, peaks.large, options.largeVolumes)] : []),
     ];
     for (const [key, label] of [['unchanged', 'none changed'], ['changed', '10% changed']] as const) {
       for (const r of republishers) {

@@ -51,6 +51,16 @@ export interface LoggedRequest {
   name: string | undefined;
   code: number;
   user: string;
+  /** The request's label and field selectors as sent (lists and watches), when it had any. */
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** The selectors of a request's query, for the request log. */
+function selectorsOf(q: URLSearchParams): Pick<LoggedRequest, 'labelSelector' | 'fieldSelector'> {
+  const labelSelector = q.get('labelSelector');
+  const fieldSelector = q.get('fieldSelector');
+  return { ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) };
 }
 
 export interface StartedSimApiServer {
@@ -60,7 +70,7 @@ export interface StartedSimApiServer {
   readonly store: ObjectStore;
   readonly faults: ApiFaults;
   readonly authorizer: Authorizer;
-  /** Every resource request answered: verb, resource, namespace, name, HTTP code, user (no bodies). */
+  /** Every resource request answered: verb, resource, namespace, name, HTTP code, user, a list's or watch's selectors (no bodies). */
   readonly requestLog: LoggedRequest[];
   /** TCP connections accepted since start (clients should reuse keep-alive connections). */
   connections(): number;
@@ -243,7 +253,7 @@ export class SimApiServer {
         case 'watch': {
           const options = listOptions(q, true);
           const timeout = q.get('timeoutSeconds');
-          requestLog.push({ verb: 'watch', resource: r.plural, namespace: route.namespace, name: route.name, code: 200, user: user.name });
+          requestLog.push({ verb: 'watch', resource: r.plural, namespace: route.namespace, name: route.name, code: 200, user: user.name, ...selectorsOf(q) });
           return streamWatch(
             store,
             res,
@@ -335,7 +345,7 @@ export class SimApiServer {
       let user: UserInfo | undefined;
       const respond = (code: number, body: unknown, headers: Record<string, string> = {}) => {
         if (route && route.verb !== 'watch') {
-          requestLog.push({ verb: route.verb, resource: route.resource.plural, namespace: route.namespace, name: route.name, code, user: user?.name ?? '' });
+          requestLog.push({ verb: route.verb, resource: route.resource.plural, namespace: route.namespace, name: route.name, code, user: user?.name ?? '', ...(route.verb === 'list' ? selectorsOf(url.searchParams) : {}) });
         }
         if (res.headersSent) {
           res.end();

@@ -4,11 +4,11 @@
  * the verdicts (and the exit code) follow from measured ratios.
  */
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compare, suitesWithErrors, type Baseline } from '../../bench/regression-gate.js';
+import { compare, compareWithRef, gateLatency, suitesWithErrors, type Baseline } from '../../bench/regression-gate.js';
 import type { SuiteResult } from '../../bench/report.js';
 import { root } from '../../harness/managed-process.js';
 import { makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
@@ -54,6 +54,31 @@ describe('regression gate rule', () => {
     expect(verdicts[0]!.change).toBeCloseTo(0.3);
   });
 
+  it('against another build: compares lower quartiles within each run and takes the median run', () => {
+    /** A row whose samples are 1..100 ms scaled by `k` (lower quartile 25k ms, p50 50k). */
+    const scaled = (name: string, k: number, driver?: 'ref'): SuiteResult => ({
+      ...suite(name, driver ? null : 2),
+      p50Ms: 50 * k,
+      trace: { latenciesMs: Array.from({ length: 100 }, (_, i) => (i + 1) * k) },
+      ...(driver ? { driver } : {}),
+    });
+    expect(gateLatency(scaled('x', 2))).toBe(50);
+    const run = (ours: number, ref: number) => [scaled('publish', ours), scaled('publish', ref, 'ref'), scaled('only ours', 1), suite('no floor', null)];
+    // Runs at +10%, +40% and +20%: the median run (+20%) decides.
+    const verdicts = compareWithRef([run(1.1, 1), run(1.4, 1), run(1.2, 1)], 0.15);
+    expect(verdicts.map((v) => [v.name, v.status])).toEqual([
+      ['publish', 'REGRESSION'],
+      ['only ours', 'new'],
+    ]);
+    expect(verdicts[0]!.change).toBeCloseTo(0.2);
+    expect(verdicts[0]!.baseline).toBeCloseTo(25);
+    expect(verdicts[0]!.current).toBeCloseTo(30);
+    expect(compareWithRef([run(1.1, 1)], 0.15)[0]!.status).toBe('ok');
+    // The slow half of the samples does not decide: ours slower only above the median passes.
+    const tail = { ...scaled('publish', 1), trace: { latenciesMs: Array.from({ length: 100 }, (_, i) => (i < 50 ? i + 1 : (i + 1) * 3)) } };
+    expect(compareWithRef([[tail, scaled('publish', 1, 'ref')]], 0.15)[0]!.status).toBe('ok');
+  });
+
   it('reports suites whose operations failed', () => {
     expect(suitesWithErrors([suite('storm 50 publishes', null, { errors: 2, firstError: 'boom' }), suite('storm 200 publishes', null, { errors: 0 })])).toEqual([
       { name: 'storm 50 publishes', errors: 2, firstError: 'boom' },
@@ -84,8 +109,21 @@ describe('npm run bench:check', () => {
     expect(provider.p50Ms).toBeGreaterThan(0);
   });
 
+  it('rejects a ref that is no commit with exit code 2, naming it, and leaves no worktree behind', async () => {
+    // Its own temporary directory, so that nothing else's worktrees (other runs) can confuse the check.
+    tmp = await makeTempRoot('gate-ref');
+    const err = await run(process.execPath, [join(root, 'dist/bench/check.js'), '--against', 'no-such-ref-anywhere'], { env: { ...process.env, TMPDIR: tmp.path } }).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/--against no-such-ref-anywhere: not a commit in this repository.*e\.g\. --against HEAD~1/);
+    expect(await readdir(tmp.path)).toEqual([]);
+    expect((await run('git', ['worktree', 'list', '--porcelain'], { cwd: root })).stdout).not.toContain(tmp.path);
+  });
+
   it('rejects bad usage with exit code 2', async () => {
-    for (const args of [['--repeat', '0'], ['--only', 'nope'], ['--tolerance', 'x'], ['--frobnicate']]) {
+    for (const args of [['--repeat', '0'], ['--only', 'nope'], ['--tolerance', 'x'], ['--frobnicate'], ['--against', 'HEAD', '--update-baseline']]) {
       const err = await run(process.execPath, [join(root, 'dist/bench/check.js'), ...args]).then(
         () => null,
         (e: { code: number; stderr: string }) => e,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
 import { kubeletPublishRequest } from '../../harness/csi-client.js';
+import { ManualClock } from '../../harness/manual-clock.js';
 import { startHarness, type Harness } from '../helpers/driver-harness.js';
 import { isRoot } from '../helpers/temp-root.js';
 
@@ -18,7 +19,9 @@ beforeAll(async () => {
       { name: 'stable', contents: 'never-changes', version: '1' },
       { name: 'rotating', contents: 'first-value', version: '1' },
     ],
-    driver: { enableSecretRotation: true, rotationPollIntervalMs: 0, rotationPoller: false },
+    driver: { enableSecretRotation: true, rotationPollIntervalMs: 0 },
+    // Time stands still: the poller never ticks, so every fetch here is the republish's.
+    clock: new ManualClock(),
   });
   h.createSpc('default', 'rot', { provider: 'fake', parameters: { objects: '- objectName: stable\n- objectName: rotating\n' } });
 });

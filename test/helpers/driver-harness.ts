@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Clock } from '../../driver/clock.js';
 import { CsiDriver, type DriverConfig, type StartedCsiDriver } from '../../driver/csi-driver.js';
 import { KubeClient } from '../../driver/k8s/kube-client.js';
 import { loadKubeConfig } from '../../driver/k8s/kube-config.js';
@@ -36,7 +37,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { objects?: ObjectInput[]; driver?: Partial<DriverConfig> } = {}): Promise<Harness> {
+export async function startHarness(options: { objects?: ObjectInput[]; driver?: Partial<DriverConfig>; clock?: Clock } = {}): Promise<Harness> {
   const tmp = await makeTempRoot('harness');
   let logText = '';
   const sink = new Writable({
@@ -75,6 +76,7 @@ export async function startHarness(options: { objects?: ObjectInput[]; driver?: 
     mounter: await selectMounter('auto'),
     api: new KubeSecretsStoreApi(new KubeClient(loadKubeConfig(kubeconfig))),
     logger,
+    ...(options.clock ? { clock: options.clock } : {}),
   }).start();
   const client = csiClient(driver.socketPath);
   return {
