@@ -102,8 +102,6 @@ async function main(argv: string[]): Promise<number> {
       }
     },
   });
-  // bindUnixSocket removes a stale socket first.
-  await bindUnixSocket(server, socket);
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://provider');
     if (url.pathname === '/rotation') {
@@ -131,6 +129,10 @@ async function main(argv: string[]): Promise<number> {
     http.once('error', reject);
     http.listen(Number(values.port), '127.0.0.1', () => resolve());
   });
+  // The socket last, so that a socket that answers means the rotation server answers too
+  // (the harness waits for the socket after a restart, then may run --rotate-cmd at once).
+  // bindUnixSocket removes a stale socket first.
+  await bindUnixSocket(server, socket);
   log('serving', { socket, port: values.port });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());

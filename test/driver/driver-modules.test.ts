@@ -42,7 +42,7 @@ describe('the driver process', () => {
       `current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${(api.address() as AddressInfo).port}"}}]\nusers: [{name: u, user: {token: t}}]\n`,
     );
     const socket = join(tmp.path, 'csi.sock');
-    driver = startBin('driver/main.js', [`--endpoint=unix://${socket}`, '--nodeid=node-1', `--kubeconfig=${kubeconfig}`, `--provider-volume=${join(tmp.path, 'providers')}`, '--metrics-addr=127.0.0.1:0'], {
+    driver = startBin('driver/main.js', [`--endpoint=unix://${socket}`, '--nodeid=node-1', `--kubeconfig=${kubeconfig}`, `--provider-volume=${join(tmp.path, 'providers')}`, `--additional-provider-volume-paths=${join(tmp.path, 'providers')}-none`, '--metrics-addr=127.0.0.1:0'], {
       nodeArgs: ['--import', recordModules],
       env: { MODULE_LOG: join(tmp.path, 'modules.log') },
     });

@@ -85,7 +85,7 @@ describe('driver process on its socket', () => {
       `--endpoint=unix://${socket}`,
       '--nodeid=node-1',
       `--kubeconfig=${kubeconfig}`,
-      `--provider-volume=${join(tmp.path, 'providers')}`,
+      `--provider-volume=${join(tmp.path, 'providers')}`, `--additional-provider-volume-paths=${join(tmp.path, 'providers')}-none`,
       '-v=2',
       '--metrics-addr=127.0.0.1:0',
       '--log-format-json',

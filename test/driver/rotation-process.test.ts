@@ -44,7 +44,7 @@ beforeAll(async () => {
   driver = startBin('driver/main.js', [
     `--endpoint=unix://${socket}`,
     '--nodeid=node-1',
-    `--provider-volume=${providerDir}`,
+    `--provider-volume=${providerDir}`, `--additional-provider-volume-paths=${providerDir}-none`,
     `--kubeconfig=${kubeconfig}`,
     '--metrics-addr=127.0.0.1:0',
     '--enable-secret-rotation',

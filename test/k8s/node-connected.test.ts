@@ -88,6 +88,17 @@ describe.skipIf(missing.length > 0)(`k8s node joined to the control plane${missi
   });
 
   it('runs a busybox pod with the default pull policy; kubectl logs and exec reach it', async () => {
+    // The service-account controller makes the namespace's `default` account a moment after
+    // the control plane is up; until then admission refuses any pod (as on any new cluster).
+    await eventually(
+      async () => {
+        const r = await kubectl('get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name');
+        if (r.stdout === 'serviceaccount/default') return true;
+        throw new Error(`serviceaccount default/default: ${r.stderr}`);
+      },
+      'the default service account in namespace default',
+      60_000,
+    );
     const applied = await execa(requireBinary('kubectl'), ['--kubeconfig', plane!.kubeconfigs.admin, 'apply', '-f', '-'], { input: pod, reject: false });
     expect(applied.stderr).toBe('');
     await eventually(

@@ -18,7 +18,7 @@ export async function startDriver(dir: string, socket: string): Promise<ManagedP
     kubeconfig,
     'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:9"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
   );
-  const driver = startBin('driver/main.js', [`--endpoint=unix://${socket}`, '--nodeid=node-1', `--kubeconfig=${kubeconfig}`, `--provider-volume=${join(dir, 'providers')}`, '--metrics-addr=127.0.0.1:0']);
+  const driver = startBin('driver/main.js', [`--endpoint=unix://${socket}`, '--nodeid=node-1', `--kubeconfig=${kubeconfig}`, `--provider-volume=${join(dir, 'providers')}`, `--additional-provider-volume-paths=${join(dir, 'providers')}-none`, '--metrics-addr=127.0.0.1:0']);
   await driver.waitForLine(/CSI driver serving/);
   return driver;
 }
