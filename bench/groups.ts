@@ -9,10 +9,13 @@ import { floors, nodePublishName, nodePublishSize, nodeUnpublishName, sizeLabel 
 import { runMemorySuites } from './suites/memory.js';
 import { runMicroSuites } from './suites/micro.js';
 import { runNodePublishSuites } from './suites/node-publish.js';
+import { runPodStartupSuites, type PodStartupTarget } from './suites/pod-startup.js';
 import { runProviderProxySuites } from './suites/provider-proxy.js';
 import { runRotationSuites } from './suites/rotation.js';
 import { runSimClusterSuites } from './suites/sim-cluster.js';
 import { runStormSuites } from './suites/storm.js';
+import { K8sCluster } from '../cluster/k8s/k8s-cluster.js';
+import { SimCluster } from '../cluster/sim/sim-cluster.js';
 
 interface RunContext {
   quick: boolean;
@@ -21,6 +24,8 @@ interface RunContext {
   others?: DriverUnderTest[];
   /** Another build of the project run beside ours (`bench:check --against`); `first`: its tasks before ours. */
   ref?: { root: string; first: boolean };
+  /** The state dir of `sscsi k8s up` (`--k8s-state-dir`): groups that can measure a real node do so there too. */
+  k8sStateDir?: string;
   log: (line: string) => void;
 }
 
@@ -54,6 +59,18 @@ export const groups: Record<string, Group> = {
   },
   // The fault proxy's cost per Mount (scenarios against an external provider): its ratio to the direct call.
   'provider-proxy': { quick: false, floors: true, run: (ctx) => runProviderProxySuites({ quick: ctx.quick, log: ctx.log }) },
+  // A pod's start on the sim, and under the real kubelet of `sscsi k8s up` beside it when given its state dir.
+  'pod-startup': {
+    quick: false,
+    floors: false,
+    run: (ctx) => {
+      const targets: PodStartupTarget[] = [{ label: 'sim', start: () => new SimCluster().start() }];
+      const stateDir = ctx.k8sStateDir;
+      if (stateDir !== undefined) targets.push({ label: 'k8s', start: () => new K8sCluster({ stateDir }).start() });
+      else ctx.log('pod-startup: no --k8s-state-dir, so the sim only (sscsi k8s up --state-dir DIR brings up a real node to measure beside it)');
+      return runPodStartupSuites(targets, { pods: ctx.iterations ?? (ctx.quick ? 5 : 20), warmup: 2, podTimeoutMs: 120_000, log: ctx.log });
+    },
+  },
   'sim-cluster': { quick: false, floors: false, run: (ctx) => runSimClusterSuites({ starts: ctx.quick ? 1 : 5, pods: ctx.iterations ?? (ctx.quick ? 10 : 60), log: ctx.log }) },
 };
 

@@ -15,9 +15,10 @@ import { formatTable, machineInfo, writeJson } from './report.js';
 import { isPositiveInteger, runCli } from './run-cli.js';
 import { withVsUpstream } from './vs-upstream.js';
 
-const usage = `usage: npm run bench -- [--quick] [--json FILE] [--html FILE] [--only GROUP]... [--iterations N] [--compare upstream]
+const usage = `usage: npm run bench -- [--quick] [--json FILE] [--html FILE] [--only GROUP]... [--iterations N] [--compare upstream] [--k8s-state-dir DIR]
 groups: ${Object.keys(groups).join(', ')} (--quick runs ${quickGroups.join(', ')} briefly)
---compare upstream: ${comparedGroups.join(', ')} for our driver and upstream's v1.6.0 (npm run peers builds it), side by side`;
+--compare upstream: ${comparedGroups.join(', ')} for our driver and upstream's v1.6.0 (npm run peers builds it), side by side
+--k8s-state-dir DIR: pod-startup measures the real node of sscsi k8s up --state-dir DIR beside the sim`;
 
 async function main(): Promise<number> {
   let args;
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
         iterations: { type: 'string' },
         html: { type: 'string' },
         compare: { type: 'string' },
+        'k8s-state-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -78,7 +80,12 @@ async function main(): Promise<number> {
   }
   const machine = machineInfo();
   console.log(`node ${machine.node} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMb} MiB${machine.root ? ', root' : ''}${args.quick ? ' (quick)' : ''}${compare ? ', compared with upstream v1.6.0' : ''}`);
-  const measured = await runGroups(selected, { quick: args.quick, iterations, others, log: (line) => console.log(line) });
+  const k8sStateDir = args['k8s-state-dir'];
+  if (k8sStateDir !== undefined && !selected.includes('pod-startup')) {
+    console.error(`--k8s-state-dir is for the pod-startup group (add --only pod-startup)\n${usage}`);
+    return 2;
+  }
+  const measured = await runGroups(selected, { quick: args.quick, iterations, others, ...(k8sStateDir !== undefined ? { k8sStateDir } : {}), log: (line) => console.log(line) });
   const suites = compare ? withVsUpstream(measured) : measured;
   console.log(`\n${formatTable(suites)}`);
   if (args.json) {
