@@ -5,7 +5,8 @@
  * else touched.
  */
 import { describe, expect, it } from 'vitest';
-import { k8sManifests, loadKindManifests, splitCrds, type Manifest } from '../../cluster/k8s/install/manifests.js';
+import { k8sManifests, loadKindManifests, missingInstallImages, splitCrds, type Manifest } from '../../cluster/k8s/install/manifests.js';
+import { standInImage } from '../../kind/bootstrap/images.js';
 
 type Container = { name: string; image: string; args?: string[]; env?: Array<{ name: string; value?: string }> };
 type PodTemplate = { hostNetwork?: boolean; containers: Container[]; initContainers?: Container[] };
@@ -62,5 +63,19 @@ describe('kind/manifests for the k8s target', async () => {
     expect(original).toEqual(snapshot);
     const untouched = (d: Manifest) => d.kind !== 'DaemonSet';
     expect(docs.filter(untouched)).toEqual(original.filter(untouched));
+  });
+
+  it('names the images the install needs that the node could not be given, and only those', () => {
+    const skipped = [
+      { image: 'secrets-store-csi-ts/driver:dev', reason: 'the Docker engine did not answer' },
+      { image: 'secrets-store-csi-ts/fake-provider:dev', reason: 'not in the Docker engine' },
+      { image: 'someone/else:1', reason: 'not in the Docker engine' },
+    ];
+    const inContainers = k8sManifests(original, { apiServer, image: standInImage });
+    expect(missingInstallImages(inContainers, skipped)).toEqual(['secrets-store-csi-ts/driver:dev: the Docker engine did not answer', 'secrets-store-csi-ts/fake-provider:dev: not in the Docker engine']);
+    // A driver on the host needs no driver image.
+    const onHost = k8sManifests(original, { apiServer, image: standInImage, driverOnHost: true });
+    expect(missingInstallImages(onHost, skipped)).toEqual(['secrets-store-csi-ts/fake-provider:dev: not in the Docker engine']);
+    expect(missingInstallImages(inContainers, [])).toEqual([]);
   });
 });

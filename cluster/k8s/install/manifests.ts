@@ -92,6 +92,23 @@ export function k8sManifests(docs: readonly Manifest[], o: K8sManifestOptions): 
   });
 }
 
+/** Every container image the manifests' pods name (containers and init containers). */
+export function manifestImages(docs: readonly Manifest[]): Set<string> {
+  const images = new Set<string>();
+  for (const m of docs) for (const c of [...(podSpec(m)?.containers ?? []), ...(podSpec(m)?.initContainers ?? [])]) images.add(c.image);
+  return images;
+}
+
+/**
+ * Why the install cannot work: images its pods need that the node could not be given (no
+ * pull can fetch them here). Said before the install instead of a DaemonSet's ImagePullBackOff
+ * minutes later; empty when every needed image is there.
+ */
+export function missingInstallImages(docs: readonly Manifest[], skipped: readonly { image: string; reason: string }[]): string[] {
+  const needed = manifestImages(docs);
+  return skipped.filter((s) => needed.has(s.image)).map((s) => `${s.image}: ${s.reason}`);
+}
+
 /** The CRDs first (they must be Established before objects of their kinds), then the rest. */
 export function splitCrds(docs: readonly Manifest[]): { crds: Manifest[]; rest: Manifest[] } {
   return { crds: docs.filter((d) => d.kind === 'CustomResourceDefinition'), rest: docs.filter((d) => d.kind !== 'CustomResourceDefinition') };

@@ -17,7 +17,7 @@ import { logTail, stopProcess } from '../control-plane/component.js';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { installDriver } from '../install/install.js';
 import { kubectl as makeKubectl, type Kubectl } from '../install/kubectl.js';
-import { driverMetricsPort, fakeProviderDaemonSet, k8sManifests, loadKindManifests } from '../install/manifests.js';
+import { driverMetricsPort, fakeProviderDaemonSet, k8sManifests, loadKindManifests, missingInstallImages } from '../install/manifests.js';
 import { defaultKubeletRootDir } from '../node/paths.js';
 import { startNode, type RunningNode } from '../node/start-node.js';
 import { stopNode, type StopReport } from '../node/stop-node.js';
@@ -112,6 +112,10 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       driverOnHost: o.driverBin !== undefined,
       ...(o.driverArgs && !o.driverBin ? { driverArgs: o.driverArgs } : {}),
     });
+    const missingImages = missingInstallImages(manifests, node.images.skipped);
+    if (missingImages.length > 0) {
+      throw new Error(`the node lacks images the install needs, and nothing can be pulled here:\n  ${missingImages.join('\n  ')}\nstart the Docker engine and build them (npm run build && npm run sscsi -- image build), then k8s up again`);
+    }
     interrupted(signal, 'the driver install');
     const install = installDriver({ kubectl, manifests, kubeletLog: node.logs.kubelet, log });
     // Awaited below; a host driver failing first must not leave its rejection unhandled.
