@@ -11,7 +11,7 @@ import { downLocalCluster } from '../cluster/k8s/local-cluster/down.js';
 import { startLocalCluster } from '../cluster/k8s/local-cluster/local-cluster.js';
 import { parseFlags } from './parse-flags.js';
 
-export const k8sUsage = `Usage: sscsi k8s up [--state-dir DIR] [--driver-bin PATH] [-- DRIVER_FLAGS...]
+export const k8sUsage = `Usage: sscsi k8s up [--state-dir DIR] [--driver-bin PATH [--driver-in-pod]] [-- DRIVER_FLAGS...]
        sscsi k8s down --state-dir DIR
 
   up    runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd and
@@ -28,19 +28,27 @@ Options:
   --driver-bin PATH   run this driver binary on the host (e.g. upstream's secrets-store-csi-driver)
                       instead of the DaemonSet's driver container, with upstream's flags only;
                       the DaemonSet keeps the registrar and the liveness probe
+  --driver-in-pod     with --driver-bin: run the binary as the DaemonSet's driver container
+                      instead (an image made from it, its libraries and busybox's mount),
+                      so deleting the driver pod restarts it as it would in a cluster
   -- DRIVER_FLAGS...  passed to the driver, e.g. -- --rotation-poll-interval=2s
 `;
 
-type UpValues = { 'state-dir'?: string; 'driver-bin'?: string };
+type UpValues = { 'state-dir'?: string; 'driver-bin'?: string; 'driver-in-pod'?: boolean };
 
 async function up(argv: string[]): Promise<number> {
   const dashdash = argv.indexOf('--');
   const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
   const driverArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
-  const parsed = parseFlags<UpValues>('sscsi k8s up', k8sUsage, own, { 'state-dir': { type: 'string' }, 'driver-bin': { type: 'string' } });
+  const parsed = parseFlags<UpValues>('sscsi k8s up', k8sUsage, own, { 'state-dir': { type: 'string' }, 'driver-bin': { type: 'string' }, 'driver-in-pod': { type: 'boolean' } });
   if (parsed.exit !== undefined) return parsed.exit;
   const stateDir = parsed.values['state-dir'] ? resolve(parsed.values['state-dir']) : await mkdtemp(join(tmpdir(), 'sscsi-k8s-'));
   const driverBin = parsed.values['driver-bin'] === undefined ? undefined : resolve(parsed.values['driver-bin']);
+  const driverInPod = parsed.values['driver-in-pod'] === true;
+  if (driverInPod && driverBin === undefined) {
+    process.stderr.write(`sscsi k8s up: --driver-in-pod goes with --driver-bin PATH (the binary to run in the driver's pod)\n${k8sUsage}`);
+    return 2;
+  }
   const abort = new AbortController();
   let stopRequested: (() => void) | undefined;
   const stopped = new Promise<void>((r) => (stopRequested = r));
@@ -61,7 +69,7 @@ async function up(argv: string[]): Promise<number> {
   log(`starting the k8s cluster in ${stateDir}...`);
   let cluster;
   try {
-    cluster = await startLocalCluster({ stateDir, ...(driverBin ? { driverBin } : {}), driverArgs, log, signal: abort.signal });
+    cluster = await startLocalCluster({ stateDir, ...(driverBin ? { driverBin, driverInPod } : {}), driverArgs, log, signal: abort.signal });
   } catch (err) {
     process.stderr.write(`sscsi k8s up: failed: ${(err as Error).message}\n`);
     return abort.signal.aborted ? 130 : 1;
@@ -75,7 +83,7 @@ async function up(argv: string[]): Promise<number> {
       `k8s cluster ready in ${t.totalMs} ms (control plane ${t.controlPlaneMs} ms, node Ready at ${t.nodeMs} ms), node ${cluster.nodeName}`,
       `  kubeconfig:       ${description.kubeconfig}`,
       `  API server:       ${cluster.controlPlane.apiServerUrl}`,
-      ...(driverBin ? [`  driver binary:    ${driverBin} (on the host, upstream flags only)`] : []),
+      ...(driverBin ? [`  driver binary:    ${driverBin} (${driverInPod ? 'in the DaemonSet\'s pod' : 'on the host'}, upstream flags only)`] : []),
       `  driver (${cluster.nodeName}): ${description.driver.endpoint}  metrics ${description.driver.metrics}`,
       ...description.providers.flatMap((p) => ('control' in p ? [`  provider ${p.name} (${p.node}): control ${p.control}  socket ${p.socket}`] : [])),
       `  logs:             ${join(stateDir, 'logs')}, ${cluster.node.logs.kubelet}, ${cluster.node.logs.containerd}`,

@@ -228,11 +228,17 @@ export async function startDaemonSetTarget(o: DaemonSetTargetOptions): Promise<S
       drivers: () => drivers,
       providers: (name?: string) => (name === undefined || name === 'fake' ? providers : []),
       async stop() {
-        await deleteNamespaces();
-        for (const p of providers) await p.disconnect();
+        // Every step runs whatever an earlier one did, so one failure (a namespace slow to go)
+        // never leaves the next run a node without its provider or with this run's driver flags.
+        // The provider first: pods whose mount waits on it can then finish and be deleted.
+        const failures: unknown[] = [];
+        const step = (f: () => Promise<unknown>) => f().catch((err: unknown) => void failures.push(err));
         for (const node of nodeNames) await kubectl('label', 'node', node, `${fakeProviderOffLabel}-`).catch(() => undefined);
-        await restoreDriverArgs();
-        await o.onStop?.();
+        await step(deleteNamespaces);
+        for (const p of providers) await step(() => p.disconnect());
+        await step(restoreDriverArgs);
+        await step(async () => o.onStop?.());
+        if (failures.length > 0) throw failures[0];
       },
     };
   } catch (err) {

@@ -18,6 +18,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { FileStat, KubeObject } from '../cluster.js';
 import { metricsThroughPodProxy, startDaemonSetTarget, type NodeFiles, type StartedDaemonSetTarget } from '../daemonset-target.js';
+import { splitUpstreamFlags } from '../../harness/upstream-flags.js';
 import { KubeObjects } from '../kube-objects.js';
 import { defaultKubeletRoot } from '../kubelet-layout.js';
 import { ExecaRunner, outputTail, runOk, type CommandRunner } from '../../kind/bootstrap/command-runner.js';
@@ -30,6 +31,8 @@ export interface K8sClusterOptions {
   /** Extra driver flags the scenarios need (patched into the driver DaemonSet for the run). */
   driverArgs?: string[];
   readyTimeoutMs?: number;
+  /** Where to say what the run does differently (default: stdout). */
+  log?: (line: string) => void;
   /** The kubelet's root directory (default /var/lib/kubelet, what the DaemonSets' hostPaths name). */
   kubeletRoot?: string;
 }
@@ -46,6 +49,8 @@ export interface K8sDescription {
   kubeconfig: string;
   /** Per node, the driver's metrics URL on this host. */
   metrics: Map<string, string>;
+  /** The driver binary when it is not ours (`k8s up --driver-bin`): it takes upstream's flags only. */
+  driverBin?: string;
 }
 
 /** Reads DIR/sim.json as `sscsi k8s up` wrote it; a missing or malformed file says what to do. */
@@ -57,7 +62,7 @@ export async function readK8sDescription(stateDir: string): Promise<K8sDescripti
   } catch (err) {
     throw new K8sClusterError(`no ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): bring a cluster up with sscsi k8s up --state-dir ${stateDir}`);
   }
-  let json: { kubeconfig?: unknown; driver?: { nodes?: Array<{ node?: unknown; metrics?: unknown }> } };
+  let json: { kubeconfig?: unknown; driver?: { bin?: unknown; nodes?: Array<{ node?: unknown; metrics?: unknown }> } };
   try {
     json = JSON.parse(text) as typeof json;
   } catch (err) {
@@ -66,7 +71,8 @@ export async function readK8sDescription(stateDir: string): Promise<K8sDescripti
   if (typeof json.kubeconfig !== 'string' || json.kubeconfig === '') throw new K8sClusterError(`${file} names no kubeconfig: it is written by sscsi k8s up`);
   const metrics = new Map<string, string>();
   for (const n of json.driver?.nodes ?? []) if (typeof n.node === 'string' && typeof n.metrics === 'string') metrics.set(n.node, n.metrics);
-  return { kubeconfig: isAbsolute(json.kubeconfig) ? json.kubeconfig : resolve(stateDir, json.kubeconfig), metrics };
+  const bin = json.driver?.bin;
+  return { kubeconfig: isAbsolute(json.kubeconfig) ? json.kubeconfig : resolve(stateDir, json.kubeconfig), metrics, ...(typeof bin === 'string' && bin !== '' ? { driverBin: bin } : {}) };
 }
 
 /** This machine's files: the k8s target's one node is this host. */
@@ -91,7 +97,14 @@ export class K8sCluster {
 
   async start(): Promise<StartedDaemonSetTarget> {
     const stateDir = resolve(this.o.stateDir);
-    const { kubeconfig, metrics } = await readK8sDescription(stateDir);
+    const { kubeconfig, metrics, driverBin } = await readK8sDescription(stateDir);
+    let driverArgs = this.o.driverArgs;
+    if (driverBin !== undefined && driverArgs) {
+      // Another driver (upstream's) refuses our own flags: it gets upstream's, the rest are said.
+      const { upstream, ours } = splitUpstreamFlags(driverArgs);
+      if (ours.length > 0) (this.o.log ?? ((l: string) => process.stdout.write(`${l}\n`)))(`  (not passed to ${driverBin}, not upstream flags: ${ours.join(' ')})`);
+      driverArgs = upstream;
+    }
     const runner = this.o.runner ?? new ExecaRunner();
     const flags = ['--kubeconfig', kubeconfig];
     const kubectl = async (...args: string[]) =>
@@ -123,7 +136,7 @@ export class K8sCluster {
       },
       error: (message) => new K8sClusterError(message),
       kubeletRoot: this.o.kubeletRoot ?? defaultKubeletRoot,
-      ...(this.o.driverArgs ? { driverArgs: this.o.driverArgs } : {}),
+      ...(driverArgs?.length ? { driverArgs } : {}),
       ...(this.o.readyTimeoutMs !== undefined ? { readyTimeoutMs: this.o.readyTimeoutMs } : {}),
     });
   }

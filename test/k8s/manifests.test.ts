@@ -78,4 +78,15 @@ describe('kind/manifests for the k8s target', async () => {
     expect(missingInstallImages(onHost, skipped)).toEqual(['secrets-store-csi-ts/fake-provider:dev: not in the Docker engine']);
     expect(missingInstallImages(inContainers, [])).toEqual([]);
   });
+
+  it('runs another driver binary in the driver container: its image, our flags kept, no readiness probe on /healthz (upstream serves none)', () => {
+    const docs = k8sManifests(original, { apiServer, image: standInImage, driverImage: 'docker.io/secrets-store-csi-ts/driver-bin:abc' });
+    const driver = template(find(docs, 'DaemonSet', 'csi-secrets-store')).containers.find((c) => c.name === 'secrets-store') as Container & { readinessProbe?: unknown; livenessProbe?: unknown };
+    const before = template(find(original, 'DaemonSet', 'csi-secrets-store')).containers.find((c) => c.name === 'secrets-store') as Container & { readinessProbe?: unknown; livenessProbe?: unknown };
+    expect(driver.image).toBe('docker.io/secrets-store-csi-ts/driver-bin:abc');
+    expect(before.readinessProbe).toBeDefined();
+    expect(driver.readinessProbe).toBeUndefined();
+    expect(driver.livenessProbe).toEqual(before.livenessProbe);
+    expect(driver.args).toEqual(before.args);
+  });
 });

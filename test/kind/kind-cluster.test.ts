@@ -202,4 +202,21 @@ describe('the kind target', () => {
     const ds = api.store.get('daemonsets', 'kube-system', 'csi-secrets-store') as unknown as { spec: { template: { spec: { containers: Array<{ name: string; args: string[] }> } } } };
     expect(ds.spec.template.spec.containers.find((x) => x.name === 'secrets-store')!.args).toContain('--rotation-poll-interval=2m');
   });
+
+  it('a stop whose namespace will not go still brings the provider back and restores the driver flags, then says which namespace', async () => {
+    const argsOf = () => (api.store.get('daemonsets', 'kube-system', 'csi-secrets-store') as unknown as { spec: { template: { spec: { containers: Array<{ name: string; args: string[] }> } } } }).spec.template.spec.containers.find((x) => x.name === 'secrets-store')!.args;
+    const before = [...argsOf()];
+    const d = await new KindCluster({ name: 'ci', runner: script, forwarder: forwards, driverArgs: ['--rotation-poll-interval=7s'], readyTimeoutMs: 1500 }).start();
+    expect(argsOf()).toContain('--rotation-poll-interval=7s');
+    // A namespace a finalizer holds: its deletion never completes (as one whose pods hang would).
+    await d.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    await d.providers('fake')[0]!.kill();
+    expect(script.off.has('ci-worker')).toBe(true);
+    await expect(d.stop()).rejects.toThrow(/namespace held was not gone/);
+    expect(script.off.size).toBe(0);
+    expect(argsOf()).toEqual(before);
+    expect(forwards.open.size).toBe(0);
+    const held = api.store.get('namespaces', undefined, 'held');
+    if (held) api.store.update('namespaces', { ...held, metadata: { ...held.metadata, finalizers: [] } } as never);
+  });
 });

@@ -24,6 +24,8 @@ export interface K8sManifestOptions {
   /** Maps an image a manifest names to the one this node has (identity for ours). */
   image: (image: string) => string;
   driverOnHost?: boolean;
+  /** The driver container's image instead of ours (an image made from another driver binary). */
+  driverImage?: string;
   /** Appended to the driver container's args (`sscsi k8s up -- DRIVER_FLAGS`). */
   driverArgs?: readonly string[];
 }
@@ -79,6 +81,12 @@ export function k8sManifests(docs: readonly Manifest[], o: K8sManifestOptions): 
       if (o.driverOnHost) spec.containers = spec.containers.filter((c) => c.name !== driverContainer);
       for (const c of spec.containers) {
         if (c.name === driverContainer) {
+          if (o.driverImage !== undefined) {
+            c.image = o.driverImage;
+            // Ours answers /healthz on its metrics port; upstream's serves only /metrics there
+            // (its health is the liveness-probe sidecar's), as in upstream's own DaemonSet.
+            delete (c as { readinessProbe?: unknown }).readinessProbe;
+          }
           c.env = [
             ...(c.env ?? []).filter((e) => e.name !== 'KUBERNETES_SERVICE_HOST' && e.name !== 'KUBERNETES_SERVICE_PORT'),
             { name: 'KUBERNETES_SERVICE_HOST', value: o.apiServer.host },

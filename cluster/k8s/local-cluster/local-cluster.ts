@@ -18,6 +18,8 @@ import { startControlPlane, type ControlPlane } from '../control-plane/control-p
 import { installDriver } from '../install/install.js';
 import { kubectl as makeKubectl, type Kubectl } from '../install/kubectl.js';
 import { driverMetricsPort, fakeProviderDaemonSet, k8sManifests, loadKindManifests, missingInstallImages } from '../install/manifests.js';
+import { Ctr } from '../node/ctr.js';
+import { makeDriverBinaryImage } from '../node/node-images.js';
 import { defaultKubeletRootDir } from '../node/paths.js';
 import { startNode, type RunningNode } from '../node/start-node.js';
 import { stopNode, type StopReport } from '../node/stop-node.js';
@@ -28,6 +30,8 @@ export interface LocalClusterOptions {
   stateDir: string;
   /** Run this driver binary on the host instead of the DaemonSet's driver container. */
   driverBin?: string;
+  /** With `driverBin`: run it as the driver DaemonSet's container (an image made from it) rather than on the host. */
+  driverInPod?: boolean;
   /** `-- DRIVER_FLAGS`: for the driver container, or the host driver. */
   driverArgs?: readonly string[];
   /** Maps a manifest's image to one the node has; default standInImage (ours for upstream's sidecars). */
@@ -106,11 +110,20 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const nodeMs = Math.round(performance.now() - started);
     const kubectl = makeKubectl(kubectlBin, controlPlane.kubeconfigs.admin, signal);
     const api = new URL(controlPlane.apiServerUrl);
+    const hostDriverBin = o.driverInPod ? undefined : o.driverBin;
+    let driverImage: string | undefined;
+    if (o.driverBin && o.driverInPod) {
+      const made = await makeDriverBinaryImage(node.paths.images, o.driverBin);
+      await new Ctr(node.containerdSocket).importImage(made.tar);
+      driverImage = made.name;
+      log(`• driver image ${made.name} from ${o.driverBin} (the binary, its libraries, busybox's mount and umount)`);
+    }
     const manifests = k8sManifests(await loadKindManifests(), {
       apiServer: { host: api.hostname, port: Number(api.port) },
       image: o.image ?? standInImage,
-      driverOnHost: o.driverBin !== undefined,
-      ...(o.driverArgs && !o.driverBin ? { driverArgs: o.driverArgs } : {}),
+      driverOnHost: hostDriverBin !== undefined,
+      ...(driverImage ? { driverImage } : {}),
+      ...(o.driverArgs && !hostDriverBin ? { driverArgs: o.driverArgs } : {}),
     });
     const missingImages = missingInstallImages(manifests, node.images.skipped);
     if (missingImages.length > 0) {
@@ -120,13 +133,13 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const install = installDriver({ kubectl, manifests, kubeletLog: node.logs.kubelet, log });
     // Awaited below; a host driver failing first must not leave its rejection unhandled.
     install.catch(() => undefined);
-    if (o.driverBin) {
+    if (hostDriverBin) {
       // The DaemonSet's registrar announces the socket; the host driver must serve it for
       // the liveness probe to pass, so both go on at once. Its RBAC comes with the manifests.
       await kubectl.ok(['wait', '--for=create', '--timeout=120s', '-n', 'kube-system', 'serviceaccount/secrets-store-csi-driver']);
       log(`• driver on the host: ${o.driverBin} (log ${join(stateDir, 'logs', 'driver.log')})`);
       hostDriver = await startHostDriver({
-        binary: o.driverBin,
+        binary: hostDriverBin,
         args: o.driverArgs ?? [],
         kubeletRootDir,
         nodeName,
@@ -136,9 +149,9 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
         kubectl,
         ...(signal ? { signal } : {}),
       }).catch(async (err: unknown) => {
-        throw new Error(`the host driver ${o.driverBin} did not get ready: ${(err as Error).message}; log ${join(stateDir, 'logs', 'driver.log')}, last lines:\n${await logTail(join(stateDir, 'logs', 'driver.log'))}`);
+        throw new Error(`the host driver ${hostDriverBin} did not get ready: ${(err as Error).message}; log ${join(stateDir, 'logs', 'driver.log')}, last lines:\n${await logTail(join(stateDir, 'logs', 'driver.log'))}`);
       });
-      record.processes.push({ name: 'driver', pid: hostDriver.process.child.pid!, marker: o.driverBin });
+      record.processes.push({ name: 'driver', pid: hostDriver.process.child.pid!, marker: hostDriverBin });
       await writeUpRecord(record);
     }
     await install;

@@ -79,15 +79,14 @@ export async function makePauseImage(dir: string): Promise<string> {
   return tar;
 }
 
-/** Writes the busybox image tar; returns its path and the names it carries. */
-export async function makeBusyboxImage(dir: string, binary = busyboxBinary): Promise<{ tar: string; names: string[] }> {
-  const version = await busyboxVersion(binary);
+/** Busybox as an image's userland: the binary, a link per applet, passwd/group and the usual dirs. */
+async function busyboxEntries(binary: string): Promise<ImageEntry[]> {
   const { stdout } = await run(binary, ['--list-full']);
   const applets = stdout
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && l !== 'bin/busybox');
-  const entries: ImageEntry[] = [
+  return [
     { kind: 'file', path: '/bin/busybox', from: binary, mode: 0o755 },
     ...applets.map((a): ImageEntry => ({ kind: 'symlink', path: `/${a}`, target: '/bin/busybox' })),
     { kind: 'content', path: '/etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n', mode: 0o644 },
@@ -95,8 +94,52 @@ export async function makeBusyboxImage(dir: string, binary = busyboxBinary): Pro
     { kind: 'dir', path: '/tmp', mode: 0o1777 },
     ...['/root', '/proc', '/sys', '/dev', '/etc', '/var', '/home'].map((path): ImageEntry => ({ kind: 'dir', path, mode: 0o755 })),
   ];
+}
+
+const imagePath = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+
+/** Writes the busybox image tar; returns its path and the names it carries. */
+export async function makeBusyboxImage(dir: string, binary = busyboxBinary): Promise<{ tar: string; names: string[] }> {
+  const version = await busyboxVersion(binary);
   const names = busyboxNames(version);
   const tar = join(dir, 'busybox.tar');
-  await writeOciImageTar({ names, entries, config: { Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] } }, tar);
+  await writeOciImageTar({ names, entries: await busyboxEntries(binary), config: { Cmd: ['sh'], Env: imagePath } }, tar);
   return { tar, names };
+}
+
+/** The shared libraries `ldd` says a binary loads (the dynamic loader included); none for a static one. */
+export async function sharedLibraries(binary: string): Promise<string[]> {
+  const { stdout } = await run('ldd', [binary]).catch((e: Error) => {
+    if (/not a dynamic executable/.test(e.message)) return { stdout: '' };
+    throw new Error(`ldd ${binary} failed: ${e.message}`);
+  });
+  const libs: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(0x/.exec(line);
+    if (m) libs.push(m[1]!);
+  }
+  return libs;
+}
+
+/** Where a driver binary sits in the image made from it, and the image's entry point. */
+export const driverBinaryPath = '/secrets-store-csi-driver';
+
+/**
+ * An image of a driver binary (e.g. upstream's Go driver from .peers/bin) to run as the driver
+ * DaemonSet's container: the binary as its entry point, the libraries it loads, and busybox's
+ * `mount` and `umount` (upstream's mount-utils runs them). Named by the binary's digest, so a
+ * changed binary is a new image. Returns the tar and the image name.
+ */
+export async function makeDriverBinaryImage(dir: string, binary: string, busybox = busyboxBinary): Promise<{ tar: string; name: string }> {
+  const digest = createHash('sha256').update(await readFile(binary)).digest('hex').slice(0, 12);
+  const name = `docker.io/secrets-store-csi-ts/driver-bin:${digest}`;
+  const libs = await sharedLibraries(binary);
+  const entries: ImageEntry[] = [
+    ...(await busyboxEntries(busybox)),
+    ...libs.map((l): ImageEntry => ({ kind: 'file', path: l, from: l, mode: 0o755 })),
+    { kind: 'file', path: driverBinaryPath, from: binary, mode: 0o755 },
+  ];
+  const tar = join(dir, `driver-bin-${digest}.tar`);
+  await writeOciImageTar({ names: [name], entries, config: { Entrypoint: [driverBinaryPath], Env: imagePath } }, tar);
+  return { tar, name };
 }
