@@ -143,7 +143,7 @@ export async function scenariosRun(argv: string[]): Promise<number> {
     process.stderr.write(`sscsi scenarios run: --runtime must be process or docker, got ${JSON.stringify(runtime)}\n`);
     return 2;
   }
-  const driverBin = values['driver-bin'] === undefined ? undefined : resolve(values['driver-bin']);
+  let driverBin = values['driver-bin'] === undefined ? undefined : resolve(values['driver-bin']);
   if (driverBin !== undefined && (values.target !== 'sim' || runtime !== 'process')) {
     process.stderr.write('sscsi scenarios run: --driver-bin runs on the simulated cluster with the process runtime (--target sim --runtime process): elsewhere the driver comes from its image\n');
     return 2;
@@ -167,7 +167,9 @@ export async function scenariosRun(argv: string[]): Promise<number> {
   if (values.target === 'k8s') {
     // A state dir without a cluster fails here, once, rather than once per scenario.
     try {
-      await readK8sDescription(resolve(stateDir!));
+      // A cluster brought up with another driver (k8s up --driver-bin) is judged as that
+      // driver: the steps of our extensions are skipped, saying so, as on the sim.
+      driverBin ??= (await readK8sDescription(resolve(stateDir!))).driverBin;
     } catch (err) {
       process.stderr.write(`sscsi scenarios run --target k8s: ${(err as Error).message}\n`);
       return 1;

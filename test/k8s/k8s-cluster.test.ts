@@ -184,4 +184,21 @@ describe('the k8s target', () => {
     const ds = api.store.get('daemonsets', 'kube-system', 'csi-secrets-store') as unknown as { spec: { template: { spec: { containers: Array<{ name: string; args: string[] }> } } } };
     expect(ds.spec.template.spec.containers.find((x) => x.name === 'secrets-store')!.args).toContain('--rotation-poll-interval=2m');
   });
+
+  it('a cluster whose sim.json names another driver binary (k8s up --driver-bin) gets only upstream flags, and says which it left out', async () => {
+    const other = join(tmp.path, 'state-upstream');
+    await mkdir(other);
+    const desc = JSON.parse(await readFile(join(stateDir, 'sim.json'), 'utf8')) as { kubeconfig: string; driver: Record<string, unknown> };
+    await writeFile(join(other, 'sim.json'), JSON.stringify({ ...desc, kubeconfig, driver: { ...desc.driver, bin: '/opt/upstream/secrets-store-csi-driver' } }));
+    const said: string[] = [];
+    const u = await new K8sCluster({ stateDir: other, runner: script, kubeletRoot, driverArgs: ['--rotation-poll-interval=3s', '--provider-max-inflight=16'], readyTimeoutMs: 5000, log: (l) => said.push(l) }).start();
+    try {
+      const args = (api.store.get('daemonsets', 'kube-system', 'csi-secrets-store') as unknown as { spec: { template: { spec: { containers: Array<{ name: string; args: string[] }> } } } }).spec.template.spec.containers.find((x) => x.name === 'secrets-store')!.args;
+      expect(args).toContain('--rotation-poll-interval=3s');
+      expect(args.some((a) => a.startsWith('--provider-max-inflight'))).toBe(false);
+      expect(said).toEqual(['  (not passed to /opt/upstream/secrets-store-csi-driver, not upstream flags: --provider-max-inflight=16)']);
+    } finally {
+      await u.stop();
+    }
+  });
 });

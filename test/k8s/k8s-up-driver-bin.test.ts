@@ -1,7 +1,8 @@
 /**
- * `sscsi k8s up --driver-bin` with upstream's driver (.peers/bin/secrets-store-csi-driver) as a
- * process on the host beside the DaemonSet's registrar and liveness probe: the real kubelet
- * mounts a pod's inline volume through it, and Ctrl-C on `up` leaves nothing behind.
+ * `sscsi k8s up --driver-bin` with upstream's driver (.peers/bin/secrets-store-csi-driver), as a
+ * process on the host beside the DaemonSet's registrar and liveness probe, and with
+ * `--driver-in-pod` as the DaemonSet's driver container (an image made from the binary): the
+ * real kubelet mounts a pod's inline volume through it, and Ctrl-C on `up` leaves nothing behind.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,14 +16,19 @@ import { k8sUpMissing, kubectlFor, leftovers, podTraces, secretsReaderPod } from
 const upstream = peer('secrets-store-csi-driver');
 const missing = [...(await k8sUpMissing()), ...(upstream.missing !== undefined ? [upstream.missing] : [])];
 
-describe.skipIf(missing.length > 0)(`sscsi k8s up --driver-bin (upstream's driver on the host)${missing.length ? ` (skipped: ${missing.join('; ')})` : ''}`, () => {
+const modes = [
+  { inPod: false, title: "upstream's driver on the host" },
+  { inPod: true, title: "upstream's driver as the DaemonSet's container" },
+];
+
+describe.skipIf(missing.length > 0).each(modes)(`sscsi k8s up --driver-bin ($title)${missing.length ? ` (skipped: ${missing.join('; ')})` : ''}`, ({ inPod }) => {
   let tmp: TempRoot;
   let up: ManagedProcess | undefined;
   let sim: SimDescription;
 
   beforeAll(async () => {
     tmp = await makeTempRoot('k8s-up-driver-bin');
-    up = startBin('cli/main.js', ['k8s', 'up', '--state-dir', tmp.path, '--driver-bin', upstream.path!]);
+    up = startBin('cli/main.js', ['k8s', 'up', '--state-dir', tmp.path, '--driver-bin', upstream.path!, ...(inPod ? ['--driver-in-pod'] : [])]);
     await up.waitForLine(/^k8s cluster ready in \d+ ms/, 600_000);
     sim = JSON.parse(await readFile(join(tmp.path, 'sim.json'), 'utf8')) as SimDescription;
   }, 660_000);
@@ -32,14 +38,24 @@ describe.skipIf(missing.length > 0)(`sscsi k8s up --driver-bin (upstream's drive
     await tmp?.cleanup();
   }, 300_000);
 
-  it('names the binary in sim.json and the DaemonSet runs only the sidecars', async () => {
+  it('names the binary in sim.json; the DaemonSet runs only the sidecars, or the binary in its driver container', async () => {
     expect(sim.driver.bin).toBe(upstream.path);
-    const containers = await kubectlFor(sim.kubeconfig)(['-n', 'kube-system', 'get', 'daemonset', 'csi-secrets-store', '-o', 'jsonpath={.spec.template.spec.containers[*].name}']);
-    expect(containers.stdout).toBe('node-driver-registrar liveness-probe');
+    const kubectl = kubectlFor(sim.kubeconfig);
+    const containers = await kubectl(['-n', 'kube-system', 'get', 'daemonset', 'csi-secrets-store', '-o', 'jsonpath={range .spec.template.spec.containers[*]}{.name}={.image}{"\\n"}{end}']);
+    const byName = new Map(containers.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
+    if (inPod) {
+      expect([...byName.keys()]).toEqual(['secrets-store', 'node-driver-registrar', 'liveness-probe']);
+      expect(byName.get('secrets-store')).toMatch(/^docker\.io\/secrets-store-csi-ts\/driver-bin:[0-9a-f]{12}$/);
+      // What runs in the pod is upstream's binary: its version, as its own log says it.
+      const log = await kubectl(['-n', 'kube-system', 'logs', 'daemonset/csi-secrets-store', '-c', 'secrets-store']);
+      expect(log.stdout).toMatch(/"version":"v1\.6\.0"/);
+    } else {
+      expect([...byName.keys()]).toEqual(['node-driver-registrar', 'liveness-probe']);
+    }
     expect((await fetch(sim.driver.metrics)).status).toBe(200);
   });
 
-  it('the real kubelet mounts a pod’s inline volume through the host driver', async () => {
+  it('the real kubelet mounts a pod’s inline volume through that driver', async () => {
     const kubectl = kubectlFor(sim.kubeconfig);
     expect((await kubectl(['apply', '-f', 'kind/examples/fake-provider-spc.yaml'])).exitCode).toBe(0);
     expect((await kubectl(['apply', '-f', '-'], secretsReaderPod)).exitCode).toBe(0);
@@ -50,7 +66,7 @@ describe.skipIf(missing.length > 0)(`sscsi k8s up --driver-bin (upstream's drive
     expect((await kubectl(['get', 'secretproviderclasspodstatus', 'secrets-reader-default-fake-secrets', '-o', 'jsonpath={.status.mounted}'])).stdout).toBe('true');
   });
 
-  it('Ctrl-C on up stops everything, the host driver too, and leaves nothing', async () => {
+  it('Ctrl-C on up stops everything, the driver too, and leaves nothing', async () => {
     const traces = await podTraces(sim.kubeconfig);
     up!.child.kill('SIGINT');
     expect(await up!.exited()).toBe(0);
