@@ -44,7 +44,7 @@ describe.skipIf(missing.length > 0).each(modes)(`sscsi k8s up --driver-bin ($tit
     const containers = await kubectl(['-n', 'kube-system', 'get', 'daemonset', 'csi-secrets-store', '-o', 'jsonpath={range .spec.template.spec.containers[*]}{.name}={.image}{"\\n"}{end}']);
     const byName = new Map(containers.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
     if (inPod) {
-      expect([...byName.keys()]).toEqual(['secrets-store', 'node-driver-registrar', 'liveness-probe']);
+      expect([...byName.keys()].sort()).toEqual(['liveness-probe', 'node-driver-registrar', 'secrets-store']);
       expect(byName.get('secrets-store')).toMatch(/^docker\.io\/secrets-store-csi-ts\/driver-bin:[0-9a-f]{12}$/);
       // What runs in the pod is upstream's binary: its version, as its own log says it.
       const log = await kubectl(['-n', 'kube-system', 'logs', 'daemonset/csi-secrets-store', '-c', 'secrets-store']);
