@@ -47,6 +47,38 @@ export interface StartOptions {
   logFile?: string;
 }
 
+/**
+ * The last `keep` characters of a stream. Chunks are kept as they come and cut down only when
+ * they hold twice `keep`, or when read: cutting a full buffer on every chunk copied `keep`
+ * characters per chunk, which a chatty process (a provider logging each Mount in a benchmark)
+ * turned into several percent of the harness's CPU.
+ */
+export class StreamTail {
+  private chunks: string[] = [];
+  private length = 0;
+
+  constructor(private readonly keep: number) {}
+
+  push(s: string): void {
+    this.chunks.push(s);
+    this.length += s.length;
+    if (this.length > 2 * this.keep) this.compact();
+  }
+
+  text(): string {
+    this.compact();
+    return this.chunks[0] ?? '';
+  }
+
+  private compact(): void {
+    if (this.chunks.length <= 1 && this.length <= this.keep) return;
+    let all = this.chunks.join('');
+    if (all.length > this.keep) all = all.slice(all.length - this.keep);
+    this.chunks = [all];
+    this.length = all.length;
+  }
+}
+
 export function startBin(bin: Bin, args: string[], options: StartOptions = {}): ManagedProcess {
   return startCommand(process.execPath, [...binNodeOptions[bin], ...(options.nodeArgs ?? []), join(root, 'dist', bin), ...args], options);
 }
@@ -58,8 +90,8 @@ export function startCommand(command: string, args: string[], options: StartOpti
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
+  const out = new StreamTail(keep);
+  const err = new StreamTail(keep);
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   if (log) {
     child.stdout!.pipe(log, { end: false });
@@ -67,31 +99,30 @@ export function startCommand(command: string, args: string[], options: StartOpti
     child.once('exit', () => setImmediate(() => log.end()));
   }
   const waiters: Array<() => void> = [];
-  const trim = (s: string) => (s.length > keep ? s.slice(s.length - keep) : s);
   child.stdout!.on('data', (d: Buffer) => {
-    out = trim(out + d.toString());
+    out.push(d.toString());
     [...waiters].forEach((w) => w());
   });
   child.stderr!.on('data', (d: Buffer) => {
-    err = trim(err + d.toString());
+    err.push(d.toString());
     [...waiters].forEach((w) => w());
   });
   const exit = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
     // A command that cannot be started (ENOENT, EACCES) never exits: it errors.
     child.once('error', (e) => {
-      err += `${e.message}\n`;
+      err.push(`${e.message}\n`);
       resolve(-1);
     });
   });
   return {
     child,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => out.text(),
+    stderr: () => err.text(),
     waitForLine(re, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const line = `${out}\n${err}`.split('\n').find((l) => re.test(l));
+          const line = `${out.text()}\n${err.text()}`.split('\n').find((l) => re.test(l));
           if (line !== undefined) {
             clearTimeout(timer);
             waiters.splice(waiters.indexOf(check), 1);
@@ -100,14 +131,14 @@ export function startCommand(command: string, args: string[], options: StartOpti
         };
         const timer = setTimeout(() => {
           waiters.splice(waiters.indexOf(check), 1);
-          reject(new Error(`no line matching ${re} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`));
+          reject(new Error(`no line matching ${re} within ${timeoutMs} ms; stdout:\n${out.text()}\nstderr:\n${err.text()}`));
         }, timeoutMs);
         waiters.push(check);
         void exit.then((code) => {
           if (waiters.includes(check)) {
             clearTimeout(timer);
             waiters.splice(waiters.indexOf(check), 1);
-            reject(new Error(`process exited (${code}) before a line matching ${re}; stdout:\n${out}\nstderr:\n${err}`));
+            reject(new Error(`process exited (${code}) before a line matching ${re}; stdout:\n${out.text()}\nstderr:\n${err.text()}`));
           }
         });
         check();
