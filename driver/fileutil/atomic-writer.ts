@@ -35,6 +35,7 @@ import {
   rmSync,
   symlinkSync,
   writeFileSync,
+  type Dirent,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
@@ -128,7 +129,8 @@ function makePayloadDir(targetDir: string, now: Date): string {
 
 /**
  * Writes `payload` into `targetDir` atomically (see the module comment). An unchanged
- * payload costs a look at `..data` and a read of each file; a write lists the target once
+ * payload costs a look at `..data`, a read of each file and one listing of the target (to
+ * find user-visible links a killed write left out); a write lists the target once
  * and takes every later decision (which user-visible links exist, which payload dirs to
  * remove) from that listing, so it costs one syscall per file and link and no failing
  * lookups.
@@ -160,10 +162,18 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
     ...[...payload.keys()].filter((p) => !unchanged.has(p)),
     ...[...oldPaths].filter((p) => !payload.has(p)),
   ].sort();
-  if (oldTsDir !== null && changedPaths.length === 0) return { changed: false, changedPaths };
-
   // What the target holds now: which user-visible links exist, which payload dirs to remove.
   const entries = new Map(readdirSync(targetDir, { withFileTypes: true }).map((e) => [e.name, e]));
+  const newTop = new Set([...payload.keys()].map(topLevel));
+  if (oldTsDir !== null && changedPaths.length === 0) {
+    // Unchanged content, but a write killed between the swap and step 3 (a driver killed
+    // mid-publish) left user-visible links out: the payload is there, the pod would not
+    // see it. Add them; nothing else is rewritten.
+    const missing = [...newTop].filter((name) => !entries.get(name)?.isSymbolicLink());
+    if (missing.length === 0) return { changed: false, changedPaths };
+    addLinks(targetDir, missing, entries, own);
+    return { changed: true, changedPaths: missing.sort() };
+  }
 
   // 1. The new payload in a fresh timestamped directory.
   const tsDir = makePayloadDir(targetDir, now);
@@ -199,15 +209,7 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
 
   // 3. User-visible links: add the new top-level entries (replacing anything at that name
   // that is not a link, which only a hand edit can leave), drop the vanished ones.
-  const newTop = new Set([...payload.keys()].map(topLevel));
-  for (const name of newTop) {
-    const existing = entries.get(name);
-    if (existing?.isSymbolicLink()) continue;
-    const link = join(targetDir, name);
-    if (existing) rmSync(link, { recursive: true, force: true });
-    symlinkSync(posix.join(dataDirName, name), link);
-    own(link, true);
-  }
+  addLinks(targetDir, [...newTop].filter((name) => !entries.get(name)?.isSymbolicLink()), entries, own);
   for (const name of new Set([...oldPaths].map(topLevel))) {
     if (!newTop.has(name)) rmSync(join(targetDir, name), { force: true });
   }
@@ -219,6 +221,16 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
     }
   }
   return { changed: true, changedPaths };
+}
+
+/** Adds the user-visible links `names` (replacing anything there that is not a link, which only a hand edit can leave). */
+function addLinks(targetDir: string, names: readonly string[], entries: ReadonlyMap<string, Dirent>, own: (path: string, link?: boolean) => void): void {
+  for (const name of names) {
+    const link = join(targetDir, name);
+    if (entries.has(name)) rmSync(link, { recursive: true, force: true });
+    symlinkSync(posix.join(dataDirName, name), link);
+    own(link, true);
+  }
 }
 
 /** Validates a provider's files and writes them (the upstream `writer` step). */

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,22 @@ describe('atomic writer', () => {
     expect(res).toEqual({ changed: false, changedPaths: [] });
     expect(await readlink(join(dir, '..data'))).toBe(before);
     expect((await stat(join(dir, 'a'))).ino).toBe(inode);
+  });
+
+  it('completes the user-visible links of an unchanged payload that a killed write left out', async () => {
+    const dir = await freshDir();
+    writeProviderFiles(dir, [file('a', '1'), file('nested/b', '2'), file('c', '3')], 0o644);
+    const data = await readlink(join(dir, '..data'));
+    const inode = (await stat(join(dir, 'c'))).ino;
+    await rm(join(dir, 'a'));
+    await rm(join(dir, 'nested'));
+    const res = writeProviderFiles(dir, [file('a', '1'), file('nested/b', '2'), file('c', '3')], 0o644);
+    expect(res).toEqual({ changed: true, changedPaths: ['a', 'nested'] });
+    expect(await readlink(join(dir, '..data'))).toBe(data);
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe('1');
+    expect(await readFile(join(dir, 'nested/b'), 'utf8')).toBe('2');
+    expect((await stat(join(dir, 'c'))).ino).toBe(inode);
+    expect(writeProviderFiles(dir, [file('a', '1'), file('nested/b', '2'), file('c', '3')], 0o644)).toEqual({ changed: false, changedPaths: [] });
   });
 
   it('swaps in changes, keeps unchanged files (same inode and mtime) and removes vanished ones', async () => {

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
@@ -342,6 +342,23 @@ describe('a target left half-published', () => {
     await h.client.nodePublishVolume(req);
     expect(h.api.store.get('secretproviderclasspodstatuses', 'default', 'half-1-default-app-secrets')).toBeDefined();
     await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: req.target_path! });
+  });
+
+  it('a write killed after its ..data swap (no user-visible links, no pod status) is completed on the next publish', async () => {
+    const p = pod('half-2');
+    const req = kubeletPublishRequest({ targetPath: h.target(p.uid), spc: 'app-secrets', pod: p });
+    await h.client.nodePublishVolume(req);
+    // A fresh driver process finds the payload and ..data but none of the links the pod
+    // opens: the old one was killed between the swap and the links, before the status.
+    h.driver.records.delete(req.target_path!);
+    h.api.store.delete('secretproviderclasspodstatuses', 'default', 'half-2-default-app-secrets');
+    for (const name of ['db-password', 'keys', 'tls.crt']) await rm(join(req.target_path!, name));
+    await expect(readFile(join(req.target_path!, 'db-password'), 'utf8')).rejects.toThrow(/ENOENT/);
+    await h.client.nodePublishVolume(req);
+    const paths = { 'db-password': 'db-password', 'api-key': 'keys/api-key', 'tls.crt': 'tls.crt' } as const;
+    for (const [name, path] of Object.entries(paths)) expect(await readFile(join(req.target_path!, path), 'utf8')).toBe(secretValues[name as keyof typeof secretValues]);
+    await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: req.target_path! });
+    await expectClean(req.target_path!);
   });
 });
 
