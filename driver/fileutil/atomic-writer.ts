@@ -166,13 +166,18 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
   const entries = new Map(readdirSync(targetDir, { withFileTypes: true }).map((e) => [e.name, e]));
   const newTop = new Set([...payload.keys()].map(topLevel));
   if (oldTsDir !== null && changedPaths.length === 0) {
-    // Unchanged content, but a write killed between the swap and step 3 (a driver killed
-    // mid-publish) left user-visible links out: the payload is there, the pod would not
-    // see it. Add them; nothing else is rewritten.
+    // Unchanged content, but a write killed between the swap and the end of step 3 (a
+    // driver killed mid-publish) left user-visible links out, or left the links of vanished
+    // entries dangling: the payload is there, the pod would not see it as it is. Mend the
+    // links; nothing else is rewritten.
     const missing = [...newTop].filter((name) => !entries.get(name)?.isSymbolicLink());
-    if (missing.length === 0) return { changed: false, changedPaths };
+    const dangling = [...entries.values()]
+      .filter((e) => e.isSymbolicLink() && !e.name.startsWith('..') && !newTop.has(e.name) && readlinkSync(join(targetDir, e.name)) === posix.join(dataDirName, e.name))
+      .map((e) => e.name);
+    if (missing.length === 0 && dangling.length === 0) return { changed: false, changedPaths };
     addLinks(targetDir, missing, entries, own);
-    return { changed: true, changedPaths: missing.sort() };
+    for (const name of dangling) rmSync(join(targetDir, name), { force: true });
+    return { changed: true, changedPaths: [...missing, ...dangling].sort() };
   }
 
   // 1. The new payload in a fresh timestamped directory.

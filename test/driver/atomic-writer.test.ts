@@ -77,6 +77,15 @@ describe('atomic writer', () => {
     expect(writeProviderFiles(dir, [file('a', '1'), file('nested/b', '2'), file('c', '3')], 0o644)).toEqual({ changed: false, changedPaths: [] });
   });
 
+  it('drops the dangling link of a vanished entry that a killed write left, and leaves a hand-made link alone', async () => {
+    const dir = await freshDir();
+    writeProviderFiles(dir, [file('a', '1')], 0o644);
+    await symlink('..data/gone', join(dir, 'gone'));
+    await symlink('/etc/hostname', join(dir, 'mine'));
+    expect(writeProviderFiles(dir, [file('a', '1')], 0o644)).toEqual({ changed: true, changedPaths: ['gone'] });
+    expect((await readdir(dir)).filter((e) => !e.startsWith('..')).sort()).toEqual(['a', 'mine']);
+  });
+
   it('swaps in changes, keeps unchanged files (same inode and mtime) and removes vanished ones', async () => {
     const dir = await freshDir();
     writeProviderFiles(dir, [file('keep', 'same'), file('change', 'v1'), file('gone', 'bye')], 0o644);
