@@ -7,7 +7,7 @@
  * Text (stdout and stderr of every command):
  *   - UUIDs → `<uid>`; RFC 3339 times → `<time>`; `resourceVersion` values → `<rv>`
  *   - ages in tables (`5s`, `2m3s`, `4h`) → `<age>`
- *   - JWTs (`eyJ…`) → `<jwt>`
+ *   - JWTs (`eyJ…`) → `<jwt>`; the ServiceAccount admission's volume `kube-api-access-xxxxx` → `kube-api-access-<suffix>`
  *   - the API server's address (`https://127.0.0.1:PORT`) → `<server>`, the side's temp dir → `<dir>`
  *   - runs of 2+ spaces → 2 spaces (table columns widen with their widest cell, e.g. an age)
  *   - the step's generated names (`NAME-<hash>` ReplicaSets, `NAME-<hash>-<suffix>` pods) →
@@ -32,7 +32,9 @@ const age = /(?<=^|\s)(?:\d+[dhms]){1,2}(?=\s|$)/gm;
 const jwt = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
 const rvText = /(resourceVersion["']?\s*[:=]\s*["']?)\d+/g;
 const loopbackUrl = /https:\/\/127\.0\.0\.1:\d+/g;
-const nameChars = '[bcdfghjklmnpqrstvwxz2456789]';
+// The real server draws generated suffixes from `bcdfghjklmnpqrstvwxz2456789`; the sim's are hex. Both are names it makes up.
+const nameChars = '[a-z0-9]';
+const apiAccessVolume = /\bkube-api-access-[a-z0-9]{5}\b/g;
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -46,6 +48,7 @@ export function normaliseText(text: string, ctx: NormaliseContext): string {
     out = out.replace(re, (m) => (m.split('-').length - name.split('-').length === 2 ? `${name}-<rs>-<pod>` : `${name}-<rs>`));
   }
   return out
+    .replace(apiAccessVolume, 'kube-api-access-<suffix>')
     .replace(loopbackUrl, '<server>')
     .replace(uuid, '<uid>')
     .replace(rfc3339, '<time>')
@@ -58,7 +61,8 @@ export function normaliseText(text: string, ctx: NormaliseContext): string {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-const placeholderKeys: Record<string, string> = { uid: '<uid>', resourceVersion: '<rv>', continue: '<continue>' };
+// `_continue`: client-node's name for a list's `continue`.
+const placeholderKeys: Record<string, string> = { uid: '<uid>', resourceVersion: '<rv>', continue: '<continue>', _continue: '<continue>' };
 
 /** A deep copy of `value` with the object rules above applied. */
 export function normaliseObject(value: unknown, ctx: NormaliseContext): Json {

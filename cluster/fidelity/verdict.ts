@@ -1,9 +1,11 @@
 /**
  * Judging the differences against the allow-list, and the table. A step is:
  *   same      — no difference, not on the list
- *   allowed   — differs, and the list says why that is out of scope (or not fixed yet)
- *   DIFFERENT — differs, and the list does not know it: a sim bug until shown otherwise
- *   STALE     — on the list, but no longer differs: delete the entry so the test tightens
+ *   allowed   — differs, and every difference is covered by an entry of the list saying why
+ *               (out of scope, or not fixed yet and by which branch)
+ *   DIFFERENT — a difference no entry covers: a sim bug until shown otherwise
+ *   STALE     — an entry of the list covers none of its differences any more: delete the
+ *               entry (or narrow it) so the test tightens
  * An entry naming no step is an error too, so the list cannot rot.
  */
 import type { AllowEntry } from './allow-list.js';
@@ -14,7 +16,12 @@ export type Verdict = 'same' | 'allowed' | 'DIFFERENT' | 'STALE';
 export interface Judged {
   result: StepResult;
   verdict: Verdict;
-  entry?: AllowEntry;
+  /** The step's allow-list entries. */
+  entries: AllowEntry[];
+  /** Differences no entry covers. */
+  unexplained: string[];
+  /** Entries that cover nothing any more. */
+  stale: AllowEntry[];
 }
 
 export interface Judgement {
@@ -24,13 +31,19 @@ export interface Judgement {
   failures: Judged[];
 }
 
+const covers = (e: AllowEntry, difference: string) => !e.differences || e.differences.some((re) => re.test(difference));
+
+/**
+ * Each difference must be covered by one of the step's entries (an entry without
+ * `differences` covers all of them); an entry that covers none is stale.
+ */
 export function judge(results: readonly StepResult[], allowList: readonly AllowEntry[]): Judgement {
-  const byId = new Map(allowList.map((e) => [e.id, e]));
   const judged = results.map((result): Judged => {
-    const entry = byId.get(result.step.id);
-    const differs = result.differences.length > 0;
-    const verdict: Verdict = differs ? (entry ? 'allowed' : 'DIFFERENT') : entry ? 'STALE' : 'same';
-    return { result, verdict, ...(entry ? { entry } : {}) };
+    const entries = allowList.filter((e) => e.id === result.step.id);
+    const unexplained = result.differences.filter((d) => !entries.some((e) => covers(e, d)));
+    const stale = entries.filter((e) => !result.differences.some((d) => covers(e, d)));
+    const verdict: Verdict = unexplained.length > 0 ? 'DIFFERENT' : stale.length > 0 ? 'STALE' : entries.length > 0 ? 'allowed' : 'same';
+    return { result, verdict, entries, unexplained, stale };
   });
   const ids = new Set(results.map((r) => r.step.id));
   const unknownEntries = allowList.filter((e) => !ids.has(e.id));
@@ -52,9 +65,9 @@ export function formatTable(j: Judgement, options: { details: 'failures' | 'all'
   for (const e of j.unknownEntries) lines.push(`allow-list entry ${e.id} names no step`);
   const detailed = j.judged.filter((x) => options.details === 'all' ? x.verdict !== 'same' : x.verdict === 'DIFFERENT' || x.verdict === 'STALE');
   for (const x of detailed) {
-    lines.push('', `── ${x.result.step.id} (${x.verdict})${x.entry ? ` — allowed because: ${x.entry.reason}` : ''}`, `   ${x.result.title}`);
-    if (x.verdict === 'STALE') lines.push('   no longer differs: delete its allow-list entry');
-    for (const d of x.result.differences) lines.push(`   ${d}`);
+    lines.push('', `── ${x.result.step.id} (${x.verdict})`, `   ${x.result.title}`);
+    for (const e of x.entries) lines.push(`   allowed [${e.kind}]${x.stale.includes(e) ? ' STALE, covers nothing now: delete or narrow it' : ''}: ${e.reason}`);
+    for (const d of x.result.differences) lines.push(`   ${x.unexplained.includes(d) ? 'UNEXPLAINED ' : ''}${d}`);
     if (x.verdict === 'DIFFERENT') {
       for (const side of ['sim', 'real'] as const) {
         const raw = x.result[side].raw;

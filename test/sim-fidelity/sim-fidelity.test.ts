@@ -57,7 +57,7 @@ describe.skipIf(skipReason !== undefined)(`the sim next to a real kube-apiserver
     const judgement = judge(results, allowList);
     console.log(`${fidelitySteps.length} steps on both sides in ${Math.round(performance.now() - started)} ms\n${formatTable(judgement, { details: report ? 'all' : 'failures' })}`);
     if (report && report !== '1') {
-      await writeFile(report, JSON.stringify(judgement.judged.map((j) => ({ id: j.result.step.id, title: j.result.title, verdict: j.verdict, reason: j.entry?.reason, differences: j.result.differences, sim: j.result.sim.raw, real: j.result.real.raw })), null, 2));
+      await writeFile(report, JSON.stringify(judgement.judged.map((j) => ({ id: j.result.step.id, title: j.result.title, verdict: j.verdict, allowed: j.entries.map((e) => ({ kind: e.kind, reason: e.reason, stale: j.stale.includes(e) })), differences: j.result.differences, unexplained: j.unexplained, sim: j.result.sim.raw, real: j.result.real.raw })), null, 2));
       console.log(`wrote ${report}`);
     }
     expect(judgement.unknownEntries.map((e) => e.id), 'allow-list entries that name no step').toEqual([]);
