@@ -303,7 +303,9 @@ export const fidelitySteps: Step[] = [
   { id: 'apply-held-secret', from: 'issue 19', kubectl: ['apply', '-f', '-'], stdin: heldSecretYaml },
   { id: 'delete-held-secret', from: 'issue 19', kubectl: ['delete', 'secret', 'held', '-n', ns, '--wait=false'] },
   { id: 'get-held-secret-terminating', from: 'issue 19', kubectl: ['get', 'secret', 'held', '-n', ns, '-o', 'jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers}'] },
-  { id: 'wait-delete-times-out', from: 'issue 19', kubectl: ['wait', '--for=delete', 'secret/held', '-n', ns, '--timeout=1s'] },
+  // 2 s, not 1: with a timeout under a second client-go may log "very short watch" when the
+  // deadline cuts its watch (seen against the sim, a race on the client's side).
+  { id: 'wait-delete-times-out', from: 'issue 19', kubectl: ['wait', '--for=delete', 'secret/held', '-n', ns, '--timeout=2s'] },
   { id: 'release-finalizer', from: 'issue 19', kubectl: ['patch', 'secret', 'held', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]'] },
   { id: 'wait-delete', from: 'issue 19', kubectl: ['wait', '--for=delete', 'secret/held', '-n', ns, '--timeout=30s'] },
 
