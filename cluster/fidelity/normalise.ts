@@ -44,7 +44,9 @@ export function normaliseText(text: string, ctx: NormaliseContext): string {
   let out = text;
   for (const [from, to] of ctx.replace) if (from) out = out.split(from).join(to);
   for (const name of ctx.generatedNames ?? []) {
-    const re = new RegExp(`\\b${escapeRe(name)}-${nameChars}{5,10}(?:-${nameChars}{5})?\\b`, 'g');
+    // A pod-template-hash has a digit (the real one is a number's digits mapped to `456789bcdf`;
+    // the sim's is hex): so `api-secret` stays a name.
+    const re = new RegExp(`\\b${escapeRe(name)}-(?=${nameChars}*\\d)${nameChars}{5,10}(?:-${nameChars}{5})?\\b`, 'g');
     out = out.replace(re, (m) => (m.split('-').length - name.split('-').length === 2 ? `${name}-<rs>-<pod>` : `${name}-<rs>`));
   }
   return out
