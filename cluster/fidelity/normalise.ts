@@ -9,6 +9,9 @@
  *   - ages in tables (`5s`, `2m3s`, `4h`) → `<age>`
  *   - JWTs (`eyJ…`) → `<jwt>`; the ServiceAccount admission's volume `kube-api-access-xxxxx` → `kube-api-access-<suffix>`
  *   - the API server's address (`https://127.0.0.1:PORT`) → `<server>`, the side's temp dir → `<dir>`
+ *   - client-go's klog lines about its watches (`reflector.go`: "very short watch", "Failed to
+ *     watch … context deadline exceeded") are dropped: kubectl wait logs them or not by how its
+ *     deadline falls against the watch (seen intermittently against the sim only; README)
  *   - runs of 2+ spaces → 2 spaces (table columns widen with their widest cell, e.g. an age)
  *   - the step's generated names (`NAME-<hash>` ReplicaSets, `NAME-<hash>-<suffix>` pods) →
  *     `NAME-<rs>` / `NAME-<rs>-<pod>` (the pod-template-hash is the server's own FNV of the template)
@@ -40,8 +43,10 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+const reflectorLog = /^[IWE]\d{4} [\d:.]+\s+\d+ reflector\.go:\d+\].*(?:\n|$)/gm;
+
 export function normaliseText(text: string, ctx: NormaliseContext): string {
-  let out = text;
+  let out = text.replace(reflectorLog, '');
   for (const [from, to] of ctx.replace) if (from) out = out.split(from).join(to);
   for (const name of ctx.generatedNames ?? []) {
     // A pod-template-hash has a digit (the real one is a number's digits mapped to `456789bcdf`;

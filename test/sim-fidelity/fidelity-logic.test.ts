@@ -29,6 +29,11 @@ describe('normalisation', () => {
     ]);
   });
 
+  it('drops client-go reflector log lines, keeps the error', () => {
+    const stderr = 'E1206 00:44:09.997646   25217 reflector.go:205] "Failed to watch" err="context deadline exceeded"\nerror: timed out waiting for the condition on secrets/held';
+    expect(normaliseText(stderr, ctx)).toBe('error: timed out waiting for the condition on secrets/held');
+  });
+
   it('keeps what a user relies on: names, counts, durations inside words', () => {
     expect(normaliseText('deployment.apps/api scaled --timeout=30s 1/1 api-secret', ctx)).toBe('deployment.apps/api scaled --timeout=30s 1/1 api-secret');
   });
