@@ -36,10 +36,12 @@ describe.skipIf(skipReason !== undefined)(`the sim next to a real kube-apiserver
   beforeAll(async () => {
     tmp = await makeTempRoot('sim-fidelity');
     const started = performance.now();
-    [sim, real] = await Promise.all([
-      new SimCluster({ stateDir: join(tmp.path, 'sim') }).start(),
-      startApiControlPlane({ stateDir: join(tmp.path, 'real'), log: (l) => console.log(l) }),
+    // Both at once; each kept as soon as it is up, so afterAll stops it even when the other failed.
+    const started2 = await Promise.allSettled([
+      new SimCluster({ stateDir: join(tmp.path, 'sim') }).start().then((c) => (sim = c)),
+      startApiControlPlane({ stateDir: join(tmp.path, 'real'), log: (l) => console.log(l) }).then((p) => (real = p)),
     ]);
+    for (const s of started2) if (s.status === 'rejected') throw s.reason;
     console.log(`sim and real API server up in ${Math.round(performance.now() - started)} ms`);
   }, 180_000);
 
