@@ -35,11 +35,6 @@ const defaulting: Omit<AllowEntry, 'id'> = {
     "sim: no defaulting of built-in kinds (a Pod's dnsPolicy, restartPolicy, schedulerName, terminationGracePeriodSeconds, a container's imagePullPolicy and terminationMessagePath, a Deployment's strategy, revisionHistoryLimit, progressDeadlineSeconds, a CSIDriver's seLinuxMount and storageCapacity) and no Pod admission (ServiceAccount: serviceAccountName and the kube-api-access projected volume; DefaultTolerationSeconds; Priority; enableServiceLinks)",
   differences: [/^stdout (\.items\[\d+\])?\.spec\./],
 };
-const stringData: Omit<AllowEntry, 'id'> = {
-  kind: 'open',
-  reason: "sim: a Secret's stringData is stored as given instead of being merged into data (base64) and dropped, so its keys are missing from data for every reader (the driver's nodePublishSecretRef included)",
-  differences: [/stringData|\.data\.username|data=/],
-};
 const revisionAnnotations: Omit<AllowEntry, 'id'> = {
   kind: 'open',
   reason: "sim: the Deployment controller writes no revision annotations (deployment.kubernetes.io/revision on the Deployment and its ReplicaSet, desired-replicas and max-replicas on the ReplicaSet)",
@@ -72,10 +67,8 @@ export const allowList: AllowEntry[] = [
   { id: 'apply-invalid-spc', kind: 'open', reason: "sim: custom resources are not validated against their CRD's openAPIV3Schema (a SecretProviderClass with a number for spec.provider is stored)" },
   // secrets
   { id: 'patch-secret-json-test-fails', kind: 'open', reason: "sim: a JSON patch whose test operation fails is refused with a message naming the value; the real server says only 'the server rejected our request due to an error in our request'" },
-  { id: 'get-secret-json', ...stringData },
   { id: 'get-secret-json', ...generation },
   { id: 'get-secrets-bad-field-selector', kind: 'open', reason: "sim: an unsupported field selector is refused (400) in other words than the real server's 'field label not supported: data.password'" },
-  { id: 'get-secret-jsonpath', ...stringData, differences: [/stdout line 1/] },
   // configmaps and serviceaccounts
   pb('create-configmap', noConfigMaps),
   pb('get-configmap-json', `${noConfigMaps} (and create-configmap failed)`),
@@ -117,14 +110,12 @@ export const allowList: AllowEntry[] = [
   // explain
   ops('explain-pod-csi-volume', "sim: its OpenAPI documents do not describe Pod's volumes (kubectl explain finds no field)"),
   // client-node
-  { id: 'client-list-secrets', ...stringData },
   { id: 'client-list-secrets', ...generation },
   { id: 'client-list-secrets', ...managedFields },
   { id: 'client-list-secrets', kind: 'open', reason: "sim: a list's items carry apiVersion and kind; the real server's items carry neither (kubectl fills them in, so only a client sees it)", differences: [/\.items\[\d+\]\.(apiVersion|kind):/] },
   { id: 'client-read-missing-secret', kind: 'open', reason: 'sim: a NotFound Status for a core kind carries details.group "" where the real server omits the empty group' },
   pb('client-create-configmap', noConfigMaps),
   { id: 'client-get-spc-v1alpha1', ...managedFields },
-  { id: 'client-watch-secrets', ...stringData },
   // cleanup
   pb('delete-created-namespace', 'create-namespace failed (protobuf), so fid-created does not exist'),
 ];
