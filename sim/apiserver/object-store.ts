@@ -14,6 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { resourceByPlural, type ResourceKind } from './resources.js';
 import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from './selectors.js';
 import { alreadyExists, conflict, notFound, statusError } from './status.js';
+import { foldStringData } from './secret-data.js';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -179,6 +180,7 @@ export class ObjectStore {
       throw statusError(422, `${r.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, 'Invalid');
     }
     if (this.objects.has(key(plural, namespace, name))) throw alreadyExists(r, name);
+    foldStringData(plural, obj);
     obj.kind = r.kind;
     obj.metadata.uid = randomUUID();
     obj.metadata.resourceVersion = String(++this.revision);
@@ -216,6 +218,7 @@ export class ObjectStore {
       else obj.status = clone(input.status);
     } else {
       obj = clone(input);
+      foldStringData(plural, obj);
       if (r.statusSubresource) {
         if (current.status === undefined) delete obj.status;
         else obj.status = clone(current.status);
