@@ -135,9 +135,14 @@ function protobufServed(route: Route): boolean {
   return r.group !== 'secrets-store.csi.x-k8s.io' && hasSchema(apiVersionOf(r, route.version), r.kind);
 }
 
+/** The kind of a built-in resource the sim has no protobuf schema for (the real server has one). */
+function missingSchema(route: Route): string | undefined {
+  return route.resource.group !== 'secrets-store.csi.x-k8s.io' && !protobufServed(route) ? route.resource.kind : undefined;
+}
+
 /** A create or update body: JSON, YAML or protobuf (request-body.ts). */
 async function readObject(req: IncomingMessage, route: Route): Promise<KubeObject> {
-  const format = requestFormat(req.headers['content-type'], () => protobufServed(route));
+  const format = requestFormat(req.headers['content-type'], () => protobufServed(route), () => missingSchema(route));
   const body = decodeBody(await readBody(req), format);
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw statusError(400, 'the body of the request must be a JSON object');
   const wrong = misshapenField(body as KubeObject);
@@ -320,7 +325,7 @@ export class SimApiServer {
         }
         case 'delete': {
           const body = req.method === 'DELETE' ? await readBody(req) : Buffer.alloc(0);
-          const options = (body.length === 0 ? {} : decodeBody(body, requestFormat(req.headers['content-type'], () => protobufServed(route)))) as DeleteOptions;
+          const options = (body.length === 0 ? {} : decodeBody(body, requestFormat(req.headers['content-type'], () => protobufServed(route), () => missingSchema(route)))) as DeleteOptions;
           const grace = q.get('gracePeriodSeconds');
           if (grace !== null) options.gracePeriodSeconds = Number(grace);
           const propagation = q.get('propagationPolicy');

@@ -60,12 +60,18 @@ export function negotiateOutput(accept: string | undefined, protobufServed: () =
   throw statusError(406, `only the following media types are accepted: ${formats}`, 'NotAcceptable');
 }
 
-/** The format of a request body; 415 for a Content-Type the resource does not decode. */
-export function requestFormat(contentType: string | undefined, protobufServed: () => boolean): Format {
+/**
+ * The format of a request body; 415 for a Content-Type the resource does not decode.
+ * `missingSchema` names a built-in kind the real server decodes from protobuf but the sim
+ * has no schema for (the 415 then says so).
+ */
+export function requestFormat(contentType: string | undefined, protobufServed: () => boolean, missingSchema?: () => string | undefined): Format {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === '' || type === 'application/json') return 'json';
   if (type === 'application/yaml') return 'yaml';
   if (type === protobufMediaType && protobufServed()) return 'protobuf';
+  const kind = type === protobufMediaType ? missingSchema?.() : undefined;
+  if (kind) throw statusError(415, `the simulated API server has no protobuf schema for kind ${kind} (proto/k8s): send application/json instead`, 'UnsupportedMediaType');
   throw statusError(415, `the body of the request was in an unknown format - accepted media types include: ${listed(protobufServed())}`, 'UnsupportedMediaType');
 }
 

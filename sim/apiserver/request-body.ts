@@ -32,7 +32,7 @@ function decodeProtobuf(body: Buffer): KubeObject {
     return decodeObject(body) as KubeObject;
   } catch (err) {
     if (err instanceof ProtobufDecodeError && err.unsupportedKind !== undefined) {
-      throw statusError(415, `the simulated API server has no protobuf schema for kind ${JSON.stringify(err.unsupportedKind)} (proto/k8s): send it as application/json`, 'UnsupportedMediaType');
+      throw statusError(415, `the simulated API server has no protobuf schema for kind ${JSON.stringify(err.unsupportedKind)} (proto/k8s): send application/json instead`, 'UnsupportedMediaType');
     }
     throw statusError(400, `the body of the request could not be decoded: ${(err as Error).message}`);
   }

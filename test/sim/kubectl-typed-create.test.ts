@@ -32,7 +32,7 @@ const kubectl = async (...args: string[]) => {
   }
 };
 
-type Obj = { metadata: { name: string; namespace?: string; labels?: Record<string, string>; uid?: string; creationTimestamp?: string }; [k: string]: unknown };
+type Obj = { kind?: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; uid?: string; creationTimestamp?: string }; [k: string]: unknown };
 
 const getYaml = async (...args: string[]): Promise<Obj> => {
   const r = await kubectl('get', ...args, '-o', 'yaml');
@@ -147,7 +147,7 @@ describe.skipIf(!kubectlBin)('kubectl typed commands (protobuf bodies) against t
 
   it('get -o yaml with a protobuf-first Accept still lists every kind', async () => {
     const list = parse((await kubectl('get', 'secrets,configmaps,serviceaccounts,deployments,pods', '-n', 'team-a', '-o', 'yaml')).out) as { items: Obj[] };
-    const names = list.items.map((o) => `${(o as { kind: string }).kind}/${o.metadata.name}`);
+    const names = list.items.map((o) => `${o.kind}/${o.metadata.name}`);
     expect(names).toEqual(expect.arrayContaining(['Secret/db', 'ConfigMap/settings', 'ServiceAccount/app', 'Deployment/web', 'Pod/pod']));
   });
 
