@@ -6,6 +6,7 @@
  * Skipped with a message where kubectl is not installed.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,10 @@ import { parse } from 'yaml';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 
 const run = promisify(execFile);
-const kubectlBin = await run('kubectl', ['version', '--client', '--output=json'], { timeout: 20_000 }).then(() => 'kubectl', () => undefined);
+/** The peers' kubectl (the k8s target's release) when built, else the one on PATH. */
+const peerKubectl = join(import.meta.dirname, '..', '..', '.peers', 'bin', 'kubectl');
+const candidate = existsSync(peerKubectl) ? peerKubectl : 'kubectl';
+const kubectlBin = await run(candidate, ['version', '--client', '--output=json'], { timeout: 20_000 }).then(() => candidate, () => undefined);
 if (!kubectlBin) console.warn('kubectl typed-create tests skipped: kubectl is not installed on this machine');
 
 let api: StartedSimApiServer;
