@@ -32,7 +32,9 @@ import { ApiError, faultStatus, statusError } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import { listOptions } from './list-options.js';
 import { pageOf } from './list-page.js';
-import { decodeProtobufObject, isProtobuf } from './protobuf-body.js';
+import { negotiateOutput, requestFormat, writeBody, type Format } from './content-negotiation.js';
+import { decodeBody } from './request-body.js';
+import { hasSchema } from './protobuf/k8s-schema.js';
 import { streamWatch } from './watch-stream.js';
 
 export interface SimApiServerOptions {
@@ -127,10 +129,21 @@ function misshapenField(obj: KubeObject): string | undefined {
   return undefined;
 }
 
-/** A create or update body: JSON, or protobuf as client-go sends built-in kinds (protobuf-body.ts). */
-async function readObject(req: IncomingMessage): Promise<KubeObject> {
-  if (isProtobuf(req.headers['content-type'])) return decodeProtobufObject(await readBody(req));
-  const body = parseJson(await readBodyText(req));
+/** Whether objects of the route's resource travel as protobuf: built-in kinds with a schema in proto/k8s. */
+function protobufServed(route: Route): boolean {
+  const r = route.resource;
+  return r.group !== 'secrets-store.csi.x-k8s.io' && hasSchema(apiVersionOf(r, route.version), r.kind);
+}
+
+/** The kind of a built-in resource the sim has no protobuf schema for (the real server has one). */
+function missingSchema(route: Route): string | undefined {
+  return route.resource.group !== 'secrets-store.csi.x-k8s.io' && !protobufServed(route) ? route.resource.kind : undefined;
+}
+
+/** A create or update body: JSON, YAML or protobuf (request-body.ts). */
+async function readObject(req: IncomingMessage, route: Route): Promise<KubeObject> {
+  const format = requestFormat(req.headers['content-type'], () => protobufServed(route), () => missingSchema(route));
+  const body = decodeBody(await readBody(req), format);
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw statusError(400, 'the body of the request must be a JSON object');
   const wrong = misshapenField(body as KubeObject);
   if (wrong) throw statusError(400, `the body of the request could not be decoded: ${wrong}`);
@@ -277,14 +290,15 @@ export class SimApiServer {
           );
         }
         case 'create': {
-          const body = await readObject(req);
+          const body = await readObject(req, route);
           checkBody(route, body);
           if (r.plural === 'pods') defaultPod(body);
+          if (r.plural === 'secrets') body.type ??= 'Opaque';
           if (q.get('dryRun')) return respond(201, served({ ...body, kind: r.kind }));
           return respond(201, served(store.create(r.plural, body)));
         }
         case 'update': {
-          const body = await readObject(req);
+          const body = await readObject(req, route);
           if (route.subresource === 'scale') {
             const current = store.mustGet(r.plural, route.namespace, route.name!);
             const replicas = (body.spec as { replicas?: number } | undefined)?.replicas;
@@ -311,7 +325,7 @@ export class SimApiServer {
         }
         case 'delete': {
           const body = req.method === 'DELETE' ? await readBody(req) : Buffer.alloc(0);
-          const options = (body.length === 0 ? {} : isProtobuf(req.headers['content-type']) ? decodeProtobufObject(body) : parseJson(body.toString('utf8'))) as DeleteOptions;
+          const options = (body.length === 0 ? {} : decodeBody(body, requestFormat(req.headers['content-type'], () => protobufServed(route), () => missingSchema(route)))) as DeleteOptions;
           const grace = q.get('gracePeriodSeconds');
           if (grace !== null) options.gracePeriodSeconds = Number(grace);
           const propagation = q.get('propagationPolicy');
@@ -343,6 +357,7 @@ export class SimApiServer {
       const url = new URL(req.url ?? '/', 'http://sim');
       let route: Route | undefined;
       let user: UserInfo | undefined;
+      let format: Format = 'json';
       const respond = (code: number, body: unknown, headers: Record<string, string> = {}) => {
         if (route && route.verb !== 'watch') {
           requestLog.push({ verb: route.verb, resource: route.resource.plural, namespace: route.namespace, name: route.name, code, user: user?.name ?? '', ...(route.verb === 'list' ? selectorsOf(url.searchParams) : {}) });
@@ -351,6 +366,7 @@ export class SimApiServer {
           res.end();
           return;
         }
+        if (format !== 'json') return writeBody(res, code, body, format, headers);
         const text = JSON.stringify(body);
         res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
       };
@@ -366,6 +382,8 @@ export class SimApiServer {
           return respond(200, doc);
         }
         const r = route.resource;
+        const resourceRoute = route;
+        format = negotiateOutput(req.headers.accept, () => protobufServed(resourceRoute), route.verb === 'watch');
         user = authorizer.authenticate(req.headers.authorization);
         const access = {
           verb: route.verb,

@@ -34,6 +34,7 @@ const core = (plural: string, kind: string, namespaced: boolean, extra: Partial<
 export const resourceKinds: ResourceKind[] = [
   core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], statusSubresource: true, fieldSelectors: ['spec.nodeName', 'status.phase', 'spec.serviceAccountName'] }),
   core('secrets', 'Secret', true, { fieldSelectors: ['type'] }),
+  core('configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
   core('events', 'Event', true, {
     shortNames: ['ev'],
     fieldSelectors: ['involvedObject.kind', 'involvedObject.name', 'involvedObject.namespace', 'involvedObject.uid', 'reason', 'type', 'source'],

@@ -78,6 +78,8 @@ function columnsFor(r: ResourceKind): Column[] {
         { name: 'Type', type: 'string', cell: (o) => (o.type as string | undefined) ?? 'Opaque' },
         { name: 'Data', type: 'integer', cell: (o) => Object.keys((o.data as object | undefined) ?? {}).length },
       ];
+    case 'configmaps':
+      return [{ name: 'Data', type: 'integer', cell: (o) => Object.keys((o.data as object | undefined) ?? {}).length + Object.keys((o.binaryData as object | undefined) ?? {}).length }];
     case 'events':
       return [
         { name: 'Type', type: 'string', cell: (o) => String(o.type ?? '') },

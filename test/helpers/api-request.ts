@@ -12,6 +12,8 @@ export interface ApiResponse {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: Record<string, any>;
   text: string;
+  /** The body's bytes (for protobuf answers). */
+  raw: Buffer;
 }
 
 export interface RequestOptions {
@@ -47,15 +49,17 @@ function open(api: StartedSimApiServer, method: string, path: string, options: R
 
 export async function apiRequest(api: StartedSimApiServer, method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
   const res = await open(api, method, path, options);
-  let text = '';
-  for await (const chunk of res) text += (chunk as Buffer).toString();
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  const text = raw.toString('utf8');
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // not JSON (e.g. /healthz)
   }
-  return { status: res.statusCode ?? 0, headers: { get: (n) => res.headers[n.toLowerCase()] as string | undefined }, body, text };
+  return { status: res.statusCode ?? 0, headers: { get: (n) => res.headers[n.toLowerCase()] as string | undefined }, body, text, raw };
 }
 
 export interface WatchStream {

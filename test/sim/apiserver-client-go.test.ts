@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { apiRequest, apiWatch } from '../helpers/api-request.js';
+import { bytesField, k8sProtobuf, mapEntry, openK8sProtobuf, protobufType, stringField, varintField } from '../helpers/protobuf-wire.js';
 
 let api: StartedSimApiServer;
 beforeAll(async () => {
@@ -18,26 +19,6 @@ afterAll(async () => {
   await api?.stop();
 });
 
-// Protobuf wire encoding: varint, and length-delimited fields (wire type 2).
-const varint = (n: number): Buffer => {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-};
-const bytesField = (field: number, value: Buffer | string) => {
-  const b = Buffer.isBuffer(value) ? value : Buffer.from(value);
-  return Buffer.concat([varint((field << 3) | 2), varint(b.length), b]);
-};
-const varintField = (field: number, value: number) => Buffer.concat([varint(field << 3), varint(value)]);
-const mapEntry = (field: number, key: string, value: Buffer | string) => bytesField(field, Buffer.concat([bytesField(1, key), bytesField(2, value)]));
-/** A body as client-go sends it: magic, then runtime.Unknown{typeMeta{apiVersion=1, kind=2}, raw=2}. */
-const k8sProtobuf = (apiVersion: string, kind: string, raw: Buffer) =>
-  Buffer.concat([Buffer.from('k8s\0', 'binary'), bytesField(1, Buffer.concat([bytesField(1, apiVersion), bytesField(2, kind)])), bytesField(2, raw), bytesField(3, ''), bytesField(4, '')]);
-const protobufType = 'application/vnd.kubernetes.protobuf';
 
 describe('watch bookmarks', () => {
   it('carry an object of the watched kind and version with the current resourceVersion (client-go decodes them with the watched type)', async () => {
@@ -181,7 +162,7 @@ describe('list pagination (limit and continue)', () => {
 });
 
 describe('protobuf request bodies', () => {
-  it('creates a Secret sent as protobuf, as controller-runtime sends built-in kinds, and answers JSON', async () => {
+  it('creates a Secret sent as protobuf, as controller-runtime sends built-in kinds, and answers protobuf', async () => {
     const meta = Buffer.concat([
       bytesField(1, 'synced'), // name
       bytesField(2, ''), // generateName: Go encodes empty strings too
@@ -192,7 +173,10 @@ describe('protobuf request bodies', () => {
     const secret = Buffer.concat([bytesField(1, meta), mapEntry(2, 'password', Buffer.from([0, 1, 2, 255])), bytesField(3, 'Opaque')]);
     const created = await apiRequest(api, 'POST', '/api/v1/namespaces/default/secrets', { body: k8sProtobuf('v1', 'Secret', secret), contentType: protobufType, accept: `${protobufType}, */*` });
     expect(created.status, created.text).toBe(201);
-    expect(created.headers.get('content-type')).toMatch(/application\/json/);
+    expect(created.headers.get('content-type')).toBe(protobufType);
+    const answer = openK8sProtobuf(created.raw);
+    expect([answer.apiVersion, answer.kind]).toEqual(['v1', 'Secret']);
+    expect(stringField(answer.object, 3)).toBe('Opaque'); // type
     const got = await apiRequest(api, 'GET', '/api/v1/namespaces/default/secrets/synced');
     expect(got.body).toMatchObject({ kind: 'Secret', apiVersion: 'v1', type: 'Opaque', data: { password: Buffer.from([0, 1, 2, 255]).toString('base64') } });
     expect(got.body.metadata.labels).toEqual({ 'secrets-store.csi.k8s.io/managed': 'true' });
@@ -231,8 +215,8 @@ describe('protobuf request bodies', () => {
     expect(res.body).toMatchObject({ reason: 'FailedToCreateSecret', type: 'Warning', count: 2, involvedObject: { kind: 'Pod', name: 'web' }, firstTimestamp: '2023-11-14T22:13:20Z', lastTimestamp: '2023-11-14T22:13:21Z' });
   });
 
-  it('refuses a kind it does not decode with 415 and says to send JSON; a body without the magic is 400', async () => {
-    const res = await apiRequest(api, 'POST', '/api/v1/namespaces/default/serviceaccounts', { body: k8sProtobuf('v1', 'ServiceAccount', bytesField(1, bytesField(1, 'sa'))), contentType: protobufType });
+  it('refuses a kind it has no schema for with 415 and says to send JSON; a body without the magic is 400', async () => {
+    const res = await apiRequest(api, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', { body: k8sProtobuf('rbac.authorization.k8s.io/v1', 'ClusterRole', bytesField(1, bytesField(1, 'r'))), contentType: protobufType });
     expect(res.status).toBe(415);
     expect(res.body).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType' });
     expect(res.body.message).toMatch(/send application\/json/);

@@ -387,10 +387,14 @@ describe('protobuf bodies (application/vnd.kubernetes.protobuf, what controller-
     expect(Number(updated.body.metadata.resourceVersion)).toBeGreaterThan(Number(got.metadata.resourceVersion));
   });
 
-  it('answers 415 for a protobuf kind it does not decode, and 400 for a body without the envelope', async () => {
-    const other = await req('POST', secrets, secretBody('ConfigMap'), { contentType: 'application/vnd.kubernetes.protobuf' });
+  it('answers 415 for a protobuf kind it has no schema for, 400 for another kind than the URL\'s and for a body without the envelope', async () => {
+    const other = await req('POST', secrets, secretBody('ClusterRole'), { contentType: 'application/vnd.kubernetes.protobuf' });
     expect(other.status).toBe(415);
     expect(other.body).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', message: expect.stringContaining('send application/json') });
+    const wrongKind = await req('POST', secrets, secretBody('ConfigMap'), { contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(wrongKind.status).toBe(400);
+    // A Secret's bytes under a ConfigMap envelope do not even decode as a ConfigMap.
+    expect(wrongKind.body).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
     const bare = await req('POST', secrets, Buffer.from([1, 2, 3]), { contentType: 'application/vnd.kubernetes.protobuf' });
     expect(bare.status).toBe(400);
   });
