@@ -85,7 +85,14 @@ describe('sscsi sim up', () => {
     const st = (await (await fetch(`${sim.providers[0]!.control}/state`)).json()) as { objects: unknown[] };
     expect(st.objects.length).toBeGreaterThan(0);
     expect(await readFile(join(state, 'nodes', 'sim-node', 'driver.log'), 'utf8')).toMatch(/CSI driver serving/);
-    const ours = (all = false) => execFileSync('docker', ['ps', ...(all ? ['-a'] : []), '--filter', `label=secrets-store-csi-ts.sim-root=${state}`, '--format', '{{.Image}}'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).sort();
+    // The image each container was created from (Config.Image): `docker ps` shows an image
+    // ID instead once another test file has re-tagged the image meanwhile (vitest runs the
+    // image builds in parallel).
+    const ours = (all = false) => {
+      const ids = execFileSync('docker', ['ps', '-q', ...(all ? ['-a'] : []), '--filter', `label=secrets-store-csi-ts.sim-root=${state}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      if (ids.length === 0) return [];
+      return execFileSync('docker', ['inspect', '--format', '{{.Config.Image}}', ...ids], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).sort();
+    };
     expect(ours()).toEqual(['secrets-store-csi-ts/driver:dev', 'secrets-store-csi-ts/fake-provider:dev']);
     proc.child.kill('SIGTERM');
     expect(await proc.exited()).toBe(0);

@@ -49,7 +49,10 @@ describe.skipIf(!images)('the simulated cluster on the docker runtime', () => {
     const pid = c.nodes[0]!.driver.pid();
     expect(pid).toBeGreaterThan(0);
     expect(await readlink(`/proc/${pid}/ns/mnt`)).not.toBe(await readlink('/proc/self/ns/mnt'));
-    const running = execFileSync('docker', ['ps', '--filter', `label=${simRootLabel}=${c.root}`, '--format', '{{.Image}}'], { encoding: 'utf8' }).trim().split('\n').sort();
+    // Config.Image: what each container was created from (`docker ps` shows an image ID once
+    // a parallel test file has re-tagged the image).
+    const ids = execFileSync('docker', ['ps', '-q', '--filter', `label=${simRootLabel}=${c.root}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    const running = ids.length === 0 ? [] : execFileSync('docker', ['inspect', '--format', '{{.Config.Image}}', ...ids], { encoding: 'utf8' }).trim().split('\n').sort();
     expect(running).toEqual([driverImage, fakeProviderImage]);
   });
 
