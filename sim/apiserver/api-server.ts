@@ -19,10 +19,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../driver/version.js';
 import { startControlPlane, type ControlPlane } from '../controllers/control-plane.js';
+import { answerReview, isReview } from './access-review.js';
 import { adminUser, Authorizer, type UserInfo } from './authorizer.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, openApiDoc, openApiRoot, serverVersion } from './discovery.js';
 import { ApiFaults, type Verb } from './faults.js';
+import { impersonatedUser } from './impersonation.js';
 import { parseRoute, type Route } from './http-routes.js';
 import { ObjectStore, type DeleteOptions, type KubeObject } from './object-store.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, defaultMergeKeys } from './patch.js';
@@ -366,7 +368,7 @@ export class SimApiServer {
           return respond(200, doc);
         }
         const r = route.resource;
-        user = authorizer.authenticate(req.headers.authorization);
+        user = impersonatedUser(authorizer.authenticate(req.headers.authorization), req.headersDistinct, authorizer);
         const access = {
           verb: route.verb,
           group: r.group,
@@ -378,6 +380,10 @@ export class SimApiServer {
         const fault = faults.match({ verb: route.verb, resource: r.plural, namespace: route.namespace, name: route.name, user: user.name });
         if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
         if (fault?.code) throw faultStatus(fault.code, r, route.verb, route.name, fault.retryAfterSeconds);
+        if (isReview(r)) {
+          if (route.verb !== 'create') throw statusError(405, `the server does not allow this method on the requested resource (${req.method} ${url.pathname})`, 'MethodNotAllowed');
+          return respond(201, answerReview({ resource: r, version: route.version, namespace: route.namespace, user, authorizer }, await readBody(req), req.headers['content-type']));
+        }
         await handleResource(route, url, req, res, user, respond);
       } catch (err) {
         if (err instanceof ApiError) return respond(err.status.code, err.status, err.headers);

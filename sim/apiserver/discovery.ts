@@ -65,7 +65,7 @@ export function apiResourceList(group: string, version: string) {
       singularName: r.singular,
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs,
+      verbs: r.verbs ?? verbs,
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
       ...(r.categories ? { categories: r.categories } : {}),
       storageVersionHash: createHash('sha256').update(`${r.group}/${r.plural}`).digest('base64').slice(0, 12),

@@ -191,7 +191,9 @@ export class ObjectStore {
       while (this.objects.has(key(plural, namespace, obj.metadata.name)));
     }
     const name = obj.metadata.name;
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
+    // RBAC objects are named by path segment (`system:basic-user`); the rest are DNS subdomains.
+    const pathSegment = r.group === 'rbac.authorization.k8s.io';
+    if (pathSegment ? name === '.' || name === '..' || /[/%]/.test(name) : !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
       throw statusError(422, `${r.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, 'Invalid');
     }
     if (this.objects.has(key(plural, namespace, name))) throw alreadyExists(r, name);
