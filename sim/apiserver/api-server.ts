@@ -35,6 +35,7 @@ import { toTable, wantsTable } from './table.js';
 import { listOptions } from './list-options.js';
 import { pageOf } from './list-page.js';
 import { decodeProtobufObject, isProtobuf } from './protobuf-body.js';
+import { NodeLogs, servePodLog } from './pod-log.js';
 import { streamWatch } from './watch-stream.js';
 
 export interface SimApiServerOptions {
@@ -72,6 +73,8 @@ export interface StartedSimApiServer {
   readonly store: ObjectStore;
   readonly faults: ApiFaults;
   readonly authorizer: Authorizer;
+  /** The kubelets pod logs are read from (each registers its node). */
+  readonly nodeLogs: NodeLogs;
   /** Every resource request answered: verb, resource, namespace, name, HTTP code, user, a list's or watch's selectors (no bodies). */
   readonly requestLog: LoggedRequest[];
   /** TCP connections accepted since start (clients should reuse keep-alive connections). */
@@ -217,6 +220,7 @@ export class SimApiServer {
     const controlPlane: ControlPlane | undefined = this.options.controlPlane === false ? undefined : startControlPlane(store);
     const faults = new ApiFaults();
     const requestLog: LoggedRequest[] = [];
+    const nodeLogs = new NodeLogs();
     const watches = new Set<() => void>();
     let serverAddress = '';
 
@@ -230,6 +234,14 @@ export class SimApiServer {
       switch (route.verb) {
         case 'get': {
           const obj = store.mustGet(r.plural, route.namespace, route.name!);
+          if (route.subresource === 'log') {
+            servePodLog(obj, q, res, nodeLogs, (close) => {
+              watches.add(close);
+              return () => watches.delete(close);
+            });
+            requestLog.push({ verb: 'get', resource: r.plural, namespace: route.namespace, name: route.name, code: 200, user: user.name });
+            return;
+          }
           if (!route.subresource && wantsTable(req.headers.accept)) return respond(200, toTable(r, [obj], store.resourceVersion));
           return respond(200, route.subresource === 'scale' ? scaleOf(obj) : served(obj));
         }
@@ -408,6 +420,7 @@ export class SimApiServer {
       store,
       faults,
       authorizer,
+      nodeLogs,
       requestLog,
       adminToken,
       connections: () => connections,

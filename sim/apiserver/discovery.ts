@@ -72,6 +72,7 @@ export function apiResourceList(group: string, version: string) {
     };
     const subs = [];
     if (r.statusSubresource || r.group === 'secrets-store.csi.x-k8s.io') subs.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+    if (r.plural === 'pods') subs.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
     if (r.plural === 'deployments' || r.plural === 'replicasets') {
       subs.push({ name: `${r.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
     }
