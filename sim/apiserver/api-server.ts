@@ -37,6 +37,8 @@ import { pageOf } from './list-page.js';
 import { decodeProtobufObject, isProtobuf } from './protobuf-body.js';
 import { NodeLogs, servePodLog } from './pod-log.js';
 import { streamWatch } from './watch-stream.js';
+import { foldStringData } from './secret-data.js';
+import { applyPatchTypes, checkPatchOptions, managerOf, parseApplied, recordUpdate, serverSideApply, type FieldManagerContext } from './server-side-apply.js';
 
 export interface SimApiServerOptions {
   port?: number;
@@ -231,6 +233,13 @@ export class SimApiServer {
       const labelSelector = q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : undefined;
       const fieldSelector = q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!, selectableFields(r)) : undefined;
       const builtIn = r.group !== 'secrets-store.csi.x-k8s.io';
+      const fields: FieldManagerContext = {
+        manager: managerOf(q.get('fieldManager'), req.headers['user-agent']),
+        apiVersion: apiVersionOf(r, route.version),
+        subresource: route.subresource === 'status' ? 'status' : undefined,
+        statusSubresource: r.statusSubresource,
+      };
+      const dryRun = q.get('dryRun') === 'All';
       switch (route.verb) {
         case 'get': {
           const obj = store.mustGet(r.plural, route.namespace, route.name!);
@@ -294,6 +303,8 @@ export class SimApiServer {
           const body = await readObject(req);
           checkBody(route, body);
           if (r.plural === 'pods') defaultPod(body);
+          if (r.plural === 'secrets') foldStringData(body);
+          recordUpdate(undefined, body, fields);
           if (q.get('dryRun')) return respond(201, served({ ...body, kind: r.kind }));
           return respond(201, served(store.create(r.plural, body)));
         }
@@ -307,9 +318,29 @@ export class SimApiServer {
             return respond(200, scaleOf(updated));
           }
           checkBody(route, body);
+          if (r.plural === 'secrets') foldStringData(body);
+          recordUpdate(store.get(r.plural, route.namespace, route.name!), body, fields);
+          if (dryRun) return respond(200, served(body));
           return respond(200, served(store.update(r.plural, body, route.subresource === 'status' ? { subresource: 'status' } : {})));
         }
         case 'patch': {
+          const patchType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+          const isApply = applyPatchTypes.includes(patchType) && route.subresource !== 'scale';
+          checkPatchOptions(isApply, q.get('fieldManager'), q.get('force'));
+          if (isApply) {
+            // Server-side apply (server-side-apply.ts): creates the object when it does not exist.
+            const applied = parseApplied(await readBodyText(req));
+            checkBody(route, applied);
+            if (r.plural === 'secrets') foldStringData(applied);
+            const live = store.get(r.plural, route.namespace, route.name!);
+            const before = live && served(live);
+            const result = serverSideApply(before, applied, { ...fields, force: q.get('force') === 'true', group: r.group, plural: r.plural });
+            if (before && result === before) return respond(200, before);
+            if (!live && r.plural === 'pods') defaultPod(result);
+            if (dryRun) return respond(live ? 200 : 201, served({ ...result, kind: r.kind }));
+            if (!live) return respond(201, served(store.create(r.plural, result)));
+            return respond(200, served(store.update(r.plural, result, route.subresource === 'status' ? { subresource: 'status' } : {})));
+          }
           const current = store.mustGet(r.plural, route.namespace, route.name!);
           const text = await readBodyText(req);
           if (route.subresource === 'scale') {
@@ -321,6 +352,9 @@ export class SimApiServer {
           patched.metadata ??= {};
           if (patched.metadata.resourceVersion === current.metadata.resourceVersion) delete patched.metadata.resourceVersion;
           checkBody(route, patched);
+          if (r.plural === 'secrets') foldStringData(patched);
+          recordUpdate(served(current), patched, fields);
+          if (dryRun) return respond(200, served(patched));
           return respond(200, served(store.update(r.plural, patched, route.subresource === 'status' ? { subresource: 'status' } : {})));
         }
         case 'delete': {
