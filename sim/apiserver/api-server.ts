@@ -8,7 +8,9 @@
  * Every resource request is authenticated by bearer token and authorized by RBAC
  * (authorizer.ts), may meet an injected fault (faults.ts), and is then served: get, list
  * and watch with label and field selectors, create, update, merge / strategic-merge / JSON
- * patch, delete and deletecollection, the status and scale subresources.
+ * patch, delete and deletecollection, the status and scale subresources, server-side apply
+ * with managedFields (server-side-apply.ts), pod logs from the node's kubelet (pod-log.ts),
+ * access reviews (access-review.ts) and impersonation (impersonation.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';

@@ -3,7 +3,9 @@
  * per pod template (named `<deployment>-<template hash>`, label `pod-template-hash`); the
  * current one is scaled to `spec.replicas`, older ones to 0. A ReplicaSet creates and
  * deletes pods it controls (ownerReference with `controller: true`) to match its replicas.
- * Both report replicas / readyReplicas / availableReplicas in their status.
+ * Both report replicas / readyReplicas / availableReplicas in their status; a Deployment
+ * also observedGeneration, updatedReplicas and its Available / Progressing conditions, so
+ * `kubectl rollout status` sees a rollout finish.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
