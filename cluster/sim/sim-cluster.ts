@@ -322,6 +322,7 @@ export class SimCluster {
           nodeIp: `10.0.0.${i + 2}`,
           ...(this.options.kubeletTimings ? { timings: this.options.kubeletTimings } : {}),
         }).start();
+        api.nodeLogs.register(name, kubelet);
         nodes.push({ name, dir, kubeletRoot, csiSocket, providerDir, metricsAddr, driver, providers, kubelet });
       }
 

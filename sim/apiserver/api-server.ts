@@ -8,7 +8,9 @@
  * Every resource request is authenticated by bearer token and authorized by RBAC
  * (authorizer.ts), may meet an injected fault (faults.ts), and is then served: get, list
  * and watch with label and field selectors, create, update, merge / strategic-merge / JSON
- * patch, delete and deletecollection, the status and scale subresources.
+ * patch, delete and deletecollection, the status and scale subresources, server-side apply
+ * with managedFields (server-side-apply.ts), pod logs from the node's kubelet (pod-log.ts),
+ * access reviews (access-review.ts) and impersonation (impersonation.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -19,10 +21,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../driver/version.js';
 import { startControlPlane, type ControlPlane } from '../controllers/control-plane.js';
+import { answerReview, isReview } from './access-review.js';
 import { adminUser, Authorizer, type UserInfo } from './authorizer.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, openApiDoc, openApiRoot, serverVersion } from './discovery.js';
 import { ApiFaults, type Verb } from './faults.js';
+import { impersonatedUser } from './impersonation.js';
 import { parseRoute, type Route } from './http-routes.js';
 import { ObjectStore, type DeleteOptions, type KubeObject } from './object-store.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, defaultMergeKeys } from './patch.js';
@@ -35,7 +39,10 @@ import { pageOf } from './list-page.js';
 import { negotiateOutput, requestFormat, writeBody, type Format } from './content-negotiation.js';
 import { decodeBody } from './request-body.js';
 import { hasSchema } from './protobuf/k8s-schema.js';
+import { NodeLogs, servePodLog } from './pod-log.js';
 import { streamWatch } from './watch-stream.js';
+import { foldStringData } from './secret-data.js';
+import { applyPatchTypes, checkPatchOptions, managerOf, parseApplied, recordUpdate, serverSideApply, type FieldManagerContext } from './server-side-apply.js';
 
 export interface SimApiServerOptions {
   port?: number;
@@ -72,6 +79,8 @@ export interface StartedSimApiServer {
   readonly store: ObjectStore;
   readonly faults: ApiFaults;
   readonly authorizer: Authorizer;
+  /** The kubelets pod logs are read from (each registers its node). */
+  readonly nodeLogs: NodeLogs;
   /** Every resource request answered: verb, resource, namespace, name, HTTP code, user, a list's or watch's selectors (no bodies). */
   readonly requestLog: LoggedRequest[];
   /** TCP connections accepted since start (clients should reuse keep-alive connections). */
@@ -228,6 +237,7 @@ export class SimApiServer {
     const controlPlane: ControlPlane | undefined = this.options.controlPlane === false ? undefined : startControlPlane(store);
     const faults = new ApiFaults();
     const requestLog: LoggedRequest[] = [];
+    const nodeLogs = new NodeLogs();
     const watches = new Set<() => void>();
     let serverAddress = '';
 
@@ -238,9 +248,24 @@ export class SimApiServer {
       const labelSelector = q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : undefined;
       const fieldSelector = q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!, selectableFields(r)) : undefined;
       const builtIn = r.group !== 'secrets-store.csi.x-k8s.io';
+      const fields: FieldManagerContext = {
+        manager: managerOf(q.get('fieldManager'), req.headers['user-agent']),
+        apiVersion: apiVersionOf(r, route.version),
+        subresource: route.subresource === 'status' ? 'status' : undefined,
+        statusSubresource: r.statusSubresource,
+      };
+      const dryRun = q.get('dryRun') === 'All';
       switch (route.verb) {
         case 'get': {
           const obj = store.mustGet(r.plural, route.namespace, route.name!);
+          if (route.subresource === 'log') {
+            servePodLog(obj, q, res, nodeLogs, (close) => {
+              watches.add(close);
+              return () => watches.delete(close);
+            });
+            requestLog.push({ verb: 'get', resource: r.plural, namespace: route.namespace, name: route.name, code: 200, user: user.name });
+            return;
+          }
           if (!route.subresource && wantsTable(req.headers.accept)) return respond(200, toTable(r, [obj], store.resourceVersion));
           return respond(200, route.subresource === 'scale' ? scaleOf(obj) : served(obj));
         }
@@ -293,7 +318,8 @@ export class SimApiServer {
           const body = await readObject(req, route);
           checkBody(route, body);
           if (r.plural === 'pods') defaultPod(body);
-          if (r.plural === 'secrets') body.type ??= 'Opaque';
+          if (r.plural === 'secrets') foldStringData(body);
+          recordUpdate(undefined, body, fields);
           if (q.get('dryRun')) return respond(201, served({ ...body, kind: r.kind }));
           return respond(201, served(store.create(r.plural, body)));
         }
@@ -307,9 +333,29 @@ export class SimApiServer {
             return respond(200, scaleOf(updated));
           }
           checkBody(route, body);
+          if (r.plural === 'secrets') foldStringData(body);
+          recordUpdate(store.get(r.plural, route.namespace, route.name!), body, fields);
+          if (dryRun) return respond(200, served(body));
           return respond(200, served(store.update(r.plural, body, route.subresource === 'status' ? { subresource: 'status' } : {})));
         }
         case 'patch': {
+          const patchType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+          const isApply = applyPatchTypes.includes(patchType) && route.subresource !== 'scale';
+          checkPatchOptions(isApply, q.get('fieldManager'), q.get('force'));
+          if (isApply) {
+            // Server-side apply (server-side-apply.ts): creates the object when it does not exist.
+            const applied = parseApplied(await readBodyText(req));
+            checkBody(route, applied);
+            if (r.plural === 'secrets') foldStringData(applied);
+            const live = store.get(r.plural, route.namespace, route.name!);
+            const before = live && served(live);
+            const result = serverSideApply(before, applied, { ...fields, force: q.get('force') === 'true', group: r.group, plural: r.plural });
+            if (before && result === before) return respond(200, before);
+            if (!live && r.plural === 'pods') defaultPod(result);
+            if (dryRun) return respond(live ? 200 : 201, served({ ...result, kind: r.kind }));
+            if (!live) return respond(201, served(store.create(r.plural, result)));
+            return respond(200, served(store.update(r.plural, result, route.subresource === 'status' ? { subresource: 'status' } : {})));
+          }
           const current = store.mustGet(r.plural, route.namespace, route.name!);
           const text = await readBodyText(req);
           if (route.subresource === 'scale') {
@@ -321,6 +367,9 @@ export class SimApiServer {
           patched.metadata ??= {};
           if (patched.metadata.resourceVersion === current.metadata.resourceVersion) delete patched.metadata.resourceVersion;
           checkBody(route, patched);
+          if (r.plural === 'secrets') foldStringData(patched);
+          recordUpdate(served(current), patched, fields);
+          if (dryRun) return respond(200, served(patched));
           return respond(200, served(store.update(r.plural, patched, route.subresource === 'status' ? { subresource: 'status' } : {})));
         }
         case 'delete': {
@@ -384,7 +433,7 @@ export class SimApiServer {
         const r = route.resource;
         const resourceRoute = route;
         format = negotiateOutput(req.headers.accept, () => protobufServed(resourceRoute), route.verb === 'watch');
-        user = authorizer.authenticate(req.headers.authorization);
+        user = impersonatedUser(authorizer.authenticate(req.headers.authorization), req.headersDistinct, authorizer);
         const access = {
           verb: route.verb,
           group: r.group,
@@ -396,6 +445,10 @@ export class SimApiServer {
         const fault = faults.match({ verb: route.verb, resource: r.plural, namespace: route.namespace, name: route.name, user: user.name });
         if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
         if (fault?.code) throw faultStatus(fault.code, r, route.verb, route.name, fault.retryAfterSeconds);
+        if (isReview(r)) {
+          if (route.verb !== 'create') throw statusError(405, `the server does not allow this method on the requested resource (${req.method} ${url.pathname})`, 'MethodNotAllowed');
+          return respond(201, answerReview({ resource: r, version: route.version, namespace: route.namespace, user, authorizer }, await readBody(req), req.headers['content-type']));
+        }
         await handleResource(route, url, req, res, user, respond);
       } catch (err) {
         if (err instanceof ApiError) return respond(err.status.code, err.status, err.headers);
@@ -420,6 +473,7 @@ export class SimApiServer {
       store,
       faults,
       authorizer,
+      nodeLogs,
       requestLog,
       adminToken,
       connections: () => connections,

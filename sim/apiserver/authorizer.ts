@@ -23,7 +23,19 @@ export interface AccessRequest {
   name: string | undefined;
 }
 
-interface PolicyRule {
+/** A request for a non-resource URL (`/healthz`, `/api`), as an access review may ask about one. */
+export interface NonResourceRequest {
+  verb: string;
+  path: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** Why, as the authorizer says it ("" when it says nothing). */
+  reason: string;
+}
+
+export interface PolicyRule {
   apiGroups?: string[];
   resources?: string[];
   verbs?: string[];
@@ -31,7 +43,7 @@ interface PolicyRule {
   nonResourceURLs?: string[];
 }
 
-interface Subject {
+export interface Subject {
   kind: 'User' | 'Group' | 'ServiceAccount';
   name: string;
   namespace?: string;
@@ -47,15 +59,37 @@ export function serviceAccountUser(namespace: string, name: string): UserInfo {
 }
 
 const matches = (list: string[] | undefined, value: string) => (list ?? []).some((v) => v === '*' || v === value);
+const privilegedGroup = 'system:masters';
+
+interface Grant {
+  rule: PolicyRule;
+  subject: Subject;
+  binding: { name: string; role: string };
+}
+
+/** rbac's RuleAllows: resource rules match verb, group, resource (`pods/log` for a subresource, or a star-slash-subresource rule) and name; URL rules match the path exactly or by a trailing `*`. */
+function ruleAllows(r: PolicyRule, req: AccessRequest | NonResourceRequest): boolean {
+  if ('path' in req) {
+    return matches(r.verbs, req.verb) && (r.nonResourceURLs ?? []).some((u) => u === '*' || u === req.path || (u.endsWith('*') && req.path.startsWith(u.slice(0, -1))));
+  }
+  const sub = req.resource.split('/')[1];
+  const resourceMatches = (r.resources ?? []).some((x) => x === '*' || x === req.resource || (sub !== undefined && x === `*/${sub}`));
+  return matches(r.verbs, req.verb) && matches(r.apiGroups, req.group) && resourceMatches && (!r.resourceNames?.length || (req.name !== undefined && r.resourceNames.includes(req.name)));
+}
+
+/** A subject as the RBAC authorizer's reason names it. */
+function subjectText(s: Subject): string {
+  return s.kind === 'ServiceAccount' ? `ServiceAccount "${s.name}/${s.namespace}"` : `${s.kind} "${s.name}"`;
+}
 
 export class Authorizer {
   private readonly tokens = new Map<string, UserInfo>();
-  private rulesByUser: Map<string, PolicyRule[]> | undefined;
+  private grantsByUser: Map<string, Grant[]> | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly store: ObjectStore) {
     this.unsubscribe = store.onEvent((e) => {
-      if (e.plural === 'clusterroles' || e.plural === 'clusterrolebindings') this.rulesByUser = undefined;
+      if (e.plural === 'clusterroles' || e.plural === 'clusterrolebindings') this.grantsByUser = undefined;
     });
   }
 
@@ -79,31 +113,45 @@ export class Authorizer {
     return user.name === `system:serviceaccount:${s.namespace}:${s.name}`;
   }
 
-  private rulesFor(user: UserInfo): PolicyRule[] {
-    this.rulesByUser ??= new Map();
-    const cached = this.rulesByUser.get(user.name);
+  private grantsFor(user: UserInfo): Grant[] {
+    this.grantsByUser ??= new Map();
+    const cacheKey = `${user.name}\0${user.groups.join('\0')}`;
+    const cached = this.grantsByUser.get(cacheKey);
     if (cached) return cached;
     const roles = new Map(this.store.list('clusterroles').map((r: KubeObject) => [r.metadata.name!, (r.rules as PolicyRule[] | undefined) ?? []]));
-    const rules: PolicyRule[] = [];
+    const grants: Grant[] = [];
     for (const b of this.store.list('clusterrolebindings')) {
       const subjects = (b.subjects as Subject[] | undefined) ?? [];
       const roleRef = b.roleRef as { kind: string; name: string } | undefined;
-      if (roleRef?.kind !== 'ClusterRole' || !subjects.some((s) => this.subjectMatches(s, user))) continue;
-      rules.push(...(roles.get(roleRef.name) ?? []));
+      const subject = subjects.find((s) => this.subjectMatches(s, user));
+      if (roleRef?.kind !== 'ClusterRole' || !subject) continue;
+      for (const rule of roles.get(roleRef.name) ?? []) grants.push({ rule, subject, binding: { name: b.metadata.name!, role: roleRef.name } });
     }
-    this.rulesByUser.set(user.name, rules);
-    return rules;
+    this.grantsByUser.set(cacheKey, grants);
+    return grants;
   }
 
   allowed(user: UserInfo, req: AccessRequest): boolean {
-    if (user.groups.includes('system:masters')) return true;
-    return this.rulesFor(user).some(
-      (r) =>
-        matches(r.verbs, req.verb) &&
-        matches(r.apiGroups, req.group) &&
-        matches(r.resources, req.resource) &&
-        (!r.resourceNames?.length || (req.name !== undefined && r.resourceNames.includes(req.name))),
-    );
+    return this.decide(user, req).allowed;
+  }
+
+  /**
+   * The decision and the reason RBAC gives for it: members of `system:masters` may do
+   * everything (no reason, as the privileged-group authorizer); otherwise the first
+   * binding whose role has a matching rule, named as the RBAC authorizer names it.
+   */
+  decide(user: UserInfo, req: AccessRequest | NonResourceRequest): Decision {
+    if (user.groups.includes(privilegedGroup)) return { allowed: true, reason: '' };
+    const hit = this.grantsFor(user).find((g) => ruleAllows(g.rule, req));
+    if (!hit) return { allowed: false, reason: '' };
+    const b = hit.binding;
+    return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${b.name}" of ClusterRole "${b.role}" to ${subjectText(hit.subject)}` };
+  }
+
+  /** The rules that apply to `user` (what a SelfSubjectRulesReview lists). */
+  rulesOf(user: UserInfo): PolicyRule[] {
+    if (user.groups.includes(privilegedGroup)) return [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }];
+    return this.grantsFor(user).map((g) => g.rule);
   }
 
   /** A 403 Status worded as kube-apiserver words it. */

@@ -1,5 +1,6 @@
 /**
- * A fresh cluster's objects: namespaces `default`, `kube-system` and `kube-public`, and
+ * A fresh cluster's objects: namespaces `default`, `kube-system` and `kube-public`, the
+ * default RBAC every API server creates (bootstrap-policy.yaml), and
  * the manifests the kind deployment ships that describe the driver to the cluster — the
  * CSIDriver object, both CRDs, and the driver's ServiceAccount and RBAC. They are read from
  * kind/manifests so the simulated cluster and a real one enforce the same files.
@@ -39,10 +40,14 @@ export function createObject(store: ObjectStore, obj: KubeObject, where = 'objec
   return store.create(r.plural, obj);
 }
 
+/** The default RBAC of every kube-apiserver (system:basic-user, system:discovery, ...). */
+export const bootstrapPolicy = () => join(packageRoot(), 'sim', 'apiserver', 'bootstrap-policy.yaml');
+
 export function bootstrapCluster(store: ObjectStore, dir = manifestsDir(), files = bootstrapManifests): void {
   for (const name of ['default', 'kube-system', 'kube-public']) {
     if (!store.get('namespaces', undefined, name)) store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } });
   }
+  for (const obj of parseManifests(readFileSync(bootstrapPolicy(), 'utf8'), bootstrapPolicy())) createObject(store, obj, bootstrapPolicy());
   for (const file of files) {
     const path = join(dir, file);
     for (const obj of parseManifests(readFileSync(path, 'utf8'), path)) createObject(store, obj, path);

@@ -3,11 +3,13 @@
  * `/apis`, `/api/v1`, `/apis/{group}/{version}`) and the OpenAPI v3 documents kubectl reads
  * to decide how to validate (`/openapi/v3`, `/openapi/v3/{api|apis}/...`). The OpenAPI
  * paths carry `x-kubernetes-group-version-kind` and the `fieldValidation` query parameter,
- * so kubectl leaves field validation to the server; schemas are taken from the CRD objects
- * in the store for custom resources and are open (preserve unknown fields) for the rest.
+ * so kubectl leaves field validation to the server; the component schemas are the real
+ * server's for built-in kinds and the CRDs' for custom resources (openapi/openapi-schemas.ts),
+ * complete enough for `kubectl explain`.
  */
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from './object-store.js';
+import { builtInSchemas, crdSchema, crdSchemaName, metaSchemas, schemaNameOf, type Schema } from './openapi/openapi-schemas.js';
 import { resourceKinds, type ResourceKind } from './resources.js';
 
 export const serverVersion = {
@@ -65,13 +67,14 @@ export function apiResourceList(group: string, version: string) {
       singularName: r.singular,
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs,
+      verbs: r.verbs ?? verbs,
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
       ...(r.categories ? { categories: r.categories } : {}),
       storageVersionHash: createHash('sha256').update(`${r.group}/${r.plural}`).digest('base64').slice(0, 12),
     };
     const subs = [];
     if (r.statusSubresource || r.group === 'secrets-store.csi.x-k8s.io') subs.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+    if (r.plural === 'pods') subs.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
     if (r.plural === 'deployments' || r.plural === 'replicasets') {
       subs.push({ name: `${r.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
     }
@@ -84,26 +87,26 @@ export function apiResourceList(group: string, version: string) {
 
 const gvPath = (group: string, version: string) => (group === '' ? `api/${version}` : `apis/${group}/${version}`);
 
-function schemaName(r: ResourceKind, version: string): string {
-  const reversed = r.group === '' ? 'io.k8s.api.core' : r.group.split('.').reverse().join('.');
-  return `${reversed}.${version}.${r.kind}`;
-}
-
-function crdSchema(store: ObjectStore, r: ResourceKind, version: string): Record<string, unknown> | undefined {
+function crdOpenApiSchema(store: ObjectStore, r: ResourceKind, version: string): Record<string, unknown> | undefined {
   const crd = store.get('customresourcedefinitions', undefined, `${r.plural}.${r.group}`);
   const versions = (crd?.spec as { versions?: Array<{ name: string; schema?: { openAPIV3Schema?: Record<string, unknown> } }> } | undefined)?.versions;
   return versions?.find((v) => v.name === version)?.schema?.openAPIV3Schema;
 }
 
-function kindSchema(store: ObjectStore, r: ResourceKind, version: string): Record<string, unknown> {
-  const open = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-  const base = crdSchema(store, r, version) ?? {
-    type: 'object',
-    properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-    'x-kubernetes-preserve-unknown-fields': true,
-  };
-  const properties = { spec: open, status: open, ...(base.properties as Record<string, unknown> | undefined), metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } };
-  return { ...base, properties, 'x-kubernetes-group-version-kind': [{ group: r.group, version, kind: r.kind }] };
+/** Component schemas of a group-version: the real server's for built-in kinds, the CRDs' for custom ones (openapi/openapi-schemas.ts). */
+function componentSchemas(store: ObjectStore, gv: string, kinds: Array<{ r: ResourceKind; v: string }>): { schemas: Record<string, unknown>; names: Map<ResourceKind, string> } {
+  const schemas: Record<string, unknown> = builtInSchemas(gv);
+  const names = new Map<ResourceKind, string>();
+  for (const { r, v } of kinds) {
+    let name = schemaNameOf(schemas as Record<string, Schema>, { group: r.group, version: v, kind: r.kind });
+    if (!name) {
+      name = crdSchemaName(r, v);
+      schemas[name] = crdSchema(r, v, crdOpenApiSchema(store, r, v));
+      Object.assign(schemas, metaSchemas());
+    }
+    names.set(r, name);
+  }
+  return { schemas, names };
 }
 
 export function openApiRoot(store: ObjectStore) {
@@ -120,12 +123,11 @@ export function openApiRoot(store: ObjectStore) {
 export function openApiDoc(store: ObjectStore, gv: string): Record<string, unknown> | undefined {
   const kinds = resourceKinds.flatMap((r) => r.versions.filter((v) => gvPath(r.group, v) === gv).map((v) => ({ r, v })));
   if (kinds.length === 0) return undefined;
-  const schemas: Record<string, unknown> = {};
+  const { schemas, names } = componentSchemas(store, gv, kinds);
   const paths: Record<string, unknown> = {};
   const fieldValidation = { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } };
   for (const { r, v } of kinds) {
-    const name = schemaName(r, v);
-    schemas[name] = kindSchema(store, r, v);
+    const name = names.get(r)!;
     const gvk = { group: r.group, version: v, kind: r.kind };
     const ref = { $ref: `#/components/schemas/${name}` };
     const body = { content: { 'application/json': { schema: ref } } };

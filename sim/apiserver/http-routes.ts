@@ -1,7 +1,7 @@
 /**
  * URL routing of the Kubernetes REST API: `/api/v1/...` for the core group and
  * `/apis/{group}/{version}/...` for the others; namespaced or cluster-scoped; collection,
- * named object or subresource (`status`, `scale`); the verb from the method and `?watch`.
+ * named object or subresource (`status`, `scale`, a pod's `log`); the verb from the method and `?watch`.
  */
 import type { Verb } from './faults.js';
 import { findResource, type ResourceKind } from './resources.js';
@@ -12,7 +12,7 @@ export interface Route {
   version: string;
   namespace: string | undefined;
   name: string | undefined;
-  subresource: 'status' | 'scale' | undefined;
+  subresource: 'status' | 'scale' | 'log' | undefined;
   verb: Verb;
 }
 
@@ -59,6 +59,7 @@ export function parseRoute(method: string, pathname: string, query: URLSearchPar
     if (sub === 'status' && resource.statusSubresource) subresource = 'status';
     else if (sub === 'status' && resource.group === 'secrets-store.csi.x-k8s.io') subresource = 'status';
     else if (sub === 'scale' && scalable) subresource = 'scale';
+    else if (sub === 'log' && resource.plural === 'pods' && method === 'GET') subresource = 'log';
     else throw notFound(method, pathname);
   }
   const watch = query.get('watch') === 'true' || query.get('watch') === '1';

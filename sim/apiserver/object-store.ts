@@ -75,6 +75,16 @@ const key = (plural: string, namespace: string | undefined, name: string) => `${
 const clone = <T>(o: T): T => structuredClone(o);
 const timestamp = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
+/**
+ * What still holds a deleted object: its metadata.finalizers, and for a namespace also
+ * spec.finalizers (`kubernetes`, which the namespace controller removes once the namespace
+ * is empty).
+ */
+function pendingFinalizers(plural: string, o: KubeObject): number {
+  const specFinalizers = plural === 'namespaces' ? ((o.spec as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) : 0;
+  return (o.metadata.finalizers?.length ?? 0) + specFinalizers;
+}
+
 function specOf(o: KubeObject): unknown {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
   return rest;
@@ -123,13 +133,19 @@ export class ObjectStore {
     return this.history.filter((e) => e.revision > fromRevision).map((e) => ({ ...e, object: clone(e.object) }));
   }
 
-  private checkNamespace(r: ResourceKind, namespace: string | undefined, creating: boolean): void {
+  private checkNamespace(r: ResourceKind, namespace: string | undefined, creating: boolean, name = ''): void {
     if (!r.namespaced) return;
     if (!namespace) throw statusError(400, `the namespace of the ${r.kind} must be set`);
     const ns = this.objects.get(key('namespaces', undefined, namespace));
     if (!ns) throw notFound(this.resource('namespaces'), namespace);
     if (creating && ns.metadata.deletionTimestamp) {
-      throw statusError(403, `${r.plural} "" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, 'Forbidden');
+      const message = `unable to create new content in namespace ${namespace} because it is being terminated`;
+      throw statusError(403, `${r.plural} "${name}" is forbidden: ${message}`, 'Forbidden', {
+        name,
+        group: r.group,
+        kind: r.plural,
+        causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }],
+      });
     }
   }
 
@@ -169,18 +185,20 @@ export class ObjectStore {
     const obj = clone(input);
     obj.metadata ??= {};
     const namespace = r.namespaced ? obj.metadata.namespace : undefined;
-    this.checkNamespace(r, namespace, true);
+    this.checkNamespace(r, namespace, true, obj.metadata.name ?? '');
     if (!obj.metadata.name) {
       if (!obj.metadata.generateName) throw statusError(422, `${r.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, 'Invalid');
       do obj.metadata.name = `${obj.metadata.generateName}${randomBytes(4).toString('hex').slice(0, 5)}`;
       while (this.objects.has(key(plural, namespace, obj.metadata.name)));
     }
     const name = obj.metadata.name;
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
+    // RBAC objects are named by path segment (`system:basic-user`); the rest are DNS subdomains.
+    const pathSegment = r.group === 'rbac.authorization.k8s.io';
+    if (pathSegment ? name === '.' || name === '..' || /[/%]/.test(name) : !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
       throw statusError(422, `${r.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, 'Invalid');
     }
     if (this.objects.has(key(plural, namespace, name))) throw alreadyExists(r, name);
-    foldStringData(plural, obj);
+    if (plural === 'secrets') foldStringData(obj);
     obj.kind = r.kind;
     obj.metadata.uid = randomUUID();
     obj.metadata.resourceVersion = String(++this.revision);
@@ -189,6 +207,12 @@ export class ObjectStore {
     delete obj.metadata.deletionTimestamp;
     delete obj.metadata.deletionGracePeriodSeconds;
     if (!r.namespaced) delete obj.metadata.namespace;
+    if (plural === 'namespaces') {
+      // The namespace strategy's PrepareForCreate: Active, held by the `kubernetes` finalizer.
+      const finalizers = (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
+      obj.spec = { ...(obj.spec as object | undefined), finalizers: finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'] };
+      obj.status = { phase: 'Active' };
+    }
     this.objects.set(key(plural, namespace, name), obj);
     this.uids.add(obj.metadata.uid);
     this.emit('ADDED', plural, obj);
@@ -218,7 +242,7 @@ export class ObjectStore {
       else obj.status = clone(input.status);
     } else {
       obj = clone(input);
-      foldStringData(plural, obj);
+      if (plural === 'secrets') foldStringData(obj);
       if (r.statusSubresource) {
         if (current.status === undefined) delete obj.status;
         else obj.status = clone(current.status);
@@ -239,7 +263,7 @@ export class ObjectStore {
     this.objects.set(k, obj);
     const terminating = obj.metadata.deletionTimestamp !== undefined;
     const graceful = plural === 'pods' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
-    if (terminating && !graceful && !(obj.metadata.finalizers?.length)) return this.remove(plural, k, obj);
+    if (terminating && !graceful && pendingFinalizers(plural, obj) === 0) return this.remove(plural, k, obj);
     this.emit('MODIFIED', plural, obj);
     return clone(obj);
   }
@@ -264,12 +288,17 @@ export class ObjectStore {
       && (current.status as { phase?: string } | undefined)?.phase !== 'Failed';
     const podGrace = (current.spec as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds ?? 30;
     const grace = boundPod ? (options.gracePeriodSeconds ?? podGrace) : 0;
-    const finalizers = current.metadata.finalizers?.length ?? 0;
+    const finalizers = pendingFinalizers(plural, current);
     if (grace > 0 || finalizers > 0) {
       if (current.metadata.deletionTimestamp && (current.metadata.deletionGracePeriodSeconds ?? 0) <= grace) return clone(current);
       const obj = clone(current);
       obj.metadata.deletionTimestamp = timestamp(Date.now() + grace * 1000);
       obj.metadata.deletionGracePeriodSeconds = grace;
+      // A namespace shows it is going (the namespace registry's Delete).
+      if (plural === 'namespaces') {
+        obj.status = { ...(obj.status as object | undefined), phase: 'Terminating' };
+        delete obj.metadata.deletionGracePeriodSeconds;
+      }
       obj.metadata.resourceVersion = String(++this.revision);
       this.objects.set(k, obj);
       this.emit('MODIFIED', plural, obj);

@@ -17,7 +17,14 @@ export interface ResourceKind {
   /** With a status subresource, writes to the object ignore `status` and `/status` writes only it. */
   statusSubresource: boolean;
   fieldSelectors: string[];
+  /** The verbs served when not all of them (the review kinds are create only). */
+  verbs?: string[];
 }
+
+/** A review kind (access-review.ts): created to be answered, never stored. */
+const review = (group: string, plural: string, kind: string, namespaced = false): ResourceKind => ({
+  group, versions: ['v1'], plural, singular: kind.toLowerCase(), kind, namespaced, statusSubresource: false, fieldSelectors: [], verbs: ['create'],
+});
 
 const core = (plural: string, kind: string, namespaced: boolean, extra: Partial<ResourceKind> = {}): ResourceKind => ({
   group: '',
@@ -80,6 +87,12 @@ export const resourceKinds: ResourceKind[] = [
     group: 'secrets-store.csi.x-k8s.io', versions: ['v1', 'v1alpha1'], plural: 'secretproviderclasspodstatuses', singular: 'secretproviderclasspodstatus',
     kind: 'SecretProviderClassPodStatus', namespaced: true, statusSubresource: false, fieldSelectors: [],
   },
+  review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview'),
+  review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview'),
+  review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview'),
+  review('authorization.k8s.io', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
+  review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview'),
+  review('authentication.k8s.io', 'tokenreviews', 'TokenReview'),
 ];
 
 export function findResource(group: string, version: string, plural: string): ResourceKind | undefined {

@@ -11,7 +11,7 @@ export interface StatusBody {
   status: 'Failure' | 'Success';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; retryAfterSeconds?: number };
+  details?: { name?: string; group?: string; kind?: string; retryAfterSeconds?: number; causes?: Array<{ reason?: string; message?: string; field?: string }> };
   code: number;
 }
 

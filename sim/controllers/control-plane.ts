@@ -13,7 +13,7 @@ export interface ControlPlane {
 }
 
 export function startControlPlane(store: ObjectStore, onError: (what: string, err: unknown) => void = () => undefined): ControlPlane {
-  const parts = [new NamespaceController(store).start(), new GarbageCollector(store, onError).start(), new WorkloadControllers(store).start(), new Scheduler(store).start()];
+  const parts = [new NamespaceController(store, onError).start(), new GarbageCollector(store, onError).start(), new WorkloadControllers(store).start(), new Scheduler(store).start()];
   return {
     stop() {
       for (const p of parts) p.stop();

@@ -3,7 +3,9 @@
  * per pod template (named `<deployment>-<template hash>`, label `pod-template-hash`); the
  * current one is scaled to `spec.replicas`, older ones to 0. A ReplicaSet creates and
  * deletes pods it controls (ownerReference with `controller: true`) to match its replicas.
- * Both report replicas / readyReplicas / availableReplicas in their status.
+ * Both report replicas / readyReplicas / availableReplicas in their status; a Deployment
+ * also observedGeneration, updatedReplicas and its Available / Progressing conditions, so
+ * `kubectl rollout status` sees a rollout finish.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -42,6 +44,61 @@ export function templateHash(template: Template | undefined): string {
   return out;
 }
 
+export interface DeploymentCondition {
+  type: 'Available' | 'Progressing';
+  status: 'True' | 'False';
+  lastUpdateTime: string;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+interface DeploymentCounts {
+  replicas: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** maxUnavailable of a RollingUpdate strategy (default 25%, percentages rounded down), as deployment util resolves it. */
+function maxUnavailable(spec: WorkloadSpec & { strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } } }): number {
+  const replicas = spec.replicas ?? 1;
+  if (spec.strategy?.type === 'Recreate') return 0;
+  const v = spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%';
+  const n = typeof v === 'number' ? v : Math.floor((replicas * Number.parseInt(v, 10)) / 100);
+  return Math.min(n, replicas);
+}
+
+/**
+ * The Available and Progressing conditions the deployment controller keeps (sync.go,
+ * progress.go): Available while at least replicas - maxUnavailable pods are available;
+ * Progressing NewReplicaSetCreated, then ReplicaSetUpdated while the rollout moves, then
+ * NewReplicaSetAvailable once every replica is updated and available. A condition keeps
+ * its lastTransitionTime while its status stays.
+ */
+export function deploymentConditions(spec: WorkloadSpec, s: DeploymentCounts, rsName: string, created: boolean, previous: DeploymentCondition[]): DeploymentCondition[] {
+  const replicas = spec.replicas ?? 1;
+  const available = s.availableReplicas >= replicas - maxUnavailable(spec);
+  const complete = s.updatedReplicas === replicas && s.replicas === replicas && s.availableReplicas === replicas;
+  const want: Array<Omit<DeploymentCondition, 'lastUpdateTime' | 'lastTransitionTime'>> = [
+    available
+      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+    complete
+      ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }
+      : created
+        ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` }
+        : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` },
+  ];
+  return want.map((c) => {
+    const old = previous.find((p) => p.type === c.type);
+    if (old && old.status === c.status && old.reason === c.reason && old.message === c.message) return old;
+    const t = now();
+    return { ...c, lastUpdateTime: t, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : t };
+  });
+}
+
 export class WorkloadControllers {
   private readonly deployments: WorkQueue;
   private readonly replicaSets: WorkQueue;
@@ -78,6 +135,7 @@ export class WorkloadControllers {
     const rsName = `${name}-${hash}`;
     let current = owned.find((rs) => rs.metadata.name === rsName);
     const replicas = spec.replicas ?? 1;
+    const created = !current;
     if (!current) {
       const labels = { ...spec.template?.metadata?.labels, 'pod-template-hash': hash };
       current = this.store.create('replicasets', {
@@ -103,13 +161,16 @@ export class WorkloadControllers {
     const statuses = this.store.list('replicasets', namespace).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid).map((rs) => rs.status as Record<string, number> | undefined);
     const sum = (k: string) => statuses.reduce((a, s) => a + (s?.[k] ?? 0), 0);
     const currentStatus = current.status as Record<string, number> | undefined;
-    const status = {
+    const counts = {
       observedGeneration: d.metadata.generation,
       replicas: sum('replicas'),
       updatedReplicas: currentStatus?.replicas ?? 0,
       readyReplicas: sum('readyReplicas'),
       availableReplicas: sum('availableReplicas'),
     };
+    const previous = (d.status ?? {}) as { conditions?: DeploymentCondition[] };
+    const conditions = deploymentConditions(spec, counts, rsName, created, previous.conditions ?? []);
+    const status = { ...counts, ...(counts.replicas - counts.availableReplicas > 0 ? { unavailableReplicas: counts.replicas - counts.availableReplicas } : {}), conditions };
     if (!isDeepStrictEqual(d.status, status)) this.store.update('deployments', { ...d, status }, { subresource: 'status' });
   }
 

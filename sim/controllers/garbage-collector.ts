@@ -4,7 +4,7 @@
  * (pods gracefully, through their kubelet), and so on down the chain. A dependent that
  * still has a live owner stays and loses the references to the owners that are gone (two
  * Deployments sharing a Secret keep it, with one owner fewer, until both go).
- * Deleting a namespace removes everything in it.
+ * (A namespace's content is the namespace controller's: namespace-controller.ts.)
  */
 import type { ObjectStore, StoreEvent } from '../apiserver/object-store.js';
 import { WorkQueue } from './work-queue.js';
@@ -24,19 +24,11 @@ export class GarbageCollector {
     this.unsubscribe = this.store.onEvent((e: StoreEvent) => {
       if (e.type !== 'DELETED') return;
       this.queue.add(`uid:${e.object.metadata.uid}`);
-      if (e.plural === 'namespaces') this.queue.add(`ns:${e.object.metadata.name}`);
     });
     return this;
   }
 
   private collect(key: string): void {
-    if (key.startsWith('ns:')) {
-      const ns = key.slice(3);
-      for (const { plural, object } of [...this.store.all()]) {
-        if (object.metadata.namespace === ns && !object.metadata.deletionTimestamp) this.tryDelete(plural, ns, object.metadata.name!);
-      }
-      return;
-    }
     const uid = key.slice(4);
     for (const { plural, object } of [...this.store.all()]) {
       const owners = object.metadata.ownerReferences;

@@ -6,7 +6,8 @@
  * tokenRequests, nodePublishSecretRef secrets. A failed publish becomes a Warning
  * `FailedMount` event with the gRPC error text and is retried with exponential backoff; a
  * pod whose volumes are all published is Running and Ready; with requiresRepublish the
- * volumes are published again every period; a deleted pod's volumes are unpublished, its
+ * volumes are published again every period (a change of a volume's files is written to the
+ * containers' logs); a deleted pod's volumes are unpublished, its
  * directory removed and its deletion finished.
  *
  * Pods are worked on concurrently (one worker per pod, as the kubelet's pod workers), each
@@ -19,7 +20,10 @@ import { dirname, join } from 'node:path';
 import type { Logger } from '../../log/logger.js';
 import { csiClient, type CsiClient } from '../../harness/csi-client.js';
 import type { KubeObject, ObjectStore, StoreEvent } from '../apiserver/object-store.js';
+import type { ContainerLogReader, ContainerLogSource } from '../apiserver/pod-log.js';
 import { EventRecorder } from '../controllers/event-recorder.js';
+import { ContainerLog } from './container-log.js';
+import { describeFiles, listVolumeFiles } from './volume-listing.js';
 import { tokensAttribute, type TokenRequest } from './service-account-token.js';
 
 export const driverName = 'secrets-store.csi.k8s.io';
@@ -71,6 +75,13 @@ interface CsiVolumeSource {
 interface PodVolume {
   name: string;
   csi?: CsiVolumeSource;
+  [source: string]: unknown;
+}
+
+interface ContainerSpec {
+  name: string;
+  image?: string;
+  volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string }>;
 }
 
 interface PodSpec {
@@ -78,7 +89,7 @@ interface PodSpec {
   securityContext?: { fsGroup?: number };
   serviceAccountName?: string;
   volumes?: PodVolume[];
-  containers?: Array<{ name: string; image?: string }>;
+  containers?: ContainerSpec[];
 }
 
 interface VolumeState {
@@ -87,6 +98,8 @@ interface VolumeState {
   volumeHandle: string;
   published: boolean;
   publishedAt: number;
+  /** The volume's files as last written to the containers' logs (paths and sizes). */
+  listing?: string;
 }
 
 interface PodState {
@@ -162,13 +175,24 @@ export function ephemeralVolumeHandle(podUid: string, volumeName: string): strin
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-export class SimKubelet {
+/** How a container's log names a volume's source: `csi secrets-store.csi.k8s.io, secretProviderClass app` or `emptyDir`. */
+function volumeSource(v: PodVolume): string {
+  if (v.csi) {
+    const spc = v.csi.volumeAttributes?.secretProviderClass;
+    return `csi ${v.csi.driver}${spc ? `, secretProviderClass ${spc}` : ''}`;
+  }
+  return Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
+}
+
+export class SimKubelet implements ContainerLogSource {
   private readonly store: ObjectStore;
   private readonly timings: KubeletTimings;
   private readonly events: EventRecorder;
   private readonly pods = new Map<string, PodState>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
+  /** The running containers' logs, by pod uid and container name. */
+  private readonly logs = new Map<string, Map<string, ContainerLog>>();
   private csi: CsiClient | undefined;
   /** Whether the driver advertises VOLUME_MOUNT_GROUP (asked once, again after a failure). */
   private mountGroupCapability: Promise<boolean> | undefined;
@@ -308,6 +332,7 @@ export class SimKubelet {
       }
       try {
         await this.publish(pod, v, vs, csiDriver);
+        if (vs.published) await this.logVolumeChange(pod, v, vs);
         vs.published = true;
         vs.publishedAt = Date.now();
         const jitter = 1 + (Math.random() * 2 - 1) * this.timings.republishJitter;
@@ -332,6 +357,7 @@ export class SimKubelet {
       return;
     }
     state.failures = 0;
+    if (!this.logs.has(state.uid)) await this.startContainers(pod, state);
     this.setRunning(pod);
     if (requiresRepublish && Number.isFinite(nextRepublish)) this.schedule(state, Math.max(0, nextRepublish - Date.now()));
   }
@@ -436,6 +462,8 @@ export class SimKubelet {
         return;
       }
     }
+    for (const log of this.logs.get(state.uid)?.values() ?? []) log.end();
+    this.logs.delete(state.uid);
     await rm(join(this.options.rootDir, 'pods', state.uid), { recursive: true, force: true });
     if (pod) {
       try {
@@ -498,6 +526,56 @@ export class SimKubelet {
         state: { running: { startedAt: started } },
       })),
     });
+  }
+
+  /**
+   * Starts the pod's (simulated) containers: each one's log begins by saying which of the
+   * pod's volumes it mounts where and what files they hold — names and sizes, never bytes.
+   */
+  private async startContainers(pod: KubeObject, state: PodState): Promise<void> {
+    const spec = pod.spec as PodSpec;
+    const logs = new Map<string, ContainerLog>();
+    for (const c of spec.containers ?? []) {
+      const log = new ContainerLog();
+      log.write(`[sim] container ${c.name} (image ${c.image ?? ''}) started in pod ${state.namespace}/${state.name} on node ${this.nodeName}`);
+      for (const v of spec.volumes ?? []) {
+        const mounts = (c.volumeMounts ?? []).filter((m) => m.name === v.name);
+        const where = mounts.length > 0 ? `mounted at ${mounts.map((m) => m.mountPath).join(', ')}` : 'not mounted in this container';
+        const vs = state.volumes.get(v.name);
+        if (!v.csi || !vs || mounts.length === 0) {
+          log.write(`[sim] volume ${v.name} (${volumeSource(v)}) ${where}`);
+          continue;
+        }
+        const files = await listVolumeFiles(vs.targetPath);
+        vs.listing = JSON.stringify(files);
+        log.write(`[sim] volume ${v.name} (${volumeSource(v)}) ${where}: ${files.length} ${files.length === 1 ? 'file' : 'files'}`, ...describeFiles(files));
+      }
+      logs.set(c.name, log);
+    }
+    this.logs.set(state.uid, logs);
+  }
+
+  /** After a republish: if the volume's files changed, the containers mounting it say so. */
+  private async logVolumeChange(pod: KubeObject, v: PodVolume, vs: VolumeState): Promise<void> {
+    const logs = this.logs.get(pod.metadata.uid!);
+    if (!logs) return;
+    const files = await listVolumeFiles(vs.targetPath);
+    const listing = JSON.stringify(files);
+    if (listing === vs.listing) return;
+    vs.listing = listing;
+    for (const c of (pod.spec as PodSpec).containers ?? []) {
+      if (!(c.volumeMounts ?? []).some((m) => m.name === v.name)) continue;
+      logs.get(c.name)?.write(`[sim] volume ${v.name} updated: ${files.length} ${files.length === 1 ? 'file' : 'files'}`, ...describeFiles(files));
+    }
+  }
+
+  /** The kubelet's containerLogs endpoint: a running container's log, or why there is none. */
+  containerLog(pod: KubeObject, container: string, previous: boolean): ContainerLogReader | { error: string } {
+    const name = pod.metadata.name!;
+    if (previous) return { error: `previous terminated container "${container}" in pod "${name}" not found` };
+    const log = this.logs.get(pod.metadata.uid!)?.get(container);
+    if (log) return log;
+    return { error: `container "${container}" in pod "${name}" is waiting to start: ContainerCreating` };
   }
 
   /** Pods this kubelet still tracks (for tests and the cluster's cleanup). */
