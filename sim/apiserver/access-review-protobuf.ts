@@ -1,19 +1,18 @@
 /**
  * The protobuf bodies kubectl sends for the review kinds (`kubectl auth can-i`, `auth
  * whoami` and client-go's typed clients send `application/vnd.kubernetes.protobuf`),
- * decoded into their JSON shape. The envelope is `k8s\0` + runtime.Unknown {typeMeta,
- * raw}; field numbers are those of k8s.io/api authorization/v1 and authentication/v1
+ * decoded into their JSON shape, out of the envelope every protobuf body has
+ * (protobuf/envelope.ts); field numbers are those of k8s.io/api authorization/v1 and authentication/v1
  * generated.proto. Only what a review request carries is decoded (its metadata is
  * ignored: reviews are not stored).
  */
 import protobuf from 'protobufjs';
+import { openEnvelope } from './protobuf/envelope.js';
 import { statusError } from './status.js';
 
 const schema = protobuf.parse(`
 syntax = "proto2";
 package review;
-message Unknown { optional TypeMeta typeMeta = 1; optional bytes raw = 2; optional string contentEncoding = 3; optional string contentType = 4; }
-message TypeMeta { optional string apiVersion = 1; optional string kind = 2; }
 message ExtraValue { repeated string items = 1; }
 message FieldSelectorRequirement { optional string key = 1; optional string operator = 2; repeated string values = 3; }
 message FieldSelectorAttributes { optional string rawSelector = 1; repeated FieldSelectorRequirement requirements = 2; }
@@ -39,8 +38,6 @@ message SelfSubjectReview { optional bytes metadata = 1; }
 message TokenReview { optional bytes metadata = 1; optional TokenReviewSpec spec = 2; }
 `).root;
 
-const unknownType = schema.lookupType('review.Unknown');
-const magic = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const reviewTypes: Record<string, string> = {
   SelfSubjectAccessReview: 'SelfSubjectAccessReview',
   SubjectAccessReview: 'SubjectAccessReview',
@@ -61,19 +58,18 @@ function dropEmpty(o: unknown): void {
 
 /** A review request's JSON shape from its protobuf body; 400 for a malformed body, 415 for another kind. */
 export function decodeReview(body: Buffer): Record<string, unknown> {
-  if (!body.subarray(0, magic.length).equals(magic)) throw statusError(400, 'the body of the request could not be decoded: a protobuf body starts with the magic "k8s\\x00"');
   try {
-    const envelope = unknownType.toObject(unknownType.decode(body.subarray(magic.length))) as { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Uint8Array };
-    const kind = envelope.typeMeta?.kind ?? '';
+    const envelope = openEnvelope(body);
+    const kind = envelope.kind;
     const typeName = reviewTypes[kind];
     if (!typeName) throw statusError(415, `a review request must be one of ${Object.keys(reviewTypes).join(', ')} (got kind ${JSON.stringify(kind)})`, 'UnsupportedMediaType');
     const type = schema.lookupType(`review.${typeName}`);
-    const object = type.toObject(type.decode(envelope.raw ?? new Uint8Array()), { defaults: false, arrays: false }) as Record<string, unknown>;
+    const object = type.toObject(type.decode(envelope.raw), { defaults: false, arrays: false }) as Record<string, unknown>;
     delete object.metadata;
     const extra = (object.spec as { extra?: Record<string, { items?: string[] }> } | undefined)?.extra;
     if (extra) (object.spec as Record<string, unknown>).extra = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v.items ?? []]));
     dropEmpty(object);
-    return { apiVersion: envelope.typeMeta?.apiVersion, kind, ...object };
+    return { apiVersion: envelope.apiVersion, kind, ...object };
   } catch (err) {
     if ((err as { status?: unknown }).status) throw err;
     throw statusError(400, `the body of the request could not be decoded: ${(err as Error).message}`);

@@ -3,30 +3,14 @@
  * apply -f, get (tables, -A, several kinds, -o yaml, -o jsonpath), re-apply, delete.
  * Skipped with a message where kubectl is not installed.
  */
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimCluster, type StartedSimCluster } from '../../cluster/sim/sim-cluster.js';
-
-const run = promisify(execFile);
-const kubectlVersion = await run('kubectl', ['version', '--client', '--output=json'], { timeout: 20_000 }).then(
-  (r) => (JSON.parse(r.stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion,
-  () => undefined,
-);
-if (!kubectlVersion) console.warn('kubectl tests skipped: kubectl is not installed on this machine');
+import { kubectlFor, kubectlVersion } from './kubectl-runner.js';
 
 let c: StartedSimCluster;
-const kubectl = async (...args: string[]) => {
-  try {
-    const r = await run('kubectl', ['--kubeconfig', c.kubeconfig, ...args], { timeout: 30_000 });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout, err: err.stderr };
-  }
-};
+const kubectl = kubectlFor(() => c.kubeconfig, 30_000);
 
 const manifest = `
 apiVersion: secrets-store.csi.x-k8s.io/v1
