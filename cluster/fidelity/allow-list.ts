@@ -49,7 +49,6 @@ const noKubelet = 'the real side runs no scheduler and no kubelet: its pods stay
 export const allowList: AllowEntry[] = [
   // namespaces
   { id: 'get-namespace-json', ...generation },
-  { id: 'get-namespace-json', kind: 'open', reason: 'sim: a new Namespace gets no kubernetes.io/metadata.name label (the real server adds it, immutable)', differences: [/kubernetes\.io\/metadata\.name/] },
   { id: 'get-default-serviceaccount', ...generation },
   { id: 'get-root-ca-configmap', kind: 'open', reason: "sim: no root-ca-cert-publisher: a namespace gets no kube-root-ca.crt ConfigMap (what a pod's kube-api-access volume reads)", differences: [/kube-root-ca\.crt/] },
   // the driver's manifests
@@ -88,7 +87,6 @@ export const allowList: AllowEntry[] = [
   { id: 'client-list-secrets', ...generation },
   { id: 'client-list-secrets', ...managedFields },
   { id: 'client-list-secrets', kind: 'open', reason: "sim: a list's items carry apiVersion and kind; the real server's items carry neither (kubectl fills them in, so only a client sees it)", differences: [/\.items\[\d+\]\.(apiVersion|kind):/] },
-  { id: 'client-read-missing-secret', kind: 'open', reason: 'sim: a NotFound Status for a core kind carries details.group "" where the real server omits the empty group' },
   { id: 'client-create-configmap', ...generation },
   { id: 'client-get-spc-v1alpha1', ...managedFields },
 ];

@@ -73,6 +73,11 @@ export interface DeleteOptions {
 
 const key = (plural: string, namespace: string | undefined, name: string) => `${plural}/${namespace ?? ''}/${name}`;
 const clone = <T>(o: T): T => structuredClone(o);
+/** The namespace strategy on every create and update: the immutable `kubernetes.io/metadata.name` label, set to the name. */
+function labelNamespace(ns: KubeObject): void {
+  ns.metadata.labels = { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name! };
+}
+
 const timestamp = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
@@ -212,6 +217,7 @@ export class ObjectStore {
       const finalizers = (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
       obj.spec = { ...(obj.spec as object | undefined), finalizers: finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'] };
       obj.status = { phase: 'Active' };
+      labelNamespace(obj);
     }
     this.objects.set(key(plural, namespace, name), obj);
     this.uids.add(obj.metadata.uid);
@@ -243,6 +249,7 @@ export class ObjectStore {
     } else {
       obj = clone(input);
       if (plural === 'secrets') foldStringData(obj);
+      if (plural === 'namespaces') labelNamespace(obj);
       if (r.statusSubresource) {
         if (current.status === undefined) delete obj.status;
         else obj.status = clone(current.status);

@@ -42,7 +42,8 @@ export function statusError(code: number, message: string, reason = reasons[code
   return new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
 }
 
-const detailsOf = (r: ResourceKind, name?: string) => ({ ...(name !== undefined ? { name } : {}), group: r.group, kind: r.plural });
+// The real server leaves out an empty group (a core kind's).
+const detailsOf = (r: ResourceKind, name?: string) => ({ ...(name !== undefined ? { name } : {}), ...(r.group ? { group: r.group } : {}), kind: r.plural });
 
 export function notFound(r: ResourceKind, name: string): ApiError {
   return statusError(404, `${qualifiedName(r)} "${name}" not found`, 'NotFound', detailsOf(r, name));
