@@ -73,7 +73,6 @@ export const allowList: AllowEntry[] = [
   { id: 'get-deployment-pods-json', ...generation },
   { id: 'get-deployment-scaled-to-zero', ...defaulting },
   { id: 'get-deployment-scaled-to-zero', ...revisionAnnotations },
-  { id: 'get-deployment-scaled-to-zero', kind: 'open', reason: "sim: a Deployment's status has no conditions and carries the zero counts (replicas, readyReplicas, availableReplicas, updatedReplicas) the real server omits", differences: [/^stdout \.status\./] },
   { id: 'get-deployments-table', kind: 'out of scope', reason: `${noKubelet}: the real Deployment's pods never become ready (READY 0/1, AVAILABLE 0); the sim's run` },
   // pods
   { id: 'get-pod-json', ...defaulting },

@@ -292,7 +292,19 @@ export const fidelitySteps: Step[] = [
   { id: 'run-pod', from: 'issue 19', kubectl: ['run', 'runner', '-n', ns, '--image=registry.example/app:1', '--restart=Never', '--labels=app=runner'] },
   { id: 'apply-pod', from: 'README', kubectl: ['apply', '-f', '-'], stdin: podYaml },
   { id: 'get-pod-json', from: 'README', kubectl: ['get', 'pod', 'reader', '-n', ns, '-o', 'json'], output: 'json' },
-  { id: 'get-pod-phase', from: 'README', kubectl: ['get', 'pod', 'reader', '-n', ns, '-o', 'jsonpath={.status.phase}'] },
+  {
+    id: 'get-pod-phase',
+    from: 'README',
+    kubectl: ['get', 'pod', 'reader', '-n', ns, '-o', 'jsonpath={.status.phase}'],
+    // Where there is a node (the sim), its kubelet runs the pod: wait until it has, so the
+    // phase compared does not depend on how fast this machine is; where there is none (the
+    // real side runs no kubelet), the pod stays Pending and there is nothing to wait for.
+    before: {
+      what: 'the pod runs where a node runs it',
+      kubectl: ['get', 'nodes,pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}/{.status.phase} {end}'],
+      ok: (o) => o.exitCode === 0 && (!/\bNode\//.test(o.stdout) || /\bPod\/reader\/Running\b/.test(o.stdout)),
+    },
+  },
   { id: 'get-pods-field-selector', from: 'issue 19', kubectl: ['get', 'pods', '-n', ns, '--field-selector', 'metadata.name=reader', '-o', 'name'] },
   { id: 'logs-pod', from: 'issue 19', kubectl: ['logs', 'reader', '-n', ns] },
   { id: 'get-spcps', from: 'README', kubectl: ['get', 'secretproviderclasspodstatuses', '-n', ns, '-o', 'name'] },

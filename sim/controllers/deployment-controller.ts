@@ -170,7 +170,9 @@ export class WorkloadControllers {
     };
     const previous = (d.status ?? {}) as { conditions?: DeploymentCondition[] };
     const conditions = deploymentConditions(spec, counts, rsName, created, previous.conditions ?? []);
-    const status = { ...counts, ...(counts.replicas - counts.availableReplicas > 0 ? { unavailableReplicas: counts.replicas - counts.availableReplicas } : {}), conditions };
+    // DeploymentStatus's counts are omitempty in Go: a zero count is left out, as the real server writes it.
+    const nonZero = Object.fromEntries(Object.entries({ ...counts, unavailableReplicas: counts.replicas - counts.availableReplicas }).filter(([, v]) => v !== undefined && v > 0));
+    const status = { ...nonZero, conditions };
     if (!isDeepStrictEqual(d.status, status)) this.store.update('deployments', { ...d, status }, { subresource: 'status' });
   }
 
