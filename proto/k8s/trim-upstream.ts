@@ -27,6 +27,8 @@ const pkgs: Pkg[] = [
   { file: 'core-v1.proto', pkg: 'k8s.io.api.core.v1', proto: join(api, 'core/v1/generated.proto'), goDirs: [join(api, 'core/v1')] },
   { file: 'apps-v1.proto', pkg: 'k8s.io.api.apps.v1', proto: join(api, 'apps/v1/generated.proto'), goDirs: [join(api, 'apps/v1')] },
   { file: 'autoscaling-v1.proto', pkg: 'k8s.io.api.autoscaling.v1', proto: join(api, 'autoscaling/v1/generated.proto'), goDirs: [join(api, 'autoscaling/v1')] },
+  { file: 'authorization-v1.proto', pkg: 'k8s.io.api.authorization.v1', proto: join(api, 'authorization/v1/generated.proto'), goDirs: [join(api, 'authorization/v1')] },
+  { file: 'authentication-v1.proto', pkg: 'k8s.io.api.authentication.v1', proto: join(api, 'authentication/v1/generated.proto'), goDirs: [join(api, 'authentication/v1')] },
 ];
 const roots = [
   'k8s.io.apimachinery.pkg.runtime.Unknown',
@@ -35,6 +37,9 @@ const roots = [
   ...['Namespace', 'Secret', 'ConfigMap', 'ServiceAccount', 'Event', 'Pod', 'Node'].flatMap((k) => [`k8s.io.api.core.v1.${k}`, `k8s.io.api.core.v1.${k}List`]),
   ...['Deployment', 'ReplicaSet', 'DaemonSet'].flatMap((k) => [`k8s.io.api.apps.v1.${k}`, `k8s.io.api.apps.v1.${k}List`]),
   'k8s.io.api.autoscaling.v1.Scale',
+  // The review kinds' request bodies (sim/apiserver/access-review-protobuf.ts).
+  ...['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map((k) => `k8s.io.api.authorization.v1.${k}`),
+  ...['SelfSubjectReview', 'TokenReview'].map((k) => `k8s.io.api.authentication.v1.${k}`),
 ];
 
 interface Field { label: string; type: string; name: string; num: number; }

@@ -2,49 +2,23 @@
  * The protobuf bodies kubectl sends for the review kinds (`kubectl auth can-i`, `auth
  * whoami` and client-go's typed clients send `application/vnd.kubernetes.protobuf`),
  * decoded into their JSON shape, out of the envelope every protobuf body has
- * (protobuf/envelope.ts); field numbers are those of k8s.io/api authorization/v1 and authentication/v1
- * generated.proto. Only what a review request carries is decoded (its metadata is
- * ignored: reviews are not stored).
+ * (protobuf/envelope.ts), with the authorization/v1 and authentication/v1 messages of
+ * proto/k8s. Only what a review request carries is kept (its metadata is dropped: reviews
+ * are not stored). Answers stay JSON: these kinds are not in the codec's packages
+ * (protobuf/k8s-schema.ts), so content negotiation never picks protobuf for them.
  */
-import protobuf from 'protobufjs';
 import { openEnvelope } from './protobuf/envelope.js';
+import { k8sRoot } from './protobuf/k8s-schema.js';
 import { statusError } from './status.js';
 
-const schema = protobuf.parse(`
-syntax = "proto2";
-package review;
-message ExtraValue { repeated string items = 1; }
-message FieldSelectorRequirement { optional string key = 1; optional string operator = 2; repeated string values = 3; }
-message FieldSelectorAttributes { optional string rawSelector = 1; repeated FieldSelectorRequirement requirements = 2; }
-message LabelSelectorRequirement { optional string key = 1; optional string operator = 2; repeated string values = 3; }
-message LabelSelectorAttributes { optional string rawSelector = 1; repeated LabelSelectorRequirement requirements = 2; }
-message ResourceAttributes {
-  optional string namespace = 1; optional string verb = 2; optional string group = 3; optional string version = 4;
-  optional string resource = 5; optional string subresource = 6; optional string name = 7;
-  optional FieldSelectorAttributes fieldSelector = 8; optional LabelSelectorAttributes labelSelector = 9;
-}
-message NonResourceAttributes { optional string path = 1; optional string verb = 2; }
-message SelfSubjectAccessReviewSpec { optional ResourceAttributes resourceAttributes = 1; optional NonResourceAttributes nonResourceAttributes = 2; }
-message SubjectAccessReviewSpec {
-  optional ResourceAttributes resourceAttributes = 1; optional NonResourceAttributes nonResourceAttributes = 2;
-  optional string user = 3; repeated string groups = 4; map<string, ExtraValue> extra = 5; optional string uid = 6;
-}
-message SelfSubjectRulesReviewSpec { optional string namespace = 1; }
-message TokenReviewSpec { optional string token = 1; repeated string audiences = 2; }
-message SelfSubjectAccessReview { optional bytes metadata = 1; optional SelfSubjectAccessReviewSpec spec = 2; }
-message SubjectAccessReview { optional bytes metadata = 1; optional SubjectAccessReviewSpec spec = 2; }
-message SelfSubjectRulesReview { optional bytes metadata = 1; optional SelfSubjectRulesReviewSpec spec = 2; }
-message SelfSubjectReview { optional bytes metadata = 1; }
-message TokenReview { optional bytes metadata = 1; optional TokenReviewSpec spec = 2; }
-`).root;
-
-const reviewTypes: Record<string, string> = {
-  SelfSubjectAccessReview: 'SelfSubjectAccessReview',
-  SubjectAccessReview: 'SubjectAccessReview',
-  LocalSubjectAccessReview: 'SubjectAccessReview',
-  SelfSubjectRulesReview: 'SelfSubjectRulesReview',
-  SelfSubjectReview: 'SelfSubjectReview',
-  TokenReview: 'TokenReview',
+/** The protobuf package (proto/k8s) of each review kind. */
+const reviewPackages: Record<string, string> = {
+  SelfSubjectAccessReview: 'k8s.io.api.authorization.v1',
+  SubjectAccessReview: 'k8s.io.api.authorization.v1',
+  LocalSubjectAccessReview: 'k8s.io.api.authorization.v1',
+  SelfSubjectRulesReview: 'k8s.io.api.authorization.v1',
+  SelfSubjectReview: 'k8s.io.api.authentication.v1',
+  TokenReview: 'k8s.io.api.authentication.v1',
 };
 
 /** Go's protobuf writes empty strings and lists that its JSON leaves out: drop them. */
@@ -61,9 +35,9 @@ export function decodeReview(body: Buffer): Record<string, unknown> {
   try {
     const envelope = openEnvelope(body);
     const kind = envelope.kind;
-    const typeName = reviewTypes[kind];
-    if (!typeName) throw statusError(415, `a review request must be one of ${Object.keys(reviewTypes).join(', ')} (got kind ${JSON.stringify(kind)})`, 'UnsupportedMediaType');
-    const type = schema.lookupType(`review.${typeName}`);
+    const pkg = reviewPackages[kind];
+    if (!pkg) throw statusError(415, `a review request must be one of ${Object.keys(reviewPackages).join(', ')} (got kind ${JSON.stringify(kind)})`, 'UnsupportedMediaType');
+    const type = k8sRoot().lookupType(`${pkg}.${kind}`);
     const object = type.toObject(type.decode(envelope.raw), { defaults: false, arrays: false }) as Record<string, unknown>;
     delete object.metadata;
     const extra = (object.spec as { extra?: Record<string, { items?: string[] }> } | undefined)?.extra;
