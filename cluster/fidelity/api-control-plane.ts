@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { bootstrapManifests, manifestsDir } from '../../sim/apiserver/bootstrap.js';
 import { missingBinary, requireBinary } from '../k8s/control-plane/binaries.js';
-import { adminUser, createClusterPki } from '../k8s/control-plane/certificates.js';
+import { adminUser, createClusterPki, type ClusterPki } from '../k8s/control-plane/certificates.js';
 import type { RunningComponent } from '../k8s/control-plane/component.js';
 import { defaultServiceCidr, firstServiceIp, logPath } from '../k8s/control-plane/control-plane.js';
 import { startEtcd } from '../k8s/control-plane/etcd.js';
@@ -41,6 +41,8 @@ export interface ApiControlPlane {
   readonly apiServerUrl: string;
   /** Admin identity: `kubernetes-admin` in `system:masters`, the same user and group as the sim's admin. */
   readonly kubeconfig: string;
+  /** Its certificates: the CA and the admin's client certificate, for clients other than kubectl. */
+  readonly pki: ClusterPki;
   readonly components: readonly RunningComponent[];
   /** Stops every component, last started first; safe to call twice. */
   stop(): Promise<void>;
@@ -103,7 +105,7 @@ export async function startApiControlPlane(options: ApiControlPlaneOptions): Pro
     await until('the CRDs to be Established', async () => (await kubectl('wait', '--for=condition=Established', '--timeout=20s', 'crd', '--all')).exitCode === 0, 30_000);
     if (withControllers) await until('the default ServiceAccount in default', async () => (await kubectl('get', 'serviceaccount', 'default', '-n', 'default')).exitCode === 0, 60_000);
     log(`real API server ${server} ready in ${Math.round(performance.now() - started)} ms (${components.map((c) => c.name).join(', ')})`);
-    return { stateDir, apiServerUrl: server, kubeconfig, components, stop };
+    return { stateDir, apiServerUrl: server, kubeconfig, pki, components, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,7 +1,7 @@
 /**
  * `npm run openapi:refresh`: the OpenAPI v3 schemas of the built-in kinds the simulated API
- * server serves, taken from a real kube-apiserver (.peers/bin/kube-apiserver and etcd,
- * started on free ports in a temp dir, stopped at the end) and trimmed to those kinds and
+ * server serves, taken from a real kube-apiserver (the sim-fidelity test's control plane,
+ * cluster/fidelity/api-control-plane.ts, in a temp dir, stopped at the end) and trimmed to those kinds and
  * the definitions they reach. Written to sim/apiserver/openapi/kubernetes-schemas.json,
  * committed: the descriptions `kubectl explain` prints are facts from Kubernetes, not ours.
  * The custom resources' schemas come from the CRDs in kind/manifests at run time.
@@ -11,12 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../driver/version.js';
 import { resourceKinds } from '../../sim/apiserver/resources.js';
-import { requireBinary } from './control-plane/binaries.js';
-import { createClusterPki } from './control-plane/certificates.js';
-import type { RunningComponent } from './control-plane/component.js';
-import { startEtcd } from './control-plane/etcd.js';
+import { startApiControlPlane, type ApiControlPlane } from '../fidelity/api-control-plane.js';
 import { httpGet } from './control-plane/https-get.js';
-import { startApiServer } from './control-plane/kube-apiserver.js';
 
 type Schema = Record<string, unknown>;
 interface Gvk {
@@ -55,15 +51,12 @@ export function trimSchemas(schemas: Record<string, Schema>, wanted: (gvk: Gvk) 
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sscsi-openapi-'));
-  const components: RunningComponent[] = [];
+  let cp: ApiControlPlane | undefined;
   try {
-    const pki = await createClusterPki(join(dir, 'pki'), { nodeName: 'openapi', serviceIp: '10.0.0.1' });
-    const etcd = await startEtcd({ binary: requireBinary('etcd'), stateDir: dir, logFile: join(dir, 'etcd.log') });
-    components.push(etcd);
-    const api = await startApiServer({ binary: requireBinary('kube-apiserver'), pki, etcdUrl: etcd.clientUrl, serviceCidr: '10.0.0.0/24', logFile: join(dir, 'kube-apiserver.log') });
-    components.push(api);
+    cp = await startApiControlPlane({ stateDir: dir, controllerManager: false });
+    const { pki, apiServerUrl } = cp;
     const get = async (path: string) => {
-      const r = await httpGet(`${api.url}${path}`, { ca: pki.ca.cert, client: pki.admin }, 30_000);
+      const r = await httpGet(`${apiServerUrl}${path}`, { ca: pki.ca.cert, client: pki.admin }, 30_000);
       if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.body.slice(0, 200)}`);
       return JSON.parse(r.body) as Record<string, unknown>;
     };
@@ -89,7 +82,7 @@ async function main(): Promise<void> {
     await writeFile(file, `${JSON.stringify({ source: `kube-apiserver ${version.gitVersion} /openapi/v3, trimmed by npm run openapi:refresh`, groupVersions: out }, null, 1)}\n`);
     console.log(`wrote ${file}: ${Object.entries(out).map(([gv, s]) => `${gv} ${Object.keys(s).length} schemas`).join(', ')} (from ${version.gitVersion})`);
   } finally {
-    for (const c of components.reverse()) await c.stop().catch(() => undefined);
+    await cp?.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }
