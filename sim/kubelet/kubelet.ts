@@ -23,7 +23,7 @@ import type { KubeObject, ObjectStore, StoreEvent } from '../apiserver/object-st
 import type { ContainerLogReader, ContainerLogSource } from '../apiserver/pod-log.js';
 import { EventRecorder } from '../controllers/event-recorder.js';
 import { ContainerLog } from './container-log.js';
-import { describeFiles, listVolumeFiles } from './volume-listing.js';
+import { describeFiles, listVolumeFiles, type VolumeFile } from './volume-listing.js';
 import { tokensAttribute, type TokenRequest } from './service-account-token.js';
 
 export const driverName = 'secrets-store.csi.k8s.io';
@@ -535,6 +535,8 @@ export class SimKubelet implements ContainerLogSource {
   private async startContainers(pod: KubeObject, state: PodState): Promise<void> {
     const spec = pod.spec as PodSpec;
     const logs = new Map<string, ContainerLog>();
+    // Each volume is listed once, however many containers mount it.
+    const listed = new Map<string, Promise<VolumeFile[]>>();
     for (const c of spec.containers ?? []) {
       const log = new ContainerLog();
       log.write(`[sim] container ${c.name} (image ${c.image ?? ''}) started in pod ${state.namespace}/${state.name} on node ${this.nodeName}`);
@@ -546,7 +548,8 @@ export class SimKubelet implements ContainerLogSource {
           log.write(`[sim] volume ${v.name} (${volumeSource(v)}) ${where}`);
           continue;
         }
-        const files = await listVolumeFiles(vs.targetPath);
+        if (!listed.has(v.name)) listed.set(v.name, listVolumeFiles(vs.targetPath));
+        const files = await listed.get(v.name)!;
         vs.listing = JSON.stringify(files);
         log.write(`[sim] volume ${v.name} (${volumeSource(v)}) ${where}: ${files.length} ${files.length === 1 ? 'file' : 'files'}`, ...describeFiles(files));
       }
