@@ -457,7 +457,12 @@ export class SimApiServer {
     };
 
     const tls = servingTls();
-    const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => void handle(req, res));
+    // Idle keep-alive connections stay open 90 s, as kube-apiserver's (k8s.io/apiserver
+    // secure_serving.go IdleTimeout, "matches http.DefaultTransport keep-alive timeout"), not
+    // Node's 5 s. Go's transport keeps an idle connection 90 s and does not retry a POST that
+    // meets a connection the server closed as it was sent: at 5 s, upstream's driver's create
+    // after a pause of 5 s failed now and then with "connection reset by peer".
+    const server: Server = createServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 90_000, headersTimeout: 32_000 }, (req, res) => void handle(req, res));
     let connections = 0;
     server.on('connection', () => connections++);
     await new Promise<void>((resolve, reject) => {

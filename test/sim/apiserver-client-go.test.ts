@@ -6,6 +6,7 @@
  * byte from the wire rules (magic `k8s\0`, runtime.Unknown, core/v1 field numbers), not
  * with the server's own schema.
  */
+import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimApiServer, type StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { apiRequest, apiWatch } from '../helpers/api-request.js';
@@ -223,4 +224,59 @@ describe('protobuf request bodies', () => {
     const bad = await apiRequest(api, 'POST', '/api/v1/namespaces/default/secrets', { body: '{"kind":"Secret"}', contentType: protobufType });
     expect(bad.status).toBe(400);
   });
+});
+
+describe('idle keep-alive connections', () => {
+  /** One HTTP/1.1 exchange on an open TLS socket: the status and body of the answer (Content-Length framed). */
+  function exchange(socket: TLSSocket, request: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      let buf = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString('latin1');
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
+        if (buf.length < end + 4 + length) return;
+        done();
+        resolve({ status: Number(head.split(' ')[1]), body: buf.subarray(end + 4, end + 4 + length).toString('utf8') });
+      };
+      const onEnd = () => {
+        done();
+        reject(new Error('the server closed the connection'));
+      };
+      const done = () => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('error', onEnd);
+      };
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      socket.on('error', onEnd);
+      socket.write(request);
+    });
+  }
+
+  it('stay open past 7 s (kube-apiserver keeps them 90 s, as Go clients do): a POST on a connection idle that long is served', async () => {
+    const { hostname: host, port } = new URL(api.url);
+    const socket = connect({ host, port: Number(port), ca: api.ca });
+    let closedAfterMs: number | undefined;
+    const opened = Date.now();
+    socket.on('close', () => (closedAfterMs = Date.now() - opened));
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      const auth = `Authorization: Bearer ${api.adminToken}\r\n`;
+      const first = await exchange(socket, `GET /api/v1/namespaces/default/secrets HTTP/1.1\r\nHost: ${host}\r\n${auth}\r\n`);
+      expect(first.status).toBe(200);
+      // Longer than Node's default idle timeout with its buffer (5 s + 1 s).
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      expect(closedAfterMs, 'the server closed the idle connection').toBeUndefined();
+      const body = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'after-idle' }, stringData: { k: 'v' } });
+      const second = await exchange(socket, `POST /api/v1/namespaces/default/secrets HTTP/1.1\r\nHost: ${host}\r\n${auth}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      expect(second.status).toBe(201);
+      expect(JSON.parse(second.body).metadata.name).toBe('after-idle');
+    } finally {
+      socket.destroy();
+    }
+  }, 20_000);
 });
