@@ -132,8 +132,11 @@ async function main(): Promise<number> {
   const baselinePath = args.baseline;
   // A baseline is the reference every later run is judged by: it gets more runs (5) than a
   // check (3), so that it sits at the middle of the noise rather than at one edge. Against
-  // another build, one run already compares like with like.
-  const repeat = Number(args.repeat ?? (args['update-baseline'] ? 5 : args.against !== undefined ? 1 : 3));
+  // another build, 3 runs too: one run compares like with like, but on a machine loaded by
+  // other work one run of unchanged code was seen 17% and 27% "worse" (provider and
+  // unchanged write, absolute latencies 3–5× their usual), and the runs alternate which
+  // build goes first, which one run cannot.
+  const repeat = Number(args.repeat ?? (args['update-baseline'] ? 5 : 3));
   if (!isPositiveInteger(repeat)) {
     console.error(`--repeat must be a positive integer, got ${args.repeat}\n${usage}`);
     return 2;
