@@ -177,6 +177,23 @@ export async function rssBytes(pid: number): Promise<number | undefined> {
 }
 
 /**
+ * A process's resident set split as /proc/PID/status splits it: `anon`, the memory the
+ * process itself allocated (heaps, stacks), and `file`, pages of files it maps — mostly its
+ * executable's and libraries' code and data, shared with every process that maps the same
+ * file and reclaimable by the kernel. Undefined once the process is gone.
+ */
+export async function rssParts(pid: number): Promise<{ anon: number; file: number } | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const anon = /^RssAnon:\s+(\d+) kB/m.exec(status);
+    const file = /^RssFile:\s+(\d+) kB/m.exec(status);
+    return anon && file ? { anon: Number(anon[1]) * 1024, file: Number(file[1]) * 1024 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Samples a resident set size every `everyMs` ms and keeps the largest reading: `read` is
  * e.g. `() => rssBytes(pid)` or a cluster component's `rssBytes()` (undefined readings are
  * skipped). `stop()` ends the sampling and returns the peak in bytes (0 without a reading).

@@ -19,7 +19,7 @@
  * watches only its node's pods and the objects it labelled holds none of them.
  */
 import { randomUUID } from 'node:crypto';
-import { rssBytes } from '../../harness/managed-process.js';
+import { rssBytes, rssParts } from '../../harness/managed-process.js';
 import type { StartedSimApiServer } from '../../sim/apiserver/api-server.js';
 import { connectInspector } from '../inspector-session.js';
 import { oursDriver, type DriverUnderTest } from '../driver-under-test.js';
@@ -49,6 +49,9 @@ async function settle(read: () => Promise<number>): Promise<number> {
   return last;
 }
 
+/** The `driver idle` row's split of its RSS: `rssAnonMb` (the driver's own allocations) and `rssFileMb` (mapped files, mostly its executable: Node's binary, or upstream's Go binary). */
+const idleParts = (r: Partial<Readings>): Record<string, number> => (r.idleParts ? { rssAnonMb: r.idleParts.anonMb, rssFileMb: r.idleParts.fileMb } : {});
+
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
@@ -70,6 +73,8 @@ const row = (name: string, rssMb: number, extra: Record<string, number | string>
 interface Subject {
   stack: PublishStack;
   rss(): Promise<number>;
+  /** RSS split into anonymous and file-backed pages (harness rssParts). */
+  parts(): Promise<{ anon: number; file: number } | undefined>;
   /** The used heap after a full garbage collection; only for a Node driver (ours). */
   collectedHeap?: () => Promise<number>;
   close(): void;
@@ -96,12 +101,14 @@ async function subject(driver: DriverUnderTest, crowded = false): Promise<Subjec
   const stack = await startPublishStack({ objects: 10, objectBytes: 1024, driver, ...(driver.node ? { driverNodeArgs: ['--inspect=127.0.0.1:0'] } : {}), ...(crowded ? { seed: seedCrowd } : {}) });
   const pid = stack.driver.child.pid!;
   const rss = async () => (await rssBytes(pid)) ?? 0;
-  if (!driver.node) return { stack, rss, close: () => undefined };
+  const parts = () => rssParts(pid);
+  if (!driver.node) return { stack, rss, parts, close: () => undefined };
   try {
     const inspector = await connectInspector(stack.driver);
     return {
       stack,
       rss,
+      parts,
       collectedHeap: async () => {
         await inspector.collectGarbage();
         return (await inspector.heapUsage()).usedBytes;
@@ -116,6 +123,8 @@ async function subject(driver: DriverUnderTest, crowded = false): Promise<Subjec
 
 interface Readings {
   idleRss: number;
+  /** The idle RSS's anonymous and file-backed MiB, read right after it settled. */
+  idleParts?: { anonMb: number; fileMb: number };
   idleHeap?: number;
   heap0?: number;
   rss0: number;
@@ -146,6 +155,8 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
     }
     await each(async (s, r) => {
       r.idleRss = await settle(s.rss);
+      const parts = await s.parts();
+      if (parts) r.idleParts = { anonMb: mib(parts.anon), fileMb: mib(parts.file) };
       if (s.collectedHeap) r.idleHeap = await s.collectedHeap();
     });
     // The same idle driver, started against a crowded cluster, right after: then gone again.
@@ -205,7 +216,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
       if (r.idleHeap !== undefined && r.heap0 !== undefined && r.heap1 !== undefined && r.heap2 !== undefined) {
         options.log(`memory: idle RSS ${mib(r.idleRss)} MiB (heap ${mib(r.idleHeap)} MiB); ${n} volumes: ${signed(kib((r.heap1 - r.heap0) / n))} KiB heap each, ${signed(perVolumeRss)} KiB RSS each; after unmounting all: ${kib(r.heap2 - r.heap0)} KiB heap left`);
         rows.push(
-          { ...row('driver idle', r.idleRss / 2 ** 20, { heapMb: mib(r.idleHeap) }), ...driver },
+          { ...row('driver idle', r.idleRss / 2 ** 20, { heapMb: mib(r.idleHeap), ...idleParts(r) }), ...driver },
           {
             ...row(`driver ${n} volumes mounted`, r.rss1 / 2 ** 20, { volumes: n, heapKiBPerVolume: kib((r.heap1 - r.heap0) / n), rssKiBPerVolume: perVolumeRss, leakKiB: kib(r.heap2 - r.heap0), unpublishRetries: s.stack.unpublishRetries() }),
             ...driver,
@@ -215,7 +226,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
         const heap = 'not measured: not a Node process (RSS only)';
         options.log(`memory (${s.stack.driverName}): idle RSS ${mib(r.idleRss)} MiB; ${n} volumes: ${signed(perVolumeRss)} KiB RSS each (RSS only: not a Node process)`);
         rows.push(
-          { ...row('driver idle', r.idleRss / 2 ** 20, { heap }), ...driver },
+          { ...row('driver idle', r.idleRss / 2 ** 20, { heap, ...idleParts(r) }), ...driver },
           { ...row(`driver ${n} volumes mounted`, r.rss1 / 2 ** 20, { volumes: n, rssKiBPerVolume: perVolumeRss, heap, unpublishRetries: s.stack.unpublishRetries() }), ...driver },
         );
       }

@@ -83,6 +83,17 @@ describe.skipIf(skip !== null)(`npm run bench -- --compare upstream${skip ? ` (s
     expect(storm('ours').vsUpstream!.totalMs).toBeCloseTo((storm('ours').extra!.totalMs as number) / (storm('upstream').extra!.totalMs as number), 9);
     // Upstream's driver is a Go process: its memory rows are RSS only, and say so.
     expect(upstream.find((s) => s.name === 'driver idle')!.extra?.heap).toMatch(/RSS only/);
+    // Both idle rows split their RSS into the driver's own (anonymous) pages and mapped files'
+    // (the executable): the two add up to the RSS read a moment before (the kernel's VmRSS
+    // is RssAnon + RssFile + RssShmem, and a driver uses no shared memory).
+    for (const d of ['ours', 'upstream']) {
+      const idle = doc.suites.find((s) => s.driver === d && s.name === 'driver idle')!;
+      const anon = idle.extra?.rssAnonMb as number;
+      const file = idle.extra?.rssFileMb as number;
+      expect(anon, d).toBeGreaterThan(1);
+      expect(file, d).toBeGreaterThan(1);
+      expect(Math.abs(anon + file - idle.rssMb!), d).toBeLessThan(2);
+    }
 
     const page = await readFile(html, 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
