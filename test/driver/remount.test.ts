@@ -73,3 +73,17 @@ it('rotates changed objects on republish, keeps unchanged files, and survives a 
   await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: target });
   expect(await mountsUnder(target)).toEqual([]);
 });
+
+it('a remount asks for the SecretProviderClass and the pod status at once, not one after the other', async () => {
+  const p = { name: 'rot-1', namespace: 'default', uid: '11111111-0000-4000-8000-000000000002' };
+  const req = kubeletPublishRequest({ targetPath: h.target(p.uid), spc: 'rot', pod: p });
+  await h.client.nodePublishVolume(req);
+  // The SecretProviderClass's answer is held 400 ms: the pod status's read, sent beside it,
+  // is answered first. One after the other, it would be sent only after that answer.
+  const from = h.api.requestLog.length;
+  h.api.faults.add({ verb: 'get', resource: 'secretproviderclasses', latencyMs: 400, count: 1 });
+  expect(await h.client.nodePublishVolume(req)).toEqual({});
+  const reads = h.api.requestLog.slice(from).filter((r) => r.verb === 'get' && r.user !== 'admin').map((r) => `${r.resource} ${r.code}`);
+  expect(reads).toEqual(['secretproviderclasspodstatuses 200', 'secretproviderclasses 200']);
+  await h.client.nodeUnpublishVolume({ volume_id: 'v', target_path: req.target_path! });
+});
