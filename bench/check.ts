@@ -48,8 +48,10 @@ function printVerdicts(verdicts: Verdict[], columns: [string, string]): void {
   const w = Math.max(...verdicts.map((v) => v.name.length), 5);
   console.log(`\n${'suite'.padEnd(w)}  ${columns[0].padStart(8)}  ${columns[1].padStart(7)}  change   status`);
   for (const v of verdicts) {
-    const change = v.change === undefined ? '-' : `${v.change >= 0 ? '+' : ''}${(v.change * 100).toFixed(0)}%`;
-    console.log(`${v.name.padEnd(w)}  ${(v.baseline?.toFixed(2) ?? '-').padStart(8)}  ${v.current.toFixed(2).padStart(7)}  ${change.padStart(6)}   ${v.status}`);
+    const pct = (c: number) => `${c >= 0 ? '+' : ''}${(c * 100).toFixed(0)}%`;
+    const change = v.change === undefined ? '-' : pct(v.change);
+    const passes = v.passChanges && v.passChanges.length > 1 ? `   (passes ${v.passChanges.map(pct).join(' ')})` : '';
+    console.log(`${v.name.padEnd(w)}  ${(v.baseline?.toFixed(2) ?? '-').padStart(8)}  ${v.current.toFixed(2).padStart(7)}  ${change.padStart(6)}   ${v.status}${passes}`);
   }
 }
 

@@ -20,6 +20,8 @@ export interface Verdict {
   current: number;
   change: number | undefined;
   status: 'ok' | 'REGRESSION' | 'new';
+  /** Against another build: each pass's change, in the order the passes ran (the verdict judges their median). */
+  passChanges?: number[];
 }
 
 /**
@@ -72,11 +74,11 @@ export function compareWithRef(runs: SuiteResult[][], tolerance: number): Verdic
     const pairs = runs
       .map((run) => ({ ours: run.find((o) => (o.driver ?? 'ours') === 'ours' && o.name === s.name), ref: run.find((r) => r.driver === 'ref' && r.name === s.name) }))
       .filter((p): p is { ours: SuiteResult; ref: SuiteResult } => p.ours !== undefined && p.ref !== undefined && gateLatency(p.ref) > 0)
-      .map((p) => ({ ours: gateLatency(p.ours), ref: gateLatency(p.ref) }))
-      .sort((a, b) => a.ours / a.ref - b.ours / b.ref);
+      .map((p) => ({ ours: gateLatency(p.ours), ref: gateLatency(p.ref) }));
     if (pairs.length === 0) return { name: s.name, baseline: undefined, current: gateLatency(s), change: undefined, status: 'new' as const };
-    const mid = pairs[Math.floor((pairs.length - 1) / 2)]!;
+    const passChanges = pairs.map((p) => p.ours / p.ref - 1);
+    const mid = [...pairs].sort((a, b) => a.ours / a.ref - b.ours / b.ref)[Math.floor((pairs.length - 1) / 2)]!;
     const change = mid.ours / mid.ref - 1;
-    return { name: s.name, baseline: mid.ref, current: mid.ours, change, status: change > tolerance ? ('REGRESSION' as const) : ('ok' as const) };
+    return { name: s.name, baseline: mid.ref, current: mid.ours, change, status: change > tolerance ? ('REGRESSION' as const) : ('ok' as const), passChanges };
   });
 }

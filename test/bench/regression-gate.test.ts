@@ -73,6 +73,8 @@ describe('regression gate rule', () => {
     expect(verdicts[0]!.change).toBeCloseTo(0.2);
     expect(verdicts[0]!.baseline).toBeCloseTo(25);
     expect(verdicts[0]!.current).toBeCloseTo(30);
+    // Each pass's change, in the order they ran.
+    expect(verdicts[0]!.passChanges!.map((c) => Math.round(c * 100))).toEqual([10, 40, 20]);
     expect(compareWithRef([run(1.1, 1)], 0.15)[0]!.status).toBe('ok');
     // The slow half of the samples does not decide: ours slower only above the median passes.
     const tail = { ...scaled('publish', 1), trace: { latenciesMs: Array.from({ length: 100 }, (_, i) => (i < 50 ? i + 1 : (i + 1) * 3)) } };
