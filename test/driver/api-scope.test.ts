@@ -32,7 +32,7 @@ beforeAll(async () => {
   const kubeconfig = join(tmp.path, 'kubeconfig');
   await api.writeKubeconfig(kubeconfig, { token: api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver')), user: 'secrets-store-csi-driver' });
   await mkdir(join(tmp.path, 'providers'));
-  driver = startBin('driver/main.js', [`--endpoint=unix://${join(tmp.path, 'csi.sock')}`, `--nodeid=${node}`, `--provider-volume=${join(tmp.path, 'providers')}`, `--additional-provider-volume-paths=${join(tmp.path, 'providers')}-none`, `--kubeconfig=${kubeconfig}`, '--enable-secret-rotation', '--log-format-json']);
+  driver = startBin('driver/main.js', [`--endpoint=unix://${join(tmp.path, 'csi.sock')}`, `--nodeid=${node}`, `--provider-volume=${join(tmp.path, 'providers')}`, `--additional-provider-volume-paths=${join(tmp.path, 'providers')}-none`, `--kubeconfig=${kubeconfig}`, '--enable-secret-rotation', '--log-format-json', '--metrics-addr=127.0.0.1:0']);
   await driver.waitForLine(/CSI driver serving/, 30_000);
 });
 
