@@ -9,9 +9,7 @@
  * mounts 10 objects of 1 KiB (9 shared, 1 of its own); a pass refetches every volume:
  * SecretProviderClass read, current versions from the pod status, provider Mount over its
  * socket, compare-and-write, pod status write when something changed. The driver runs in
- * this process (so the pass can be timed exactly), the embedded API server on a thread of
- * its own (since 2026-12-06; before, on this one, where its request handling took about as
- * much of the thread as the driver's path) and the fake provider in its own process.
+ * this process (so the pass can be timed exactly); the fake provider is its own process.
  *
  * `rotation republish` rows time the other way a volume rotates, the only one upstream's
  * driver has: the kubelet's republish (`requiresRepublish`), i.e. NodePublishVolume again
@@ -39,7 +37,7 @@ import { serviceAccountUser } from '../../sim/apiserver/authorizer.js';
 import type { DriverName, DriverUnderTest } from '../driver-under-test.js';
 import { makeTempRoot } from '../../harness/temp-root.js';
 import { createLogger } from '../../log/logger.js';
-import { startApiServerThread } from '../api-server-thread.js';
+import { SimApiServer } from '../../sim/apiserver/api-server.js';
 import { fromSamples, type SuiteResult } from '../report.js';
 import { csiVolumeDir, targetPath } from '../../cluster/kubelet-layout.js';
 
@@ -92,8 +90,7 @@ async function republishPass(r: Republisher): Promise<number> {
 export async function runRotationSuites(options: RotationBenchOptions): Promise<SuiteResult[]> {
   const tmp = await makeTempRoot('bench-rot');
   const root = tmp.path;
-  // The API server on a thread of its own: the driver runs on this one (bench/api-server-thread.ts).
-  const api = await startApiServerThread();
+  const api = await new SimApiServer({ controlPlane: false }).start();
   let provider: ManagedProcess | undefined;
   let driver: Awaited<ReturnType<CsiDriver['start']>> | undefined;
   const others: ManagedProcess[] = [];
@@ -129,21 +126,20 @@ export async function runRotationSuites(options: RotationBenchOptions): Promise<
       },
       { mounter: await selectMounter('auto'), api: new KubeSecretsStoreApi(new KubeClient(loadKubeConfig(join(root, 'kubeconfig')))), logger, clock },
     ).start();
-    await api.create(
-      'secretproviderclasses',
-      Array.from({ length: all }, (_, i) => ({
+    for (let i = 0; i < all; i++) {
+      api.store.create('secretproviderclasses', {
         apiVersion: 'secrets-store.csi.x-k8s.io/v1',
         kind: 'SecretProviderClass',
         metadata: { name: `spc-${i}`, namespace: 'default' },
         spec: { provider: 'fake', parameters: { objects: stringify([...shared, own[i]!].map((objectName) => ({ objectName }))) } },
-      })),
-    );
+      });
+    }
     const client = csiClient(driver.socketPath);
     clients.push(client);
     const ourRequests = await mountVolumes(client, root, options.volumes);
     if (options.others?.length) {
       republishers.push({ driver: 'ours', client, requests: ourRequests, rssMb: async () => null, unchanged: [], changed: [] });
-      const token = await api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver'));
+      const token = api.addIdentity(serviceAccountUser('kube-system', 'secrets-store-csi-driver'));
       for (const other of options.others) {
         const dir = join(root, other.name);
         const kubeconfig = join(dir, 'kubeconfig');
