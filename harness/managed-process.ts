@@ -167,13 +167,24 @@ export async function waitForFile(path: string, timeoutMs = 20_000): Promise<voi
 
 /** Resident set size of a process in bytes, from /proc/PID/status (VmRSS); undefined if gone. */
 export async function rssBytes(pid: number): Promise<number | undefined> {
+  return (await statusBytes(pid, ['VmRSS']))?.VmRSS;
+}
+
+/** Fields of /proc/PID/status given in kB, in bytes; undefined once the process is gone or a field is missing. */
+async function statusBytes<F extends string>(pid: number, fields: readonly F[]): Promise<Record<F, number> | undefined> {
+  let status: string;
   try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-    return m ? Number(m[1]) * 1024 : undefined;
+    status = await readFile(`/proc/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
+  const out = {} as Record<F, number>;
+  for (const f of fields) {
+    const m = new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(status);
+    if (!m) return undefined;
+    out[f] = Number(m[1]) * 1024;
+  }
+  return out;
 }
 
 /**
@@ -183,14 +194,8 @@ export async function rssBytes(pid: number): Promise<number | undefined> {
  * file and reclaimable by the kernel. Undefined once the process is gone.
  */
 export async function rssParts(pid: number): Promise<{ anon: number; file: number } | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const anon = /^RssAnon:\s+(\d+) kB/m.exec(status);
-    const file = /^RssFile:\s+(\d+) kB/m.exec(status);
-    return anon && file ? { anon: Number(anon[1]) * 1024, file: Number(file[1]) * 1024 } : undefined;
-  } catch {
-    return undefined;
-  }
+  const b = await statusBytes(pid, ['RssAnon', 'RssFile']);
+  return b && { anon: b.RssAnon, file: b.RssFile };
 }
 
 /**
