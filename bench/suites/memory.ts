@@ -49,9 +49,6 @@ async function settle(read: () => Promise<number>): Promise<number> {
   return last;
 }
 
-/** The `driver idle` row's split of its RSS: `rssAnonMb` (the driver's own allocations) and `rssFileMb` (mapped files, mostly its executable: Node's binary, or upstream's Go binary). */
-const idleParts = (r: Partial<Readings>): Record<string, number> => (r.idleParts ? { rssAnonMb: r.idleParts.anonMb, rssFileMb: r.idleParts.fileMb } : {});
-
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
@@ -123,8 +120,12 @@ async function subject(driver: DriverUnderTest, crowded = false): Promise<Subjec
 
 interface Readings {
   idleRss: number;
-  /** The idle RSS's anonymous and file-backed MiB, read right after it settled. */
-  idleParts?: { anonMb: number; fileMb: number };
+  /**
+   * The `driver idle` row's split of its RSS, read right after it settled: `rssAnonMb` (the
+   * driver's own allocations) and `rssFileMb` (mapped files, mostly its executable: Node's
+   * binary, or upstream's Go binary); empty when unreadable.
+   */
+  idleParts: { rssAnonMb?: number; rssFileMb?: number };
   idleHeap?: number;
   heap0?: number;
   rss0: number;
@@ -156,7 +157,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
     await each(async (s, r) => {
       r.idleRss = await settle(s.rss);
       const parts = await s.parts();
-      if (parts) r.idleParts = { anonMb: mib(parts.anon), fileMb: mib(parts.file) };
+      r.idleParts = parts ? { rssAnonMb: mib(parts.anon), rssFileMb: mib(parts.file) } : {};
       if (s.collectedHeap) r.idleHeap = await s.collectedHeap();
     });
     // The same idle driver, started against a crowded cluster, right after: then gone again.
@@ -216,7 +217,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
       if (r.idleHeap !== undefined && r.heap0 !== undefined && r.heap1 !== undefined && r.heap2 !== undefined) {
         options.log(`memory: idle RSS ${mib(r.idleRss)} MiB (heap ${mib(r.idleHeap)} MiB); ${n} volumes: ${signed(kib((r.heap1 - r.heap0) / n))} KiB heap each, ${signed(perVolumeRss)} KiB RSS each; after unmounting all: ${kib(r.heap2 - r.heap0)} KiB heap left`);
         rows.push(
-          { ...row('driver idle', r.idleRss / 2 ** 20, { heapMb: mib(r.idleHeap), ...idleParts(r) }), ...driver },
+          { ...row('driver idle', r.idleRss / 2 ** 20, { heapMb: mib(r.idleHeap), ...r.idleParts }), ...driver },
           {
             ...row(`driver ${n} volumes mounted`, r.rss1 / 2 ** 20, { volumes: n, heapKiBPerVolume: kib((r.heap1 - r.heap0) / n), rssKiBPerVolume: perVolumeRss, leakKiB: kib(r.heap2 - r.heap0), unpublishRetries: s.stack.unpublishRetries() }),
             ...driver,
@@ -226,7 +227,7 @@ export async function runMemorySuites(options: MemoryOptions): Promise<SuiteResu
         const heap = 'not measured: not a Node process (RSS only)';
         options.log(`memory (${s.stack.driverName}): idle RSS ${mib(r.idleRss)} MiB; ${n} volumes: ${signed(perVolumeRss)} KiB RSS each (RSS only: not a Node process)`);
         rows.push(
-          { ...row('driver idle', r.idleRss / 2 ** 20, { heap, ...idleParts(r) }), ...driver },
+          { ...row('driver idle', r.idleRss / 2 ** 20, { heap, ...r.idleParts }), ...driver },
           { ...row(`driver ${n} volumes mounted`, r.rss1 / 2 ** 20, { volumes: n, rssKiBPerVolume: perVolumeRss, heap, unpublishRetries: s.stack.unpublishRetries() }), ...driver },
         );
       }
