@@ -349,4 +349,65 @@ users: [{ name: u, user: { token: abc, client-certificate: client.crt, client-ke
       server.listen({ onUnhandledRequest: 'error' });
     }
   });
+
+  it('sends at most 16 requests at once, over at most 16 connections; watches have connections of their own', async () => {
+    // A real server that holds every GET until 20 requests wait (or 2 s pass): requests
+    // beyond the bound wait in the client for a connection, and a watch is not one of them.
+    const sockets = new Set<unknown>();
+    let inFlight = 0;
+    let peak = 0;
+    const held: Array<() => void> = [];
+    const release = () => held.splice(0).forEach((answer) => answer());
+    const real = nodeHttp.createServer((req, res) => {
+      sockets.add(req.socket);
+      if (req.url?.includes('watch=1')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '7' } } })}\n`);
+        return; // held open until the client ends it
+      }
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      held.push(() => {
+        inFlight--;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(spc));
+      });
+    });
+    await new Promise<void>((resolve) => real.listen(0, '127.0.0.1', resolve));
+    server.close();
+    const path = join(tmp.path, 'kubeconfig-bound');
+    writeFileSync(path, `current-context: c\ncontexts: [{ name: c, context: { cluster: k, user: u } }]\nclusters: [{ name: k, cluster: { server: "http://127.0.0.1:${(real.address() as AddressInfo).port}" } }]\nusers: [{ name: u, user: { token: plain } }]\n`);
+    const client = new KubeClient(loadKubeConfig(path));
+    const stopWatches = new AbortController();
+    try {
+      // 20 watches first: were they in the requests' pool, no GET below could be sent.
+      const bookmarks: string[] = [];
+      const watches = Array.from({ length: 20 }, () =>
+        client.watch('/api/v1/pods', { allowWatchBookmarks: 'true' }, (e) => bookmarks.push(e.type), stopWatches.signal),
+      );
+      await eventually(() => bookmarks.length === 20, 'a bookmark from each of the 20 watches', 5_000);
+      const api = new KubeSecretsStoreApi(client);
+      const gets = Array.from({ length: 50 }, () => api.getSecretProviderClass('default', 'app'));
+      // The first 16 reach the server; the rest wait for a connection.
+      await eventually(() => held.length === 16, '16 requests at the server', 5_000);
+      const pump = setInterval(release, 5);
+      try {
+        const answers = await Promise.all(gets);
+        expect(answers.every((a) => a.spec.provider === 'fake')).toBe(true);
+      } finally {
+        clearInterval(pump);
+      }
+      expect(peak).toBe(16);
+      expect(sockets.size).toBe(20 + 16);
+      stopWatches.abort();
+      await Promise.all(watches);
+    } finally {
+      stopWatches.abort();
+      release();
+      client.close();
+      real.closeAllConnections();
+      await new Promise((resolve) => real.close(resolve));
+      server.listen({ onUnhandledRequest: 'error' });
+    }
+  });
 });
