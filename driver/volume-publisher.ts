@@ -31,6 +31,7 @@ import { RotationSchedule } from './rotation/rotation-schedule.js';
 import { StaleMountError, type Mounter } from './mount/mounter.js';
 import { describeForeign } from './mount/ownership.js';
 import { findSymlink } from './mount/target-path.js';
+import { inlineProbe, threadPoolProbe } from './mount/path-probe.js';
 import type { MountResult, ProviderClients } from './provider/provider-client.js';
 import { planPublish, type PublishMode, type VolumeState } from './publish-plan.js';
 import { removeVolume } from './target-cleanup.js';
@@ -168,7 +169,9 @@ export class VolumePublisher {
    * component the driver creates or mounts on, and a mount there that is not the driver's.
    */
   private async observe(targetPath: string, recorded: boolean): Promise<VolumeState> {
-    const link = await findSymlink(targetPath);
+    // A volume this process mounted is its own tmpfs: looked at inline (path-probe.ts).
+    const probe = recorded ? inlineProbe : threadPoolProbe;
+    const link = await findSymlink(targetPath, probe);
     if (link) {
       throw new CsiError(
         Status.FAILED_PRECONDITION,
@@ -178,7 +181,7 @@ export class VolumePublisher {
     }
     let mounted: boolean;
     try {
-      mounted = await this.mounter.isMounted(targetPath);
+      mounted = await this.mounter.isMounted(targetPath, probe);
     } catch (err) {
       if (!(err instanceof StaleMountError)) {
         throw new CsiError(Status.INTERNAL, `failed to check mount point ${targetPath}: ${messageOf(err)}`, 'FailedToEnsureMountPoint', { cause: err });
@@ -202,7 +205,7 @@ export class VolumePublisher {
         );
       }
     }
-    return (await hasDataLink(targetPath)) ? 'mounted' : 'incomplete';
+    return (await hasDataLink(targetPath, probe)) ? 'mounted' : 'incomplete';
   }
 
   /**

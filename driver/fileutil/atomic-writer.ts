@@ -37,7 +37,6 @@ import {
   writeFileSync,
   type Dirent,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { buildPayload, type FileProjection, type Payload, type ProvidedFile } from './payload.js';
 
@@ -67,11 +66,17 @@ function timestampPrefix(now: Date): string {
   return `..${now.getUTCFullYear()}_${p(now.getUTCMonth() + 1)}_${p(now.getUTCDate())}_${p(now.getUTCHours())}_${p(now.getUTCMinutes())}_${p(now.getUTCSeconds())}.`;
 }
 
-/** Files below `dir`, as slash-separated relative paths. */
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => posix.relative(dir, join(e.parentPath, e.name)));
+/**
+ * Files below `dir`, as slash-separated relative paths: one readdir per directory. (Node's
+ * `readdirSync(dir, { recursive: true })` cost about 100 µs on a flat payload of 10 files,
+ * a sixth of an unchanged rewrite, in the 1000-volume rotation profile.)
+ */
+function listFiles(dir: string, prefix = '', out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile()) out.push(prefix + e.name);
+    else if (e.isDirectory()) listFiles(join(dir, e.name), `${prefix}${e.name}/`, out);
+  }
+  return out;
 }
 
 /**
@@ -111,11 +116,15 @@ export interface WriteOptions {
   now?: Date;
 }
 
-/** A fresh payload directory `..<timestamp>.<random>` (0755), like mkdtemp but in one syscall. */
+/**
+ * A fresh payload directory `..<timestamp>.<random>` (0755), like mkdtemp but in one
+ * syscall. The suffix need only differ, not be secret (only root writes here, and a clash
+ * is retried): Math.random costs well under a microsecond, crypto's randomBytes about 5.
+ */
 function makePayloadDir(targetDir: string, now: Date): string {
   const prefix = timestampPrefix(now);
   for (let attempt = 0; ; attempt++) {
-    const dir = join(targetDir, prefix + randomBytes(5).toString('base64url').slice(0, 6));
+    const dir = join(targetDir, prefix + Math.random().toString(36).slice(2, 8).padEnd(6, '0'));
     try {
       mkdirSync(dir, { mode: 0o755 });
     } catch (err) {

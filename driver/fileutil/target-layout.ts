@@ -4,8 +4,9 @@
  * and the user-visible links `name -> ..data/name`. Unpublish removes these and nothing
  * else; whatever else is there was not written by the driver and stays.
  */
-import { lstat, readdir, readlink, rm } from 'node:fs/promises';
+import { readdir, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadPoolProbe, type PathProbe } from '../mount/path-probe.js';
 
 export interface TargetEntry {
   name: string;
@@ -49,8 +50,8 @@ export async function listTarget(dir: string): Promise<TargetEntry[]> {
 }
 
 /** Whether `dir` holds the writer's `..data` link. */
-export async function hasDataLink(dir: string): Promise<boolean> {
-  return (await lstat(join(dir, '..data')).catch(() => undefined))?.isSymbolicLink() === true;
+export async function hasDataLink(dir: string, probe: PathProbe = threadPoolProbe): Promise<boolean> {
+  return (await probe.lstat(join(dir, '..data')).catch(() => undefined))?.isSymbolicLink() === true;
 }
 
 /** Removes the named layout entries of `dir` (payload dirs recursively; links as links). */

@@ -3,10 +3,11 @@
  * the files are written straight into the target directory. Secrets then live on the
  * backing filesystem rather than in memory; the driver logs this mode at start.
  */
-import { access, chown } from 'node:fs/promises';
+import { chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mounter, MountOptions } from './mounter.js';
 import { ownershipAt, ownershipStackAt, type Ownership } from './ownership.js';
+import { threadPoolProbe, type PathProbe } from './path-probe.js';
 
 const asForeign = (o: Ownership): Ownership => (o.kind === 'ours' ? { kind: 'foreign', fsType: 'tmpfs', source: 'tmpfs' } : o);
 
@@ -31,9 +32,9 @@ export class DirMounter implements Mounter {
   }
 
   /** A directory volume exists once the atomic writer has published `..data` in it. */
-  async isMounted(target: string): Promise<boolean> {
+  async isMounted(target: string, probe: PathProbe = threadPoolProbe): Promise<boolean> {
     try {
-      await access(join(target, '..data'));
+      await probe.stat(join(target, '..data'));
       return true;
     } catch {
       return false;

@@ -4,6 +4,7 @@
  * directories for unprivileged use. Both keep secrets only where the kubelet looks for them.
  */
 import type { Ownership } from './ownership.js';
+import type { PathProbe } from './path-probe.js';
 
 export type MountKind = 'tmpfs' | 'dir';
 
@@ -31,8 +32,9 @@ export interface Mounter {
   /**
    * Whether `target` currently holds a volume. Throws a `StaleMountError` when the target
    * is a mount point that can no longer be read (the caller unmounts and starts fresh).
+   * `probe`: how to look (path-probe.ts); by default through the thread pool.
    */
-  isMounted(target: string): Promise<boolean>;
+  isMounted(target: string, probe?: PathProbe): Promise<boolean>;
 }
 
 export class StaleMountError extends Error {

@@ -10,8 +10,8 @@
  * that keep /var/lib/kubelet elsewhere), and is the kubelet's to choose. For any other path
  * (generic CSI tools), the target itself.
  */
-import { lstat, readlink, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { threadPoolProbe, type PathProbe } from './path-probe.js';
 
 const kubeletTarget = /^(.*\/pods)\/([^/]+)\/volumes\/kubernetes\.io~csi\/([^/]+)\/mount$/;
 
@@ -47,13 +47,13 @@ export interface FoundSymlink {
  * undefined when there is none. A component that does not exist ends the walk (the driver
  * creates it, as a directory).
  */
-export async function findSymlink(targetPath: string): Promise<FoundSymlink | undefined> {
+export async function findSymlink(targetPath: string, fs: PathProbe = threadPoolProbe): Promise<FoundSymlink | undefined> {
   // The common case in two calls instead of an lstat per component (unpublish runs this on
   // every call): when the target resolves to itself below its resolved base (the pods
   // directory, which may itself be a link; else the parent), no guarded component is a link.
   const base = kubeletTargetParts(targetPath)?.podsDir ?? posix.dirname(targetPath);
   try {
-    const [realBase, realTarget] = await Promise.all([realpath(base), realpath(targetPath)]);
+    const [realBase, realTarget] = await Promise.all([fs.realpath(base), fs.realpath(targetPath)]);
     if (realTarget === posix.join(realBase, posix.relative(base, targetPath))) return undefined;
   } catch {
     // a component is missing (or unreadable): the walk says which, and whether a link comes first
@@ -61,12 +61,12 @@ export async function findSymlink(targetPath: string): Promise<FoundSymlink | un
   for (const path of guardedComponents(targetPath)) {
     let st;
     try {
-      st = await lstat(path);
+      st = await fs.lstat(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    if (st.isSymbolicLink()) return { path, to: await readlink(path).catch(() => '?') };
+    if (st.isSymbolicLink()) return { path, to: await fs.readlink(path).catch(() => '?') };
   }
   return undefined;
 }

@@ -6,10 +6,10 @@
 import koffi from 'koffi';
 import { constants as osConstants } from 'node:os';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StaleMountError, type MountOptions, isStaleError, type Mounter } from './mounter.js';
 import { mountsUnder } from './mount-info.js';
+import { threadPoolProbe, type PathProbe } from './path-probe.js';
 import { ownershipAt, ownershipStackAt, volumeSource, type Ownership } from './ownership.js';
 
 const MS_NOSUID = 2;
@@ -112,16 +112,16 @@ export function bindSharedMount(dir: string): void {
 }
 
 /** True when `path` is on another device than its parent, i.e. a mount point. */
-export async function isMountPoint(path: string): Promise<boolean> {
+export async function isMountPoint(path: string, fs: PathProbe = threadPoolProbe): Promise<boolean> {
   let self;
   try {
-    self = await stat(path);
+    self = await fs.stat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     if (isStaleError(err)) throw new StaleMountError(path, err);
     throw err;
   }
-  const parent = await stat(dirname(path));
+  const parent = await fs.stat(dirname(path));
   return self.dev !== parent.dev || self.ino === parent.ino;
 }
 
@@ -152,8 +152,8 @@ export class TmpfsMounter implements Mounter {
     return ownershipStackAt(target, recorded);
   }
 
-  isMounted(target: string): Promise<boolean> {
-    return isMountPoint(target);
+  isMounted(target: string, probe?: PathProbe): Promise<boolean> {
+    return isMountPoint(target, probe);
   }
 }
 

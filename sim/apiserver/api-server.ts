@@ -257,7 +257,8 @@ export class SimApiServer {
       const dryRun = q.get('dryRun') === 'All';
       switch (route.verb) {
         case 'get': {
-          const obj = store.mustGet(r.plural, route.namespace, route.name!);
+          // A plain read is serialized at once (respond): the stored object, uncopied.
+          const obj = route.subresource ? store.mustGet(r.plural, route.namespace, route.name!) : (store.peek(r.plural, route.namespace, route.name!) as KubeObject);
           if (route.subresource === 'log') {
             servePodLog(obj, q, res, nodeLogs, (close) => {
               watches.add(close);

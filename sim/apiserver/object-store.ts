@@ -159,6 +159,17 @@ export class ObjectStore {
     return o && clone(o);
   }
 
+  /**
+   * The stored object itself, not a copy, for a read answered at once: serialized before
+   * anything else runs, never changed or kept. A GET then costs no deep copy (about a tenth
+   * of the sim's cost per request in the 1000-volume rotation profile).
+   */
+  peek(plural: string, namespace: string | undefined, name: string): Readonly<KubeObject> {
+    const o = this.objects.get(key(plural, this.resource(plural).namespaced ? namespace : undefined, name));
+    if (!o) throw notFound(this.resource(plural), name);
+    return o;
+  }
+
   /** Throws NotFound as the API would. */
   mustGet(plural: string, namespace: string | undefined, name: string): KubeObject {
     const o = this.get(plural, namespace, name);
