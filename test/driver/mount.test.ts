@@ -9,6 +9,9 @@ import { DirMounter } from '../../driver/mount/dir-mounter.js';
 import { mountsUnder, parseMountInfo } from '../../driver/mount/mount-info.js';
 import { isMountPoint, mountTmpfs, TmpfsMounter } from '../../driver/mount/tmpfs-mounter.js';
 import { selectMounter } from '../../driver/mount/select-mounter.js';
+import { inlineProbe, threadPoolProbe } from '../../driver/mount/path-probe.js';
+import { findSymlink } from '../../driver/mount/target-path.js';
+import { hasDataLink } from '../../driver/fileutil/target-layout.js';
 import { isRoot, makeTempRoot, type TempRoot } from '../helpers/temp-root.js';
 
 let tmp: TempRoot;
@@ -129,5 +132,47 @@ describe('dir mounter', () => {
     await writeFile(join(target, '..data'), '');
     expect(await m.isMounted(target)).toBe(true);
     expect((await selectMounter('dir')).kind).toBe('dir');
+  });
+});
+
+describe.each([
+  ['inline', inlineProbe, 'inline'],
+  ['through the thread pool', threadPoolProbe, 'pool'],
+])('looking at a target %s', (_, probe, tag) => {
+  it('finds the link in a kubelet target path, or none, or stops at a missing component', async () => {
+    const pods = join(tmp.path, `probe-${tag}`, 'pods');
+    const volumeDir = join(pods, 'uid-1', 'volumes', 'kubernetes.io~csi');
+    await mkdir(join(volumeDir, 'real', 'mount'), { recursive: true });
+    await symlink(join(volumeDir, 'real'), join(volumeDir, 'linked'));
+    expect(await findSymlink(join(volumeDir, 'real', 'mount'), probe)).toBeUndefined();
+    expect(await findSymlink(join(volumeDir, 'linked', 'mount'), probe)).toEqual({ path: join(volumeDir, 'linked'), to: join(volumeDir, 'real') });
+    expect(await findSymlink(join(pods, 'uid-2', 'volumes', 'kubernetes.io~csi', 'v', 'mount'), probe)).toBeUndefined();
+  });
+
+  it('tells a ..data link from a file of that name and from nothing, and fails a missing path with ENOENT', async () => {
+    const dir = join(tmp.path, `probe-data-${tag}`);
+    await mkdir(dir);
+    expect(await hasDataLink(dir, probe)).toBe(false);
+    await writeFile(join(dir, '..data'), '');
+    expect(await hasDataLink(dir, probe)).toBe(false);
+    const linked = join(tmp.path, `probe-link-${tag}`);
+    await mkdir(linked);
+    await symlink('..2026_01_01_00_00_00.abcdef', join(linked, '..data'));
+    expect(await hasDataLink(linked, probe)).toBe(true);
+    await expect(probe.stat(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it.skipIf(!isRoot)('says whether a target is a mount point', async () => {
+    const target = join(tmp.path, `probe-mount-${tag}`);
+    await mkdir(target);
+    expect(await isMountPoint(target, probe)).toBe(false);
+    mountTmpfs(target);
+    try {
+      expect(await isMountPoint(target, probe)).toBe(true);
+      expect(await new TmpfsMounter().isMounted(target, probe)).toBe(true);
+    } finally {
+      await new TmpfsMounter().unmount(target);
+    }
+    expect(await isMountPoint(join(target, 'missing'), probe)).toBe(false);
   });
 });
