@@ -5,11 +5,11 @@
  * (default 16): HTTP/1.1 carries one request per connection at a time, and a storm of 500
  * publishes without a bound opened about 350 TLS connections at once — each a handshake
  * and its buffers — where client-go multiplexes everything over one HTTP/2 connection.
- * Bounded, the same storm finished sooner and peaked about 12% lower (README "A lean node
- * agent"). Watches hold their connection for as long as they run, so they get a pool of
- * their own and never take a request's place.
+ * Bounded, the same storm finished sooner and peaked about 12% lower. Watches hold their
+ * connection for as long as they run, so they get a pool of their own and never take a
+ * request's place.
  * It replaced @kubernetes/client-node in the driver process, whose import alone took the
- * process from 42 to 125 MiB (README "A lean node agent").
+ * process from 42 to 125 MiB (README "The Kubernetes API client, and what the driver loads").
  *
  * Every failure is a KubeApiError (api-error.ts). Two retry rules, as client-go:
  * - an answer of 429, or of 5xx carrying `Retry-After`, is sent again after the seconds the

@@ -11,7 +11,7 @@
  *   microseconds and cannot wait on a device. A rotation pass makes five of these calls per
  *   volume; through the thread pool each cost the driver's thread about 40 µs (a wake-up,
  *   a completion and a promise), more than the call itself (measured with `--cpu-prof` on
- *   the 1000-volume rotation pass: README "A lean node agent").
+ *   the 1000-volume rotation pass: README "Side by side with upstream").
  *
  * Both answer with promises and throw the same errors (ENOENT, ESTALE, ...), so callers
  * are written once.
