@@ -147,6 +147,20 @@ describe.each([
     expect(await findSymlink(join(volumeDir, 'real', 'mount'), probe)).toBeUndefined();
     expect(await findSymlink(join(volumeDir, 'linked', 'mount'), probe)).toEqual({ path: join(volumeDir, 'linked'), to: join(volumeDir, 'real') });
     expect(await findSymlink(join(pods, 'uid-2', 'volumes', 'kubernetes.io~csi', 'v', 'mount'), probe)).toBeUndefined();
+    // A first publish: the target does not exist yet. Its parent exists, or is a link, or
+    // the target itself is a link that points nowhere.
+    await mkdir(join(volumeDir, 'fresh'));
+    expect(await findSymlink(join(volumeDir, 'fresh', 'mount'), probe)).toBeUndefined();
+    await mkdir(join(volumeDir, 'empty'));
+    await symlink(join(volumeDir, 'empty'), join(volumeDir, 'linked-empty'));
+    expect(await findSymlink(join(volumeDir, 'linked-empty', 'mount'), probe)).toEqual({ path: join(volumeDir, 'linked-empty'), to: join(volumeDir, 'empty') });
+    await mkdir(join(volumeDir, 'dangling'));
+    await symlink('/nowhere/at/all', join(volumeDir, 'dangling', 'mount'));
+    expect(await findSymlink(join(volumeDir, 'dangling', 'mount'), probe)).toEqual({ path: join(volumeDir, 'dangling', 'mount'), to: '/nowhere/at/all' });
+    // Outside the kubelet's layout only the target itself is guarded.
+    expect(await findSymlink(join(volumeDir, 'linked-empty', 'anything'), probe)).toBeUndefined();
+    expect(await findSymlink(join(volumeDir, 'dangling', 'mount', 'below'), probe)).toBeUndefined();
+    expect(await findSymlink(join(volumeDir, 'linked-empty'), probe)).toEqual({ path: join(volumeDir, 'linked-empty'), to: join(volumeDir, 'empty') });
   });
 
   it('tells a ..data link from a file of that name and from nothing, and fails a missing path with ENOENT', async () => {
