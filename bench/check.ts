@@ -98,6 +98,10 @@ async function againstRef(ref: string, names: readonly string[], repeat: number,
     const last = runs[runs.length - 1]!;
     console.log(`\n${formatTable(last)}`);
     if (json) await writeJson(json, machineInfo(), last, { against: { ref: build.ref, commit: build.commit, tolerance, runs: repeat, verdicts } });
+    if (verdicts.length === 0) {
+      console.log(`\nnothing to compare with ${label}: no suite measured in ${names.join(', ')} is one the gate judges (groups with floors: ${againstGroups.join(', ')})`);
+      return 2;
+    }
     printVerdicts(verdicts, ['ref p25', 'p25']);
     return verdictExit(verdicts, last, tolerance, label);
   } finally {

@@ -2,9 +2,10 @@
  * The regression gate's rules, apart from the CLI (bench/check.ts). Against the stored
  * baseline: every suite with a ratio to its floor is compared with the baseline's ratio;
  * more than `tolerance` worse is a regression. Against another build measured in the same
- * run (`--against REF`): every such suite of ours is compared with the same suite run with
- * the other build's code in the same interleaved rounds, p50 to p50. Suites the reference
- * does not have are `new`, never failures.
+ * run (`--against REF`): every suite of ours that the other build also ran (floors and the
+ * ungated aside; a floor ratio is not needed, the two builds' latencies are compared
+ * directly) is compared with it, lower quartile to lower quartile. Suites with a floor ratio
+ * that the reference does not have are `new`, never failures.
  */
 import type { MachineInfo, SuiteResult } from './report.js';
 
@@ -29,6 +30,9 @@ export interface Verdict {
  * swings far more than any code change would move it.
  */
 const ungated = (name: string) => name.startsWith('write dir ');
+
+/** The floors themselves (bench/suite-names.ts): the same bare work in both builds, never judged. */
+const isFloor = (name: string) => name.startsWith('floor ');
 
 /** The suites the gate compares (and a baseline records): those with a ratio to a floor, less the ungated. */
 export function gatedSuites(suites: SuiteResult[]): Array<SuiteResult & { floorRatio: number }> {
@@ -70,7 +74,9 @@ export function gateLatency(s: SuiteResult): number {
  */
 export function compareWithRef(runs: SuiteResult[][], tolerance: number): Verdict[] {
   const first = runs[0] ?? [];
-  return gatedSuites(first.filter((s) => (s.driver ?? 'ours') === 'ours')).map((s) => {
+  const refRan = new Set(first.filter((s) => s.driver === 'ref').map((s) => s.name));
+  const judged = first.filter((s) => (s.driver ?? 'ours') === 'ours' && !isFloor(s.name) && !ungated(s.name) && (s.floorRatio !== null || refRan.has(s.name)));
+  return judged.map((s) => {
     const pairs = runs
       .map((run) => ({ ours: run.find((o) => (o.driver ?? 'ours') === 'ours' && o.name === s.name), ref: run.find((r) => r.driver === 'ref' && r.name === s.name) }))
       .filter((p): p is { ours: SuiteResult; ref: SuiteResult } => p.ours !== undefined && p.ref !== undefined && gateLatency(p.ref) > 0)

@@ -48,37 +48,16 @@ export interface FoundSymlink {
  * creates it, as a directory).
  */
 export async function findSymlink(targetPath: string, fs: PathProbe = threadPoolProbe): Promise<FoundSymlink | undefined> {
-  // The common cases in one round of calls instead of an lstat per component (unpublish
-  // and every first publish run this): relative to its resolved base (the pods directory,
-  // which may itself be a link; else the parent), a target that resolves to itself has no
-  // link in a guarded component; a target that does not exist yet (a first publish) under
-  // a parent that resolves to itself has none above it, and one lstat says whether the
-  // target itself is a (dangling) link.
+  // The common case in two calls instead of an lstat per component (unpublish runs this on
+  // every call): when the target resolves to itself below its resolved base (the pods
+  // directory, which may itself be a link; else the parent), no guarded component is a link.
   const base = kubeletTargetParts(targetPath)?.podsDir ?? posix.dirname(targetPath);
-  const parent = posix.dirname(targetPath);
-  const [realBase, realTarget, realParent] = await Promise.allSettled([
-    fs.realpath(base),
-    fs.realpath(targetPath),
-    parent === base ? undefined : fs.realpath(parent),
-  ]);
-  if (realBase.status === 'fulfilled') {
-    const resolvesToItself = (r: PromiseSettledResult<string | undefined>, path: string) =>
-      r.status === 'fulfilled' && (path === base || r.value === posix.join(realBase.value, posix.relative(base, path)));
-    if (resolvesToItself(realTarget, targetPath)) return undefined;
-    const missing = realTarget.status === 'rejected' && (realTarget.reason as NodeJS.ErrnoException).code === 'ENOENT';
-    if (missing && resolvesToItself(parent === base ? realBase : realParent, parent)) {
-      try {
-        const st = await fs.lstat(targetPath);
-        if (st.isSymbolicLink()) return { path: targetPath, to: await fs.readlink(targetPath).catch(() => '?') };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw err;
-      }
-      // made since the look above, and not a link: the walk decides
-    }
+  try {
+    const [realBase, realTarget] = await Promise.all([fs.realpath(base), fs.realpath(targetPath)]);
+    if (realTarget === posix.join(realBase, posix.relative(base, targetPath))) return undefined;
+  } catch {
+    // a component is missing (or unreadable): the walk says which, and whether a link comes first
   }
-  // Otherwise a component is missing higher up, unreadable, or a link: the walk says which,
-  // and whether a link comes first.
   for (const path of guardedComponents(targetPath)) {
     let st;
     try {

@@ -79,6 +79,12 @@ describe('regression gate rule', () => {
     // The slow half of the samples does not decide: ours slower only above the median passes.
     const tail = { ...scaled('publish', 1), trace: { latenciesMs: Array.from({ length: 100 }, (_, i) => (i < 50 ? i + 1 : (i + 1) * 3)) } };
     expect(compareWithRef([[tail, scaled('publish', 1, 'ref')]], 0.15)[0]!.status).toBe('ok');
+    // Without its floors (`--only node-publish`: the mount and write floors are the micro
+    // group's) a suite has no floor ratio, and is still judged against the other build; a
+    // floor run by both builds is not.
+    const noRatio = (name: string, k: number, driver?: 'ref') => ({ ...scaled(name, k, driver), floorRatio: null });
+    const alone = compareWithRef([[noRatio('node-publish', 1.3), noRatio('node-publish', 1, 'ref'), noRatio('floor csi-empty', 2), noRatio('floor csi-empty', 1, 'ref')]], 0.15);
+    expect(alone.map((v) => [v.name, v.status])).toEqual([['node-publish', 'REGRESSION']]);
   });
 
   it('reports suites whose operations failed', () => {
