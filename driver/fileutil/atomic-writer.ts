@@ -68,8 +68,8 @@ function timestampPrefix(now: Date): string {
 
 /**
  * Files below `dir`, as slash-separated relative paths: one readdir per directory. (Node's
- * `readdirSync(dir, { recursive: true })` cost about 100 µs on a flat payload of 10 files,
- * a sixth of an unchanged rewrite, in the 1000-volume rotation profile.)
+ * `readdirSync(dir, { recursive: true })` took about 45 µs for a flat payload of 10 files,
+ * this 11 µs; it stood out in the 1000-volume rotation profile.)
  */
 function listFiles(dir: string, prefix = '', out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -8,7 +8,8 @@
  *   server) then stalls that one call, not the driver.
  * - `inlineProbe`: the same calls made synchronously. Used on volumes this process mounted
  *   itself (recorded): their targets are its own tmpfs, where each call is a few
- *   microseconds and cannot wait on a device. A rotation pass makes five of these calls per
+ *   microseconds and cannot wait on a device (without root, the plain directories that the
+ *   atomic writer already writes synchronously). A rotation pass makes five of these calls per
  *   volume; through the thread pool each cost the driver's thread about 40 µs (a wake-up,
  *   a completion and a promise), more than the call itself (measured with `--cpu-prof` on
  *   the 1000-volume rotation pass: README "Side by side with upstream").
