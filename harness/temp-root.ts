@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unmountAllUnder } from '../driver/mount/tmpfs-mounter.js';
+import { unmountAllUnder } from './host-mounts.js';
 
 export interface TempRoot {
   path: string;

@@ -18,10 +18,10 @@ import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rm, stat }
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mountsUnder } from '../../driver/mount/mount-info.js';
-import { bindSharedMount, unmountAllUnder } from '../../driver/mount/tmpfs-mounter.js';
 import { packageRoot } from '../../driver/version.js';
 import { driverFlags } from '../../harness/driver-flags.js';
 import { freePort } from '../../harness/free-port.js';
+import { bindSharedMount, unmountAllUnder } from '../../harness/host-mounts.js';
 import { waitForDriverSocket } from '../../harness/driver-ready.js';
 import { rssBytes, startBin, startCommand, type ManagedProcess } from '../../harness/managed-process.js';
 import { createLogger, type Logger } from '../../log/logger.js';

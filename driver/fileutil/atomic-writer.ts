@@ -23,6 +23,7 @@ import {
   closeSync,
   fstatSync,
   openSync,
+  readFileSync,
   readSync,
   chownSync,
   lchownSync,
@@ -42,16 +43,30 @@ import { buildPayload, type FileProjection, type Payload, type ProvidedFile } fr
 
 const dataDirName = '..data';
 
+let umaskRead: number | undefined;
+
 /**
- * The bits the process umask clears, read once (the driver never changes its umask): a
- * file whose mode has none of them needs no chmod after creation, which saves a syscall
- * per file. Reading the umask means setting it; it is restored at once, at module load.
+ * The bits the process umask clears, read at the first write (the driver never changes its
+ * umask): a file whose mode has none of them needs no chmod after creation, which saves a
+ * syscall per file. Read from /proc/self/status, which changes nothing; only where that has
+ * no `Umask:` line (kernels before 4.7, other systems) by setting it and restoring it at once.
  */
-const umaskBits = (() => {
-  const m = process.umask(0o022);
-  process.umask(m);
-  return m;
-})();
+function umaskBits(): number {
+  if (umaskRead === undefined) {
+    let line: RegExpExecArray | null = null;
+    try {
+      line = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    } catch {
+      // no procfs
+    }
+    if (line) umaskRead = parseInt(line[1]!, 8);
+    else {
+      umaskRead = process.umask(0o022);
+      process.umask(umaskRead);
+    }
+  }
+  return umaskRead;
+}
 const newDataDirName = '..data_tmp';
 
 export interface WriteResult {
@@ -131,7 +146,7 @@ function makePayloadDir(targetDir: string, now: Date): string {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 5) continue;
       throw err;
     }
-    if ((0o755 & umaskBits) !== 0) chmodSync(dir, 0o755);
+    if ((0o755 & umaskBits()) !== 0) chmodSync(dir, 0o755);
     return dir;
   }
 }
@@ -206,7 +221,7 @@ export function writeAtomically(targetDir: string, payload: Payload, options: Wr
         linkSync(join(oldTsDir!, path), dest);
       } else {
         writeFileSync(dest, file.data, { mode: file.mode, flag: 'wx' });
-        if ((file.mode & umaskBits) !== 0) chmodSync(dest, file.mode); // the umask cleared bits
+        if ((file.mode & umaskBits()) !== 0) chmodSync(dest, file.mode); // the umask cleared bits
         own(dest);
       }
     }

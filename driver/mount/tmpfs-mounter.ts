@@ -8,7 +8,6 @@ import { constants as osConstants } from 'node:os';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StaleMountError, type MountOptions, isStaleError, type Mounter } from './mounter.js';
-import { mountsUnder } from './mount-info.js';
 import { threadPoolProbe, type PathProbe } from './path-probe.js';
 import { ownershipAt, ownershipStackAt, volumeSource, type Ownership } from './ownership.js';
 
@@ -90,25 +89,6 @@ export function unmountPath(target: string, detach = false): boolean {
   const err = syscallError('umount2', target);
   if (err.code === 'EINVAL' || err.code === 'ENOENT') return false;
   throw err;
-}
-
-/** Detaches every mount at or below `root`, deepest first: the cleanup of a test or harness root. */
-export async function unmountAllUnder(root: string): Promise<void> {
-  for (const m of await mountsUnder(root)) unmountPath(m.mountPoint, true);
-}
-
-const MS_BIND = 4096;
-const MS_REC = 16384;
-const MS_SHARED = 1 << 20;
-
-/**
- * mount --rbind DIR DIR && mount --make-rshared DIR: makes DIR a mount point whose mounts
- * propagate both ways, so a container that binds it with rshared propagation shares its
- * mounts with the host (what Bidirectional propagation needs of the kubelet's pods dir).
- */
-export function bindSharedMount(dir: string): void {
-  if (loadLibc().mount(dir, dir, 'none', MS_BIND | MS_REC, null) !== 0) throw syscallError('mount', dir);
-  if (loadLibc().mount('none', dir, 'none', MS_SHARED | MS_REC, null) !== 0) throw syscallError('mount', dir);
 }
 
 /** True when `path` is on another device than its parent, i.e. a mount point. */
