@@ -8,6 +8,7 @@
  * that the reference does not have are `new`, never failures.
  */
 import type { MachineInfo, SuiteResult } from './report.js';
+import { isFloor } from './suite-names.js';
 
 export interface Baseline {
   machine: MachineInfo;
@@ -30,9 +31,6 @@ export interface Verdict {
  * swings far more than any code change would move it.
  */
 const ungated = (name: string) => name.startsWith('write dir ');
-
-/** The floors themselves (bench/suite-names.ts): the same bare work in both builds, never judged. */
-const isFloor = (name: string) => name.startsWith('floor ');
 
 /** The suites the gate compares (and a baseline records): those with a ratio to a floor, less the ungated. */
 export function gatedSuites(suites: SuiteResult[]): Array<SuiteResult & { floorRatio: number }> {

@@ -91,6 +91,21 @@ export function unmountPath(target: string, detach = false): boolean {
   throw err;
 }
 
+const MS_BIND = 4096;
+const MS_REC = 16384;
+const MS_SHARED = 1 << 20;
+
+/**
+ * mount --rbind DIR DIR && mount --make-rshared DIR: makes DIR a mount point whose mounts
+ * propagate both ways, so a container that binds it with rshared propagation shares its
+ * mounts with the host (what Bidirectional propagation needs of the kubelet's pods dir; the
+ * simulated cluster's container runtime asks it of its root).
+ */
+export function bindSharedMount(dir: string): void {
+  if (loadLibc().mount(dir, dir, 'none', MS_BIND | MS_REC, null) !== 0) throw syscallError('mount', dir);
+  if (loadLibc().mount('none', dir, 'none', MS_SHARED | MS_REC, null) !== 0) throw syscallError('mount', dir);
+}
+
 /** True when `path` is on another device than its parent, i.e. a mount point. */
 export async function isMountPoint(path: string, fs: PathProbe = threadPoolProbe): Promise<boolean> {
   let self;

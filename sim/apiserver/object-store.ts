@@ -154,8 +154,13 @@ export class ObjectStore {
     }
   }
 
+  /** The stored object itself (callers copy it, or serialize it at once: `peek`). */
+  private stored(plural: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(key(plural, this.resource(plural).namespaced ? namespace : undefined, name));
+  }
+
   get(plural: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const o = this.objects.get(key(plural, this.resource(plural).namespaced ? namespace : undefined, name));
+    const o = this.stored(plural, namespace, name);
     return o && clone(o);
   }
 
@@ -165,7 +170,7 @@ export class ObjectStore {
    * of the sim's cost per request in the 1000-volume rotation profile).
    */
   peek(plural: string, namespace: string | undefined, name: string): Readonly<KubeObject> {
-    const o = this.objects.get(key(plural, this.resource(plural).namespaced ? namespace : undefined, name));
+    const o = this.stored(plural, namespace, name);
     if (!o) throw notFound(this.resource(plural), name);
     return o;
   }
